@@ -1,0 +1,179 @@
+"""Assembling the ASGI application: one connexion AsyncApp, one mounted API per pack."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime
+from typing import Any
+
+import connexion
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolution, Resolver
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from . import registry
+from .clock import Clock
+from .config import Config
+from .errors import ApiError, PackError
+from .pack import Call, Pack
+from .rendering import as_api_error, render, to_connexion_response, to_response
+from .resources import load_spec
+from .store import Store
+from .validation import VALIDATORS
+
+__all__ = ["MockApp", "app_from_environment"]
+
+log = logging.getLogger("mockingjob")
+
+# Authentication is each pack's business (its error shape, its token rules), so connexion's security
+# middleware is left out; the securitySchemes in the specs still document auth for Swagger UI and clients.
+_MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
+
+
+class _PackResolver(Resolver):
+    """Maps each operationId of a pack's spec to an endpoint calling the pack's handler of that name."""
+
+    def __init__(self, mock: MockApp, pack: Pack) -> None:
+        super().__init__()
+        self._mock = mock
+        self._pack = pack
+
+    def resolve(self, operation: Any) -> Resolution:
+        operation_id = operation.operation_id
+        handler = self._pack.handlers.get(operation_id)
+        if handler is None:
+            raise PackError(f"pack {self._pack.name!r} has no handler for operationId {operation_id!r}")
+        return Resolution(self._mock._endpoint(self._pack, operation_id, handler, operation.security or []),
+                          operation_id)
+
+
+class MockApp:
+    """The served mock: store, clock and the ASGI app over the chosen packs.
+
+    >>> mock = MockApp(Config(apis=["scale"], speed=0))
+    >>> client = mock.asgi.test_client()
+    >>> mock.clock.advance(timedelta(minutes=1))
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        names = self.config.apis or registry.available()
+        self.packs: dict[str, Pack] = {name: registry.load(name) for name in names}
+        self.store = Store(self.config.state)
+        self.clock = Clock(self.store)
+        self.tables = {name: pack.define_tables(self.store.metadata) for name, pack in self.packs.items()}
+        mount = self.config.mount
+        self.at_root = mount == "root" or (mount == "auto" and len(self.packs) == 1)
+        self.prefixes = {name: ("" if self.at_root else f"/{name}") for name in self.packs}
+        self.prepare()
+        self.asgi = self._build()
+
+    # --- state -------------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create missing tables, start the clock and seed every pack not seeded yet (idempotent)."""
+        self.store.create_tables()
+        with self.store.begin() as conn:
+            if self.store.get_setting(conn, "clock") is None:
+                self.clock.start(speed=1.0 if self.config.speed is None else self.config.speed, conn=conn)
+            elif self.config.speed is not None:
+                self.clock.resume(speed=self.config.speed, conn=conn)
+            now = self.clock.now(conn)
+            for name, pack in self.packs.items():
+                if not self.store.get_setting(conn, f"seeded:{name}"):
+                    pack.seed(conn, now)
+                    self.store.put_setting(conn, f"seeded:{name}", True)
+
+    def reset(self, api: str | None = None) -> None:
+        """Put every API (or one) back to its fixtures, with fixture times relative to the clock's now."""
+        names = [api] if api else list(self.packs)
+        with self.store.begin() as conn:
+            now = self.clock.now(conn)
+            for name in names:
+                self.store.clear(conn, self.tables[name])
+                self.packs[name].seed(conn, now)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # --- requests ----------------------------------------------------------------------------------
+    def _pack_for_path(self, path: str) -> Pack | None:
+        if self.at_root:
+            return next(iter(self.packs.values()))
+        first = path.strip("/").split("/", 1)[0]
+        return self.packs.get(first)
+
+    def _endpoint(self, pack: Pack, operation_id: str, handler: Any, security: list[Any]) -> Any:
+        prefix = self.prefixes[pack.name]
+        tokens = frozenset(self.config.tokens)
+
+        async def endpoint(**params: Any) -> Response:
+            request = connexion.request
+            body = params.pop("body", None)
+            base = str(request.base_url).rstrip("/")
+            try:
+                with self.store.begin() as conn:
+                    call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix,
+                                tokens)
+                    pack.authenticate(call, security)
+                    reply = await handler(call)
+            except ApiError as exc:
+                exc.extra.setdefault("method", request.method)
+                reply = render(pack, exc)
+            return to_response(reply)
+
+        endpoint.__name__ = operation_id
+        return endpoint
+
+    def _error_handler(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        error = as_api_error(exc)
+        error.extra.setdefault("method", request.method)
+        return to_connexion_response(render(self._pack_for_path(request.url.path), error))
+
+    # --- assembly ----------------------------------------------------------------------------------
+    def _build(self) -> connexion.AsyncApp:
+        app = connexion.AsyncApp(
+            __name__,
+            middlewares=_MIDDLEWARES,
+            validator_map=VALIDATORS,
+            strict_validation=True,
+            validate_responses=self.config.validate_responses,
+            swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
+        )
+        for name, pack in self.packs.items():
+            app.add_api(
+                load_spec(pack.spec_path),
+                base_path=self.prefixes[name],
+                name=name,
+                resolver=_PackResolver(self, pack),
+                resolver_error=None,
+            )
+        for exc_class in (ApiError, HTTPException, Exception):
+            app.add_error_handler(exc_class, self._error_handler)
+        app.add_url_rule("/", "landing", self._landing, methods=["GET"])
+        return app
+
+    async def _landing(self, request: Request | None = None) -> HTMLResponse:
+        rows = []
+        for name, pack in self.packs.items():
+            prefix = self.prefixes[name]
+            rows.append(
+                f"<li><b>{html.escape(pack.title or name)}</b> at <code>{prefix or '/'}</code>: "
+                f'<a href="{prefix}/ui/">Swagger UI</a> · <a href="{prefix}/openapi.json">OpenAPI spec</a></li>'
+            )
+        page = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>mockingjob</title></head><body>"
+            "<h1>mockingjob</h1><p>Stateful stand-ins for job-run APIs. Mounted APIs:</p>"
+            f"<ul>{''.join(rows)}</ul></body></html>"
+        )
+        return HTMLResponse(page)
+
+
+def app_from_environment() -> Any:
+    """uvicorn factory for worker processes: the config travels in an environment variable."""
+    return MockApp(Config.from_env()).asgi

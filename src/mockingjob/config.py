@@ -1,0 +1,37 @@
+"""Everything a mockingjob instance is configured with. No I/O happens here."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["ENV_CONFIG", "Config"]
+
+ENV_CONFIG = "MOCKINGJOB_CONFIG"
+"""Environment variable carrying the JSON config to worker processes."""
+
+
+@dataclass
+class Config:
+    apis: list[str] = field(default_factory=list)
+    """Packs to serve; empty means every available pack."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    state: str | None = None
+    """None: SQLite in memory. A path: a SQLite file. A URL: any SQLAlchemy database."""
+    workers: int = 1
+    speed: float | None = None
+    """Clock speed: 1 real time, X faster, 0 manual. None keeps a stored clock's speed (1 for a new store)."""
+    tokens: list[str] = field(default_factory=list)
+    """Accepted API tokens; empty means any non-empty token is accepted."""
+    validate_responses: bool = False
+    mount: str = "auto"
+    """"prefix": every API under /<name>; "root": the single API at its real paths; "auto": root if one API."""
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> Config:
+        return cls(**json.loads(os.environ[ENV_CONFIG]))

@@ -1,0 +1,125 @@
+"""What an API pack is, and what its handlers see.
+
+A pack mocks one real API: its spec (``specs/<name>.yaml``), its fixtures (``fixtures/<name>/``) and one
+handlers module. The engine knows packs only through this interface; it never imports a pack module.
+
+A handler is ``async def operation_id(call: Call) -> Reply``: it reads the validated request from `call`,
+works on the store through ``call.conn`` (one transaction per request) and returns a `Reply`, or raises
+`ApiError`, which the pack's `render_error` turns into its API's own error body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from starlette.requests import Request
+
+from .errors import ApiError
+from .resources import fixtures_dir, specs_dir
+
+__all__ = ["Call", "Handler", "Pack", "Reply", "Sample"]
+
+
+@dataclass
+class Reply:
+    """A handler's answer. `body` is JSON-encoded unless it is bytes/str with a non-JSON media type."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    media_type: str = "application/json"
+
+
+@dataclass
+class Call:
+    """One request, as a handler sees it."""
+
+    operation_id: str
+    params: dict[str, Any]
+    body: Any
+    request: Request
+    conn: Connection
+    now: datetime
+    api_root: str
+    """Absolute URL where this API is mounted, without a trailing slash (``http://host:8080/scale``)."""
+    tokens: frozenset[str] = frozenset()
+    """The API tokens the server was told to accept; empty means any non-empty token is accepted."""
+
+    def url(self, path: str) -> str:
+        """Absolute URL of `path`, a path of the real API (``/v6/jobs/3/``)."""
+        return self.api_root + path
+
+    @property
+    def full_url(self) -> str:
+        """The absolute URL of this request, with its query string."""
+        return str(self.request.url)
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+
+Handler = Callable[[Call], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A document a pack would serve, paired with the spec schema it must satisfy (used by ``check``)."""
+
+    schema: str
+    instance: Any
+    label: str
+
+
+class Pack:
+    """Base class of an API pack. Subclasses set the class attributes and override the hooks they need."""
+
+    name: str = ""
+    """Short name, used in URLs (``/scale``), on the command line and for ``specs/<name>.yaml``."""
+    title: str = ""
+    handlers: Mapping[str, Handler] = {}
+    """operationId → handler."""
+
+    @property
+    def spec_path(self) -> Path:
+        return specs_dir() / f"{self.name}.yaml"
+
+    @property
+    def fixtures_path(self) -> Path:
+        return fixtures_dir() / self.name
+
+    # --- state -------------------------------------------------------------------------------------
+    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
+        """Declare this pack's tables on `metadata`; return them."""
+        return []
+
+    def seed(self, conn: Connection, now: datetime) -> None:
+        """Load the fixtures into the (empty) tables; fixture times are relative to `now`."""
+
+    # --- requests ----------------------------------------------------------------------------------
+    def authenticate(self, call: Call, security: list[dict[str, list[str]]]) -> None:
+        """Raise `ApiError` if the request may not proceed. `security` is the operation's spec entry."""
+
+    def render_error(self, error: ApiError) -> Reply:
+        """The API's own error body and status for `error`."""
+        return Reply({"detail": error.detail}, error.status, error.headers)
+
+    # --- checks ------------------------------------------------------------------------------------
+    def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
+        """Documents this pack serves from its fixtures, for validation against the spec."""
+        return ()
+
+
+def require_handlers(pack: Pack, operation_ids: Iterable[str]) -> list[str]:
+    """The operationIds in the spec that `pack` has no handler for."""
+    return sorted(op for op in operation_ids if op not in pack.handlers)
+
+
+def error(status: int, detail: str | None = None, **kwargs: Any) -> ApiError:
+    """Shorthand for handlers: ``raise error(404, "Not found.")``."""
+    return ApiError(status, detail, **kwargs)

@@ -1,0 +1,1 @@
+"""The built-in API packs. Each subpackage mocks one real API."""

@@ -1,0 +1,49 @@
+"""Scale v6 job services (ngageoint/scale, Django REST framework 3.9).
+
+Mocks the nine job endpoints of the v6 REST API (list, queue, details, input files, executions, execution
+details, cancel, requeue, execution logs) and the job type endpoints a client needs to find a job type id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mockingjob.errors import ApiError
+from mockingjob.pack import Call, Pack, Reply, Sample
+
+from . import drf, seed
+from .handlers import HANDLERS
+from .tables import TABLES
+
+
+class ScalePack(Pack):
+    name = "scale"
+    title = "Scale v6 job services"
+    handlers = HANDLERS
+
+    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
+        return [table.to_metadata(metadata) for table in TABLES.all]
+
+    def seed(self, conn: Connection, now: datetime) -> None:
+        seed.seed(conn, TABLES, self.fixtures_path, now)
+
+    def authenticate(self, call: Call, security: list[dict[str, list[str]]]) -> None:
+        if security:  # reads are public (PUBLIC_READ_API); writes need a token
+            drf.authenticate(call, call.tokens)
+
+    def render_error(self, error: ApiError) -> Reply:
+        return drf.render_error(error)
+
+    def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
+        from .check import samples
+
+        return samples(conn, now)
+
+
+pack = ScalePack()
+
+__all__ = ["ScalePack", "pack"]

@@ -1,0 +1,186 @@
+"""Django REST framework conventions as Scale serves them: errors, auth, pagination, time parameters."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mockingjob.errors import ApiError, RequestInvalid
+from mockingjob.pack import Call, Reply
+from mockingjob.timeutil import UTC
+
+# --- errors --------------------------------------------------------------------------------------------
+
+NOT_FOUND = "Not found."
+NO_CREDENTIALS = "Authentication credentials were not provided."
+TIME_PARAMETERS = {"started", "ended", "source_started", "source_ended"}
+
+
+def bad_parameter(detail: str) -> ApiError:
+    """Scale's ``BadParameter``: a 400 with DRF's body."""
+    return ApiError(400, detail)
+
+
+def _leaf(name: str) -> str:
+    return name.split(".")[-1] if name else name
+
+
+def _time_message(name: str, value: Any) -> str:
+    text = str(value)
+    if text.startswith("P"):
+        return f"Invalid duration format for parameter: {name}"
+    if "Z" not in text and "+" not in text:
+        return f"Datetime values must follow ISO-8601 and include a timezone: {name}"
+    return f"Invalid ISO timestamp format for parameter: {name}"
+
+
+def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
+    v = error.violation
+    name = _leaf(v.name)
+    if v.location == "query" and name == "page" and v.rule != "extra":
+        return 404, "Invalid page."  # DRF answers any unusable page number this way
+    if v.location == "content-type":
+        match = re.search(r"\(([^)]*)\)", v.message)
+        media = match.group(1) if match else ""
+        return 415, f'Unsupported media type "{media}" in request.'
+    if v.rule in ("malformed", "encoding"):
+        return 400, f"JSON parse error - {v.message}"
+    if v.rule == "extra":
+        names = v.expected if isinstance(v.expected, list) else [name]
+        return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in names)
+    if v.rule == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", v.message)
+        return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in extra)
+    if v.rule in ("required", "missing"):
+        if v.location == "body" and not v.name:
+            return 400, 'Missing required parameter: "job_type_id"'
+        return 400, f'Missing required parameter: "{name}"'
+    if name in TIME_PARAMETERS and v.rule in ("pattern", "type"):
+        return 400, _time_message(name, v.value)
+    if v.rule == "type":
+        expected = v.expected if isinstance(v.expected, str) else "value"
+        words = {"integer": "a valid integer", "boolean": "a valid boolean", "number": "a valid float",
+                 "object": "a valid JSON object", "array": "a list", "string": "a string"}
+        return 400, f'Parameter must be {words.get(expected, "valid")}: "{name}"'
+    if v.rule == "enum":
+        return 400, f'Parameter "{name}" values must be one of: {list(v.expected)}'
+    if v.rule in ("minimum", "maximum", "maxLength", "minLength", "pattern", "anyOf"):
+        return 400, f'Parameter "{name}" is invalid: {v.message}'
+    return 400, f"Invalid request: {v.message}"
+
+
+def render_error(error: ApiError) -> Reply:
+    if isinstance(error, RequestInvalid):
+        status, detail = _invalid_message(error)
+        return Reply({"detail": detail}, status)
+    if error.status == 404:
+        return Reply({"detail": NOT_FOUND if error.code == "route" else error.detail}, 404)
+    if error.status == 405:
+        return Reply({"detail": f'Method "{error.extra.get("method", "")}" not allowed.'}, 405, error.headers)
+    if error.status >= 500:
+        return Reply({"detail": "A server error occurred."}, 500)
+    return Reply({"detail": error.detail}, error.status, error.headers)
+
+
+# --- auth ----------------------------------------------------------------------------------------------
+
+def authenticate(call: Call, tokens: frozenset[str]) -> None:
+    """DRF TokenAuthentication behind SessionAuthentication: every failure is a 403 with DRF's wording."""
+    header = call.header("authorization") or ""
+    parts = header.split()
+    if not parts or parts[0].lower() != "token":
+        raise ApiError(403, NO_CREDENTIALS)
+    if len(parts) == 1:
+        raise ApiError(403, "Invalid token header. No credentials provided.")
+    if len(parts) > 2:
+        raise ApiError(403, "Invalid token header. Token string should not contain spaces.")
+    if tokens and parts[1] not in tokens:
+        raise ApiError(403, "Invalid token.")
+
+
+# --- time parameters -----------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_DATETIME = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6})\d{0,6})?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)$"
+)
+
+
+def parse_timestamp(name: str, value: str, now: datetime) -> datetime:
+    """Scale's ``parse_timestamp``: an ISO-8601 duration counts back from now; a date-time needs a timezone."""
+    if value.startswith("P"):
+        match = _DURATION.match(value)
+        if not match:
+            raise bad_parameter(f"Invalid duration format for parameter: {name}")
+        days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        try:
+            return now - timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        except OverflowError as exc:
+            raise bad_parameter(f"Invalid duration format for parameter: {name}") from exc
+    if "Z" not in value and "+" not in value:
+        raise bad_parameter(f"Datetime values must follow ISO-8601 and include a timezone: {name}")
+    match = _DATETIME.match(value)
+    if not match:
+        raise bad_parameter(f"Invalid ISO timestamp format for parameter: {name}")
+    year, month, day, hour, minute, second, micro, tz = match.groups()
+    try:
+        parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                          int((micro or "0").ljust(6, "0")), tzinfo=UTC)
+        if tz != "Z":
+            sign = -1 if tz[0] == "-" else 1
+            digits = tz[1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+            parsed -= sign * offset
+    except (ValueError, OverflowError) as exc:
+        raise bad_parameter(f"Invalid ISO timestamp format for parameter: {name}") from exc
+    return parsed
+
+
+def time_range(source: dict[str, Any], now: datetime, start: str = "started", end: str = "ended"
+               ) -> tuple[datetime | None, datetime | None]:
+    """Parse a started/ended pair and check it like Scale's ``check_time_range``."""
+    started = parse_timestamp(start, source[start], now) if source.get(start) else None
+    ended = parse_timestamp(end, source[end], now) if source.get(end) else None
+    if started and ended:
+        if started == ended:
+            raise bad_parameter("Start and end values must be different")
+        if started > ended:
+            raise bad_parameter("Start time must come before end time")
+    return started, ended
+
+
+# --- pagination ----------------------------------------------------------------------------------------
+
+def _with_page(url: str, page: int | None) -> str:
+    """DRF's replace_query_param / remove_query_param: the other parameters are kept, sorted by name."""
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    params = parse_qs(query, keep_blank_values=True)
+    if page is None:
+        params.pop("page", None)
+    else:
+        params["page"] = [str(page)]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
+
+
+def paginate(call: Call, query: sa.Select[Any], conn: Connection) -> tuple[dict[str, Any], list[Any]]:
+    """Run `query` for the requested page; return the DRF envelope (without results) and the rows."""
+    page = int(call.params.get("page") or 1)
+    size = int(call.params.get("page_size") or 100)
+    count = conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    pages = max(1, math.ceil(count / size))
+    if page > pages:
+        raise ApiError(404, "Invalid page.")
+    rows = conn.execute(query.limit(size).offset((page - 1) * size)).all()
+    envelope = {
+        "count": count,
+        "next": _with_page(call.full_url, page + 1) if page < pages else None,
+        "previous": None if page == 1 else _with_page(call.full_url, None if page == 2 else page - 1),
+    }
+    return envelope, rows

@@ -1,0 +1,137 @@
+"""Loading the Scale fixtures (``fixtures/scale/*.yaml``) into the store.
+
+Fixture times are written relative to the moment of seeding (``-P2DT3H`` = two days and three hours ago,
+``PT5M`` = in five minutes), so a freshly started mock always has recent history and runs still in flight.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import Connection
+
+from mockingjob.errors import FixtureError
+from mockingjob.timeutil import parse_duration, parse_iso
+
+from .tables import Tables
+
+FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
+
+
+def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = {}
+    for name in FILES:
+        path = folder / f"{name}.yaml"
+        try:
+            with path.open(encoding="utf-8") as handle:
+                items = yaml.safe_load(handle) or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise FixtureError(f"{path}: {exc}") from exc
+        if not isinstance(items, list):
+            raise FixtureError(f"{path}: expected a list of records")
+        data[name] = items
+    return data
+
+
+class _Times:
+    def __init__(self, now: datetime, where: str) -> None:
+        self.now, self.where = now, where
+
+    def __call__(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        text = str(value)
+        try:
+            if text.lstrip("+-").startswith("P"):
+                return self.now + parse_duration(text)
+            return parse_iso(text)
+        except ValueError as exc:
+            raise FixtureError(f"{self.where}: bad time {value!r}: {exc}") from exc
+
+
+def _seconds(value: Any, where: str) -> timedelta:
+    try:
+        return parse_duration(str(value)) if isinstance(value, str) else timedelta(seconds=float(value))
+    except ValueError as exc:
+        raise FixtureError(f"{where}: bad duration {value!r}") from exc
+
+
+def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+    data = load(folder)
+    at = _Times(now, str(folder))
+    errors_by_name: dict[str, int] = {}
+    try:
+        for e in data["errors"]:
+            conn.execute(t.errors.insert().values(**e))
+            errors_by_name[e["name"]] = e["id"]
+        conn.execute(t.nodes.insert(), data["nodes"])
+        conn.execute(t.workspaces.insert(), data["workspaces"])
+        for f in data["files"]:
+            times = {k: at(f.get(k)) for k in ("created", "last_modified", "data_started", "data_ended",
+                                               "source_started", "source_ended")}
+            conn.execute(t.files.insert().values(**{**f, **times}))
+        for e in data["events"]:
+            conn.execute(t.events.insert().values(**{**e, "occurred": at(e["occurred"])}))
+        conn.execute(t.recipes.insert(), data["recipes"])
+        for b in data["batches"]:
+            conn.execute(t.batches.insert().values(**{**b, "created": at(b["created"])}))
+        types = {}
+        for jt in data["job_types"]:
+            types[jt["id"]] = jt
+            conn.execute(t.job_types.insert().values(
+                **{**jt, "created": at(jt["created"]), "last_modified": at(jt.get("last_modified", jt["created"]))}))
+        for job in data["jobs"]:
+            _seed_job(conn, t, job, types, errors_by_name, at)
+    except FixtureError:
+        raise
+    except Exception as exc:  # a constraint or a missing key: say which fixture
+        raise FixtureError(f"{folder}: cannot load fixtures: {exc}") from exc
+
+
+def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int, dict[str, Any]],
+              errors_by_name: dict[str, int], at: _Times) -> None:
+    where = f"jobs.yaml job {job.get('id')}"
+    jt = types[job["job_type"]]
+    attempts = job["attempts"]
+    exes = []
+    for number, attempt in enumerate(attempts, start=1):
+        queued = at(attempt["queued"])
+        assert queued is not None
+        run_at = None if attempt.get("wait") is None else queued + _seconds(attempt["wait"], where)
+        end_at = None
+        if attempt.get("ended") is not None:
+            end_at = at(attempt["ended"])
+        elif run_at is not None and attempt.get("run") is not None:
+            end_at = run_at + _seconds(attempt["run"], where)
+        error = errors_by_name[attempt["error"]] if attempt.get("error") else None
+        exes.append({
+            "job_id": job["id"], "exe_num": number, "node_id": attempt.get("node", 1), "error_id": error,
+            "queued": queued, "run_at": run_at, "end_at": end_at, "outcome": attempt.get("outcome", "COMPLETED"),
+            "timeout": jt["timeout"], "input_file_size": job.get("input_file_size"),
+        })
+    last = exes[-1]
+    source = job.get("source", {})
+    conn.execute(t.jobs.insert().values(
+        id=job["id"], job_type_id=jt["id"], event_id=job["event"], recipe_id=job.get("recipe"),
+        batch_id=job.get("batch"), node_id=last["node_id"], error_id=last["error_id"],
+        is_superseded=bool(job.get("superseded")), superseded=at(job.get("superseded")),
+        superseded_job_id=job.get("superseded_job"), superseded_by_job_id=job.get("superseded_by_job"),
+        input=job.get("input", {"files": {}, "json": {}}), output=job.get("output", {"files": {}, "json": {}}),
+        configuration=job.get("configuration", jt["configuration"]), priority=job.get("priority", 100),
+        max_tries=job.get("max_tries", jt["max_tries"]), num_exes=len(exes),
+        input_file_size=job.get("input_file_size"),
+        source_started=at(source.get("started")), source_ended=at(source.get("ended")),
+        source_sensor_class=source.get("sensor_class"), source_sensor=source.get("sensor"),
+        source_collection=source.get("collection"), source_task=source.get("task"),
+        created=at(job.get("created", attempts[0]["queued"])),
+        queued=last["queued"], run_at=last["run_at"], end_at=last["end_at"], outcome=last["outcome"],
+        changed=at(job.get("changed")),
+    ))
+    for exe in exes:
+        conn.execute(t.exes.insert().values(**exe))
+    for input_name, file_ids in job.get("input", {}).get("files", {}).items():
+        for file_id in file_ids:
+            conn.execute(t.job_inputs.insert().values(job_id=job["id"], job_input=input_name, file_id=file_id))

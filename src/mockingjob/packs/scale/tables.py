@@ -1,0 +1,189 @@
+"""The Scale pack's tables.
+
+A job keeps the plan of its current attempt as instants (``queued`` → ``run_at`` → ``end_at`` with
+``outcome``); its status, ``started``, ``ended`` and ``last_modified`` are derived from them and the clock.
+Every attempt is also a row of ``scale_job_exes``; an attempt becomes a visible execution once it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from mockingjob.store import JSONText, UtcDateTime
+
+
+@dataclass(frozen=True)
+class Tables:
+    job_types: sa.Table
+    errors: sa.Table
+    nodes: sa.Table
+    workspaces: sa.Table
+    files: sa.Table
+    events: sa.Table
+    recipes: sa.Table
+    batches: sa.Table
+    jobs: sa.Table
+    job_inputs: sa.Table
+    exes: sa.Table
+
+    @property
+    def all(self) -> list[sa.Table]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+
+def define(metadata: sa.MetaData) -> Tables:
+    def table(name: str, *columns: sa.Column | sa.Index) -> sa.Table:  # type: ignore[type-arg]
+        return sa.Table(f"scale_{name}", metadata, *columns)
+
+    job_types = table(
+        "job_types",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+        sa.Column("version", sa.String(50), nullable=False),
+        sa.Column("title", sa.String(250)),
+        sa.Column("description", sa.Text),
+        sa.Column("icon_code", sa.String(20)),
+        sa.Column("is_active", sa.Boolean, nullable=False),
+        sa.Column("is_system", sa.Boolean, nullable=False),
+        sa.Column("is_paused", sa.Boolean, nullable=False),
+        sa.Column("is_published", sa.Boolean, nullable=False),
+        sa.Column("unmet_resources", sa.String(250)),
+        sa.Column("max_scheduled", sa.Integer),
+        sa.Column("max_tries", sa.Integer, nullable=False),
+        sa.Column("timeout", sa.Integer, nullable=False),
+        sa.Column("revision_id", sa.Integer, nullable=False),
+        sa.Column("revision_num", sa.Integer, nullable=False),
+        sa.Column("docker_image", sa.String(250), nullable=False),
+        sa.Column("manifest", JSONText, nullable=False),
+        sa.Column("configuration", JSONText, nullable=False),
+        sa.Column("resources", JSONText, nullable=False),
+        sa.Column("plan", JSONText, nullable=False),
+        sa.Column("created", UtcDateTime, nullable=False),
+        sa.Column("last_modified", UtcDateTime, nullable=False),
+        sa.UniqueConstraint("name", "version"),
+    )
+    errors = table(
+        "errors",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False, unique=True),
+        sa.Column("title", sa.String(50)),
+        sa.Column("description", sa.String(250)),
+        sa.Column("job_type_name", sa.String(250)),
+        sa.Column("category", sa.String(50), nullable=False),
+        sa.Column("is_builtin", sa.Boolean, nullable=False),
+        sa.Column("should_be_retried", sa.Boolean, nullable=False),
+    )
+    nodes = table(
+        "nodes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("hostname", sa.String(250), nullable=False),
+    )
+    workspaces = table(
+        "workspaces",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )
+    files = table(
+        "files",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("file_name", sa.String(250), nullable=False, index=True),
+        sa.Column("workspace_id", sa.ForeignKey("scale_workspaces.id"), nullable=False),
+        sa.Column("media_type", sa.String(250), nullable=False),
+        sa.Column("file_type", sa.String(50), nullable=False),
+        sa.Column("file_size", sa.BigInteger, nullable=False),
+        sa.Column("file_path", sa.String(1000), nullable=False),
+        sa.Column("data_type_tags", JSONText, nullable=False),
+        sa.Column("countries", JSONText, nullable=False),
+        sa.Column("created", UtcDateTime, nullable=False),
+        sa.Column("last_modified", UtcDateTime, nullable=False, index=True),
+        sa.Column("data_started", UtcDateTime),
+        sa.Column("data_ended", UtcDateTime),
+        sa.Column("source_started", UtcDateTime),
+        sa.Column("source_ended", UtcDateTime),
+        sa.Column("source_sensor_class", sa.String(250)),
+        sa.Column("source_sensor", sa.String(250)),
+        sa.Column("source_collection", sa.String(250)),
+        sa.Column("source_task", sa.String(250)),
+    )
+    events = table(
+        "events",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("type", sa.String(50), nullable=False),
+        sa.Column("occurred", UtcDateTime, nullable=False),
+    )
+    recipes = table(
+        "recipes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("recipe_type", JSONText, nullable=False),
+        sa.Column("recipe_type_rev_id", sa.Integer, nullable=False),
+        sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
+    )
+    batches = table(
+        "batches",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("title", sa.String(50)),
+        sa.Column("description", sa.String(500)),
+        sa.Column("created", UtcDateTime, nullable=False),
+    )
+    jobs = table(
+        "jobs",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), nullable=False, index=True),
+        sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
+        sa.Column("recipe_id", sa.ForeignKey("scale_recipes.id"), index=True),
+        sa.Column("batch_id", sa.ForeignKey("scale_batches.id"), index=True),
+        sa.Column("node_id", sa.ForeignKey("scale_nodes.id")),
+        sa.Column("error_id", sa.ForeignKey("scale_errors.id"), index=True),
+        sa.Column("is_superseded", sa.Boolean, nullable=False),
+        sa.Column("superseded", UtcDateTime),
+        sa.Column("superseded_job_id", sa.Integer),
+        sa.Column("superseded_by_job_id", sa.Integer),
+        sa.Column("input", JSONText, nullable=False),
+        sa.Column("output", JSONText, nullable=False),
+        sa.Column("configuration", JSONText, nullable=False),
+        sa.Column("priority", sa.Integer, nullable=False),
+        sa.Column("max_tries", sa.Integer, nullable=False),
+        sa.Column("num_exes", sa.Integer, nullable=False),
+        sa.Column("input_file_size", sa.Float),
+        sa.Column("source_started", UtcDateTime, index=True),
+        sa.Column("source_ended", UtcDateTime, index=True),
+        sa.Column("source_sensor_class", sa.String(250), index=True),
+        sa.Column("source_sensor", sa.String(250), index=True),
+        sa.Column("source_collection", sa.String(250), index=True),
+        sa.Column("source_task", sa.String(250), index=True),
+        sa.Column("created", UtcDateTime, nullable=False),
+        # The current attempt's plan; see the module docstring.
+        sa.Column("queued", UtcDateTime, index=True),
+        sa.Column("run_at", UtcDateTime, index=True),
+        sa.Column("end_at", UtcDateTime, index=True),
+        sa.Column("outcome", sa.String(50), nullable=False),
+        sa.Column("changed", UtcDateTime),
+    )
+    job_inputs = table(
+        "job_inputs",
+        sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), primary_key=True),
+        sa.Column("job_input", sa.String(250), primary_key=True),
+        sa.Column("file_id", sa.ForeignKey("scale_files.id"), primary_key=True),
+    )
+    exes = table(
+        "job_exes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), nullable=False),
+        sa.Column("exe_num", sa.Integer, nullable=False),
+        sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), nullable=False),
+        sa.Column("error_id", sa.ForeignKey("scale_errors.id")),
+        sa.Column("queued", UtcDateTime, nullable=False),
+        sa.Column("run_at", UtcDateTime),
+        sa.Column("end_at", UtcDateTime),
+        sa.Column("outcome", sa.String(50), nullable=False),
+        sa.Column("timeout", sa.Integer, nullable=False),
+        sa.Column("input_file_size", sa.Float),
+        sa.UniqueConstraint("job_id", "exe_num"),
+    )
+    return Tables(job_types, errors, nodes, workspaces, files, events, recipes, batches, jobs, job_inputs, exes)
+
+
+# The pack builds its queries on these; each store gets structurally identical copies (`Table.to_metadata`).
+TABLES = define(sa.MetaData())

@@ -1,0 +1,43 @@
+"""Where the specs and fixtures are: inside the installed wheel, or at the top of a source checkout."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+__all__ = ["fixtures_dir", "load_spec", "specs_dir"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    shipped = _PACKAGE / "_data" / name
+    if shipped.is_dir():
+        return shipped
+    checkout = _PACKAGE.parent.parent / name  # src/mockingjob → repository root
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"cannot find the {name}/ folder (looked in {shipped} and {checkout})")
+
+
+def specs_dir() -> Path:
+    return _data_dir("specs")
+
+
+def fixtures_dir() -> Path:
+    return _data_dir("fixtures")
+
+
+@cache
+def _load_yaml(path: Path) -> dict:  # type: ignore[type-arg]
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)  # type: ignore[no-any-return]
+
+
+def load_spec(path: Path) -> dict:  # type: ignore[type-arg]
+    """The parsed spec document. Callers get a deep copy, so connexion may mutate theirs freely."""
+    import copy
+
+    return copy.deepcopy(_load_yaml(path))

@@ -1,0 +1,134 @@
+"""The store: every piece of mocked state lives in SQL, through SQLAlchemy Core.
+
+SQLite in memory is the default; a file (``--state FILE``) survives restarts and is shared by several worker
+processes; any SQLAlchemy URL (PostgreSQL included) works the same way, because packs write portable Core
+expressions only. Dialect-specific tuning stays in this module, at connection set-up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["JSONText", "Store", "UtcDateTime", "database_url"]
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, stored as naive UTC on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class JSONText(sa.types.TypeDecorator[Any]):
+    """A JSON document kept as text, so that it behaves the same on SQLite and PostgreSQL."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def database_url(state: str | None) -> str:
+    """Turn a ``--state`` value into a database URL: None → SQLite in memory, a path → a SQLite file."""
+    if not state:
+        return "sqlite://"
+    if "://" in state:
+        return state
+    return f"sqlite:///{Path(state).expanduser().resolve()}"
+
+
+def _engine(url: str) -> Engine:
+    if url == "sqlite://":
+        # One shared connection: an in-memory database exists only as long as its connection.
+        engine = sa.create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    elif url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _tune(dbapi_connection: Any, _record: Any) -> None:
+            # WAL lets readers in other workers proceed while one worker writes.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+class Store:
+    """A database holding the engine's own settings and every pack's tables.
+
+    >>> store = Store()                       # SQLite in memory
+    >>> with store.begin() as conn: ...
+    """
+
+    def __init__(self, state: str | None = None) -> None:
+        self.url = database_url(state)
+        self.engine = _engine(self.url)
+        self.metadata = sa.MetaData()
+        self.settings = sa.Table(
+            "mockingjob_settings",
+            self.metadata,
+            sa.Column("key", sa.String(100), primary_key=True),
+            sa.Column("value", sa.Text, nullable=False),
+        )
+
+    @property
+    def is_memory(self) -> bool:
+        return self.url == "sqlite://"
+
+    def create_tables(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success and rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def get_setting(self, conn: Connection, key: str) -> Any:
+        value = conn.execute(sa.select(self.settings.c.value).where(self.settings.c.key == key)).scalar()
+        return None if value is None else json.loads(value)
+
+    def put_setting(self, conn: Connection, key: str, value: Any) -> None:
+        text = json.dumps(value)
+        updated = conn.execute(
+            self.settings.update().where(self.settings.c.key == key).values(value=text)
+        ).rowcount
+        if not updated:
+            conn.execute(self.settings.insert().values(key=key, value=text))
+
+    def clear(self, conn: Connection, tables: list[sa.Table]) -> None:
+        """Delete every row of `tables`, children first so that foreign keys hold."""
+        for table in reversed(self.metadata.sorted_tables):
+            if table in tables:
+                conn.execute(table.delete())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
