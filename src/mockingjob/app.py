@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import connexion
+from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -153,7 +154,7 @@ class MockApp:
                 resolver=_PackResolver(self, pack),
                 resolver_error=None,
             )
-        for exc_class in (ApiError, HTTPException, Exception):
+        for exc_class in (ApiError, ProblemException, HTTPException, Exception):
             app.add_error_handler(exc_class, self._error_handler)
         app.add_url_rule("/", "landing", self._landing, methods=["GET"])
         return app

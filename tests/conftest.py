@@ -1,0 +1,35 @@
+"""Shared fixtures: one in-process mock per test session, on a manual clock, reset before every test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockingjob.app import MockApp
+from mockingjob.config import Config
+
+# A fixed starting instant, so that fixture times (relative to seeding) are reproducible.
+EPOCH = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
+TOKEN = {"Authorization": "Token test-token"}
+
+
+@pytest.fixture(scope="session")
+def scale_mock() -> MockApp:
+    """The Scale API at its real root paths, manual clock, responses validated against the spec."""
+    return MockApp(Config(apis=["scale"], speed=0, validate_responses=True))
+
+
+@pytest.fixture
+def mock(scale_mock: MockApp) -> MockApp:
+    scale_mock.clock.start(speed=0, at=EPOCH)
+    scale_mock.reset()
+    return scale_mock
+
+
+@pytest.fixture
+def client(mock: MockApp) -> Iterator[TestClient]:
+    with mock.asgi.test_client() as test_client:
+        yield test_client
