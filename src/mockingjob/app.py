@@ -11,12 +11,14 @@ import connexion
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import registry
 from .clock import Clock
@@ -33,8 +35,7 @@ __all__ = ["MockApp", "app_from_environment"]
 log = logging.getLogger("mockingjob")
 
 # Authentication is each pack's business (its error shape, its token rules), so connexion's security
-# middleware is left out; the securitySchemes in the specs still document auth for Swagger UI and clients.
-_MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
+# middleware is replaced by one that asks the pack; the specs' securitySchemes still document auth.
 
 
 class _PackResolver(Resolver):
@@ -50,8 +51,8 @@ class _PackResolver(Resolver):
         handler = self._pack.handlers.get(operation_id)
         if handler is None:
             raise PackError(f"pack {self._pack.name!r} has no handler for operationId {operation_id!r}")
-        return Resolution(self._mock._endpoint(self._pack, operation_id, handler, operation.security or []),
-                          operation_id)
+        self._mock._security[(self._pack.name, operation_id)] = list(operation.security or [])
+        return Resolution(self._mock._endpoint(self._pack, operation_id, handler), operation_id)
 
 
 class MockApp:
@@ -70,8 +71,11 @@ class MockApp:
         self.clock = Clock(self.store)
         self.tables = {name: pack.define_tables(self.store.metadata) for name, pack in self.packs.items()}
         mount = self.config.mount
-        self.at_root = mount == "root" or (mount == "auto" and len(self.packs) == 1)
+        # One API named explicitly is served at its real paths; "all APIs" always get their prefixes.
+        self.at_root = mount == "root" or (mount == "auto" and len(self.config.apis) == 1)
         self.prefixes = {name: ("" if self.at_root else f"/{name}") for name in self.packs}
+        self._security: dict[tuple[str, str], list[Any]] = {}
+        self._tokens = frozenset(self.config.tokens)
         self.prepare()
         self.asgi = self._build()
 
@@ -109,9 +113,19 @@ class MockApp:
         first = path.strip("/").split("/", 1)[0]
         return self.packs.get(first)
 
-    def _endpoint(self, pack: Pack, operation_id: str, handler: Any, security: list[Any]) -> Any:
+    def _authenticate(self, scope: Scope) -> None:
+        """Let the pack vet the credentials before the request is validated, as the real services do."""
+        routing = scope.get("extensions", {}).get(ROUTING_CONTEXT, {})
+        operation_id = routing.get("operation_id")
+        pack = self._pack_for_path(scope.get("path", ""))
+        if pack is None or operation_id is None:
+            return
+        security = self._security.get((pack.name, operation_id))
+        if security:
+            pack.authenticate(Request(scope), security, self._tokens)
+
+    def _endpoint(self, pack: Pack, operation_id: str, handler: Any) -> Any:
         prefix = self.prefixes[pack.name]
-        tokens = frozenset(self.config.tokens)
 
         async def endpoint(**params: Any) -> Response:
             request = connexion.request
@@ -119,9 +133,7 @@ class MockApp:
             base = str(request.base_url).rstrip("/")
             try:
                 with self.store.begin() as conn:
-                    call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix,
-                                tokens)
-                    pack.authenticate(call, security)
+                    call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix)
                     reply = await handler(call)
             except ApiError as exc:
                 exc.extra.setdefault("method", request.method)
@@ -138,9 +150,24 @@ class MockApp:
 
     # --- assembly ----------------------------------------------------------------------------------
     def _build(self) -> connexion.AsyncApp:
+        mock = self
+
+        class PackAuthentication:
+            """Stands where connexion's security middleware would: after routing, before validation."""
+
+            def __init__(self, app: ASGIApp) -> None:
+                self.app = app
+
+            async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+                if scope["type"] == "http":
+                    mock._authenticate(scope)
+                await self.app(scope, receive, send)
+
+        middlewares = [PackAuthentication if m is SecurityMiddleware else m
+                       for m in ConnexionMiddleware.default_middlewares]
         app = connexion.AsyncApp(
             __name__,
-            middlewares=_MIDDLEWARES,
+            middlewares=middlewares,
             validator_map=VALIDATORS,
             strict_validation=True,
             validate_responses=self.config.validate_responses,

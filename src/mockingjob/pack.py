@@ -48,8 +48,6 @@ class Call:
     now: datetime
     api_root: str
     """Absolute URL where this API is mounted, without a trailing slash (``http://host:8080/scale``)."""
-    tokens: frozenset[str] = frozenset()
-    """The API tokens the server was told to accept; empty means any non-empty token is accepted."""
 
     def url(self, path: str) -> str:
         """Absolute URL of `path`, a path of the real API (``/v6/jobs/3/``)."""
@@ -102,8 +100,11 @@ class Pack:
         """Load the fixtures into the (empty) tables; fixture times are relative to `now`."""
 
     # --- requests ----------------------------------------------------------------------------------
-    def authenticate(self, call: Call, security: list[dict[str, list[str]]]) -> None:
-        """Raise `ApiError` if the request may not proceed. `security` is the operation's spec entry."""
+    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
+        """Raise `ApiError` if the request may not proceed; called before the request is validated.
+
+        `security` is the operation's (non-empty) spec entry; `tokens` the accepted tokens, empty for "any".
+        """
 
     def render_error(self, error: ApiError) -> Reply:
         """The API's own error body and status for `error`."""

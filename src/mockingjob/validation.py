@@ -96,7 +96,7 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         try:
             text = raw.decode(self._encoding or "utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
-            raise RequestInvalid(Violation("body", "", "encoding", f"Request body is not valid UTF-8: {exc}")) from exc
+            raise RequestInvalid(Violation("body", "", "encoding", str(exc))) from exc
         if not text:
             return None
         try:

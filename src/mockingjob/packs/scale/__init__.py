@@ -11,9 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from starlette.requests import Request
 
 from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Pack, Reply, Sample
+from mockingjob.pack import Pack, Reply, Sample
 
 from . import drf, seed
 from .handlers import HANDLERS
@@ -31,9 +32,9 @@ class ScalePack(Pack):
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, TABLES, self.fixtures_path, now)
 
-    def authenticate(self, call: Call, security: list[dict[str, list[str]]]) -> None:
-        if security:  # reads are public (PUBLIC_READ_API); writes need a token
-            drf.authenticate(call, call.tokens)
+    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
+        # Only writes declare security: reads are public, as with Scale's PUBLIC_READ_API.
+        drf.authenticate(request.headers.get("authorization"), tokens)
 
     def render_error(self, error: ApiError) -> Reply:
         return drf.render_error(error)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from mockingjob.pack import Sample
 
 from . import logs
-from .handlers import _exes_query, _jobs_query
+from .handlers import _exes_query, _jobs_query, latest_execution
 from .model import Derived
 from .serialize import Documents, job_type_document
 from .tables import TABLES as T
@@ -23,8 +23,7 @@ def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
     jobs = conn.execute(_jobs_query(d).order_by(T.jobs.c.id)).all()
     for job, doc in zip(jobs, docs.jobs(jobs), strict=True):
         yield Sample("Job", doc, f"job {job.id} (list)")
-        latest = conn.execute(_exes_query(d).where(T.exes.c.job_id == job.id)
-                              .order_by(T.exes.c.exe_num.desc()).limit(1)).first()
+        latest = latest_execution(conn, d, job)
         chain_ids = [i for i in (job.superseded_job_id, job.superseded_by_job_id) if i]
         chain = {r.id: r for r in conn.execute(_jobs_query(d).where(T.jobs.c.id.in_(chain_ids)))}
         yield Sample("JobDetails", docs.job_details(job, latest, chain), f"job {job.id} (details)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from mockingjob.errors import ApiError
 from mockingjob.pack import Call, Reply
@@ -137,9 +138,16 @@ def _exes_query(d: Derived) -> sa.Select[Any]:
     )
 
 
+def latest_execution(conn: Connection, d: Derived, row: Any) -> Any:
+    """Scale's ``get_details``: the execution numbered ``num_exes``, shown only while the job is
+    QUEUED/RUNNING/FAILED/COMPLETED (a canceled job, or a requeued one not yet running again, has none)."""
+    if row.status not in ("QUEUED", "RUNNING", "FAILED", "COMPLETED"):
+        return None
+    return conn.execute(_exes_query(d).where(T.exes.c.job_id == row.id, T.exes.c.exe_num == row.num_exes)).first()
+
+
 def _job_details(call: Call, d: Derived, row: Any) -> dict[str, Any]:
-    latest = call.conn.execute(
-        _exes_query(d).where(T.exes.c.job_id == row.id).order_by(T.exes.c.exe_num.desc()).limit(1)).first()
+    latest = latest_execution(call.conn, d, row)
     chain_ids = [i for i in (row.superseded_job_id, row.superseded_by_job_id) if i]
     chain = {}
     if chain_ids:

@@ -1,0 +1,95 @@
+"""The ``mockingjob`` command: ``serve`` and ``check``. It only parses options and calls the Python API."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import registry
+from .config import ENV_CONFIG, Config
+from .errors import LoadError, UsageError
+
+__all__ = ["main"]
+
+
+def _apis(names: tuple[str, ...]) -> list[str]:
+    known = registry.available()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown API(s) {', '.join(unknown)}; choose from {', '.join(known)}",
+                                 param_hint="API")
+    return list(dict.fromkeys(names))
+
+
+@click.group(context_settings={"auto_envvar_prefix": "MOCKINGJOB", "help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mockingjob")
+def main() -> None:
+    """Stateful, time-aware stand-ins for job-run APIs."""
+
+
+@main.command()
+@click.argument("apis", nargs=-1, metavar="[API]...")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@click.option("--state", metavar="FILE|URL", help="Keep state in this SQLite file (or database URL) instead of "
+              "memory: it survives restarts and is shared by workers.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (more than one needs --state).")
+@click.option("--speed", type=click.FloatRange(min=0), help="Clock speed: 1 is real time, 60 makes a minute "
+              "pass each second, 0 stops the clock. Default: 1 (or the stored clock's speed).")
+@click.option("--token", "tokens", multiple=True, metavar="TOKEN",
+              help="Accept only this API token (repeatable). Default: any non-empty token.")
+@click.option("--validate-responses", is_flag=True, help="Check every response against the spec (slower).")
+@click.option("--mount", type=click.Choice(["auto", "prefix", "root"]), default="auto", show_default=True,
+              help="prefix: every API under /<api>; root: one API at its real paths; auto: root for one API.")
+def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, workers: int, speed: float | None,
+          tokens: tuple[str, ...], validate_responses: bool, mount: str) -> None:
+    """Serve the named APIs (all of them when none is named).
+
+    One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.
+    Swagger UI is at <prefix>/ui/ and the spec at <prefix>/openapi.json.
+    """
+    config = Config(apis=_apis(apis), host=host, port=port, state=state,
+                    workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
+                    mount=mount)
+    try:
+        run(config)
+    except LoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def run(config: Config) -> None:
+    """Prepare the store and serve `config` with uvicorn until interrupted."""
+    import uvicorn
+
+    from .app import MockApp
+
+    if config.workers > 1 and not config.state:
+        raise UsageError("--workers needs --state: workers share their state through it")
+    mock = MockApp(config)  # creates and seeds the store once, before any worker starts
+    if config.workers == 1:
+        uvicorn.run(mock.asgi, host=config.host, port=config.port, log_level="info")
+        return
+    mock.store.dispose()
+    worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
+    os.environ[ENV_CONFIG] = worker_config.to_env()
+    uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,
+                workers=config.workers, log_level="info")
+
+
+@main.command()
+@click.argument("apis", nargs=-1, metavar="[API]...")
+def check(apis: tuple[str, ...]) -> None:
+    """Validate every spec (OpenAPI 3.0), every handler and every fixture against its spec."""
+    from .check import run_checks
+
+    names = _apis(apis) or registry.available()
+    problems = run_checks(names)
+    for problem in problems:
+        click.echo(f"FAIL {problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {', '.join(names)}: specs, handlers and fixtures are valid")
