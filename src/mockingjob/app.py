@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import logging
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from connexion.resolver import Resolution, Resolver
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import registry
@@ -33,6 +35,8 @@ from .validation import VALIDATORS
 __all__ = ["MockApp", "app_from_environment"]
 
 log = logging.getLogger("mockingjob")
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 # Authentication is each pack's business (its error shape, its token rules), so connexion's security
 # middleware is replaced by one that asks the pack; the specs' securitySchemes still document auth.
@@ -143,9 +147,20 @@ class MockApp:
         endpoint.__name__ = operation_id
         return endpoint
 
+    def _allowed_methods(self, path: str) -> list[str]:
+        for pattern, methods in self._paths:
+            if pattern.match(path):
+                return methods
+        return []
+
     def _error_handler(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         error = as_api_error(exc)
         error.extra.setdefault("method", request.method)
+        if error.status == 405:
+            # Starlette lists only the methods of the one route it matched; the spec knows them all.
+            allowed = self._allowed_methods(request.url.path)
+            if allowed:
+                error.headers["Allow"] = ", ".join(allowed)
         return to_connexion_response(render(self._pack_for_path(request.url.path), error))
 
     # --- assembly ----------------------------------------------------------------------------------
@@ -173,9 +188,14 @@ class MockApp:
             validate_responses=self.config.validate_responses,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
         )
+        self._paths: list[tuple[re.Pattern[str], list[str]]] = []
         for name, pack in self.packs.items():
+            spec = load_spec(pack.spec_path)
+            for template, item in spec.get("paths", {}).items():
+                methods = sorted(m.upper() for m in item if m in _HTTP_METHODS)
+                self._paths.append((compile_path(self.prefixes[name] + template)[0], methods))
             app.add_api(
-                load_spec(pack.spec_path),
+                spec,
                 base_path=self.prefixes[name],
                 name=name,
                 resolver=_PackResolver(self, pack),

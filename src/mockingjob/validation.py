@@ -26,6 +26,9 @@ from .errors import RequestInvalid, Violation
 
 __all__ = ["VALIDATORS"]
 
+# An empty request body, told apart from a body that is the JSON literal null.
+_ABSENT = object()
+
 _FORMATS = Draft4Validator.FORMAT_CHECKER
 
 
@@ -98,15 +101,19 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         except (UnicodeDecodeError, LookupError) as exc:
             raise RequestInvalid(Violation("body", "", "encoding", str(exc))) from exc
         if not text:
-            return None
+            return _ABSENT
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise RequestInvalid(Violation("body", "", "malformed", str(exc))) from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
-        if not self._nullable and body is None:
-            raise RequestInvalid(Violation("body", "", "missing", "Request body must not be empty"))
+        if body is _ABSENT:
+            if self._required:
+                raise RequestInvalid(Violation("body", "", "missing", "Request body must not be empty"))
+            return None  # an optional body may be left out (connexion would call it "empty")
+        if body is None and not self._nullable:
+            raise RequestInvalid(Violation("body", "", "type", "None is not of type 'object'", expected="object"))
         error = next(iter(self._validator.iter_errors(body)), None)
         if error is not None:
             raise RequestInvalid(_violation("body", "", error, error.instance))

@@ -43,6 +43,8 @@ def _time_message(name: str, value: Any) -> str:
 def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
     v = error.violation
     name = _leaf(v.name)
+    if v.location == "path":
+        return 404, NOT_FOUND  # Django's URL patterns reject such a path before any view runs
     if v.location == "query" and name == "page" and v.rule != "extra":
         return 404, "Invalid page."  # DRF answers any unusable page number this way
     if v.location == "content-type":
@@ -63,6 +65,8 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
         return 400, f'Missing required parameter: "{name}"'
     if name in TIME_PARAMETERS and v.rule in ("pattern", "type"):
         return 400, _time_message(name, v.value)
+    if v.rule == "type" and v.location == "body" and not v.name:
+        return 400, "Request body must be a JSON object."
     if v.rule == "type":
         expected = v.expected if isinstance(v.expected, str) else "value"
         words = {"integer": "a valid integer", "boolean": "a valid boolean", "number": "a valid float",

@@ -18,6 +18,9 @@ from mockingjob.timeutil import parse_duration, parse_iso
 
 from .tables import Tables
 
+# libyaml when available: the fixtures are parsed again on every reset.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
 
 
@@ -27,7 +30,7 @@ def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
         path = folder / f"{name}.yaml"
         try:
             with path.open(encoding="utf-8") as handle:
-                items = yaml.safe_load(handle) or []
+                items = yaml.load(handle, Loader=_LOADER) or []
         except (OSError, yaml.YAMLError) as exc:
             raise FixtureError(f"{path}: {exc}") from exc
         if not isinstance(items, list):
