@@ -10,7 +10,6 @@ from mockingjob.app import MockApp
 from mockingjob.config import Config
 from mockingjob.errors import ApiError
 from mockingjob.packs.scale.drf import parse_timestamp
-
 from tests.conftest import EPOCH, TOKEN
 
 mock = MockApp(Config(apis=["scale"], speed=0, validate_responses=True))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import EPOCH
-from tests.scale.helpers import INGEST, at, executions, job, queue
+from tests.scale.helpers import INGEST, TILER, at, executions, job, queue
 
 EXECUTION_FIELDS = {"id", "status", "exe_num", "cluster_id", "created", "queued", "started", "ended", "job", "node",
                     "error", "job_type", "timeout", "input_file_size"}
@@ -199,11 +199,18 @@ def test_the_log_of_an_unknown_execution_is_a_404(client):
     assert response.json() == {"detail": "Not found."}
 
 
-def test_the_log_of_an_execution_that_has_not_started_is_not_found(client):
-    new = queue(client, INGEST)["id"]
-    assert executions(client, new) == []
-    highest = max(x["id"] for j in (3, 5, 44) for x in executions(client, j))
-    assert log(client, highest + 1000).status_code == 404
+def test_the_log_of_an_execution_that_has_not_started_is_not_found(mock, client):
+    later = queue(client, TILER)["id"]  # queues 10 s
+    sooner = queue(client, INGEST)["id"]  # queues 3 s
+    mock.clock.advance(timedelta(seconds=4))
+    [running] = executions(client, sooner)
+    assert executions(client, later) == []
+    waiting_id = running["id"] - 1  # the tiler's execution was written first
+    assert log(client, waiting_id).status_code == 404
+    mock.clock.advance(timedelta(seconds=7))
+    [started] = executions(client, later)
+    assert started["id"] == waiting_id
+    assert log(client, waiting_id).status_code == 200
 
 
 def test_accept_text_plain_gives_the_messages_as_text(mock, client):

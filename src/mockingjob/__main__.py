@@ -1,0 +1,5 @@
+"""``python -m mockingjob``."""
+
+from .cli import main
+
+main()

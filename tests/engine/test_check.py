@@ -1,0 +1,92 @@
+"""`mockingjob check`: specs, handlers and fixtures are validated, and problems are reported clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from openapi_spec_validator import validate
+
+from mockingjob import registry
+from mockingjob.check import check_pack, run_checks
+from mockingjob.cli import main
+from mockingjob.packs.scale import ScalePack
+from mockingjob.resources import specs_dir
+
+
+@pytest.mark.parametrize("path", sorted(specs_dir().glob("*.yaml")), ids=lambda p: p.name)
+def test_every_spec_is_valid_openapi_3_0(path: Path) -> None:
+    spec = yaml.safe_load(path.read_text())
+    validate(spec)
+    assert spec["openapi"].startswith("3.0.")
+
+
+def test_every_available_pack_passes_the_check() -> None:
+    assert registry.available() and run_checks() == []
+
+
+def test_check_command_says_ok_and_exits_zero() -> None:
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "OK: scale" in result.output
+
+
+def _broken_spec(tmp_path: Path) -> Path:
+    spec = yaml.safe_load((specs_dir() / "scale.yaml").read_text())
+    # An undeclared path parameter and an operation without a handler: connexion itself accepts both.
+    spec["paths"]["/v6/jobs/{job_id}/"]["parameters"] = []
+    spec["paths"]["/v6/extra/"] = {"get": {"operationId": "no_such_handler", "responses": {"200": {"description": "x"}}}}
+    path = tmp_path / "scale.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_an_invalid_spec_is_reported(tmp_path: Path) -> None:
+    path = _broken_spec(tmp_path)
+
+    class BrokenSpecPack(ScalePack):
+        @property
+        def spec_path(self) -> Path:
+            return path
+
+    problems = list(check_pack(BrokenSpecPack()))
+    assert len(problems) == 1 and "not valid OpenAPI" in problems[0].message
+
+
+def test_a_missing_handler_and_a_fixture_that_breaks_the_spec_are_reported(tmp_path: Path) -> None:
+    spec = yaml.safe_load((specs_dir() / "scale.yaml").read_text())
+    spec["paths"]["/v6/extra/"] = {"get": {"operationId": "no_such_handler", "responses": {"200": {"description": "x"}}}}
+    spec_path = tmp_path / "scale.yaml"
+    spec_path.write_text(yaml.safe_dump(spec))
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    for source in (specs_dir().parent / "fixtures" / "scale").glob("*.yaml"):
+        (fixtures / source.name).write_text(source.read_text())
+    errors = yaml.safe_load((fixtures / "errors.yaml").read_text())
+    errors[4]["category"] = "COSMIC_RAYS"  # not one of the spec's error categories
+    (fixtures / "errors.yaml").write_text(yaml.safe_dump(errors))
+
+    class BrokenPack(ScalePack):
+        @property
+        def spec_path(self) -> Path:
+            return spec_path
+
+        @property
+        def fixtures_path(self) -> Path:
+            return fixtures
+
+    messages = [str(p) for p in check_pack(BrokenPack())]
+    assert any("'no_such_handler' has no handler" in m for m in messages)
+    assert any("'COSMIC_RAYS' is not one of" in m for m in messages)
+
+
+def test_unreadable_fixtures_are_reported(tmp_path: Path) -> None:
+    class NoFixturesPack(ScalePack):
+        @property
+        def fixtures_path(self) -> Path:
+            return tmp_path / "missing"
+
+    messages = [str(p) for p in check_pack(NoFixturesPack())]
+    assert len(messages) == 1 and "errors.yaml" in messages[0]
