@@ -33,11 +33,14 @@ def test_check_command_says_ok_and_exits_zero() -> None:
     assert "OK: scale" in result.output
 
 
+OK = {"200": {"description": "ok"}}
+
+
 def _broken_spec(tmp_path: Path) -> Path:
     spec = yaml.safe_load((specs_dir() / "scale.yaml").read_text())
     # An undeclared path parameter and an operation without a handler: connexion itself accepts both.
     spec["paths"]["/v6/jobs/{job_id}/"]["parameters"] = []
-    spec["paths"]["/v6/extra/"] = {"get": {"operationId": "no_such_handler", "responses": {"200": {"description": "x"}}}}
+    spec["paths"]["/v6/extra/"] = {"get": {"operationId": "no_such_handler", "responses": OK}}
     path = tmp_path / "scale.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
@@ -57,7 +60,7 @@ def test_an_invalid_spec_is_reported(tmp_path: Path) -> None:
 
 def test_a_missing_handler_and_a_fixture_that_breaks_the_spec_are_reported(tmp_path: Path) -> None:
     spec = yaml.safe_load((specs_dir() / "scale.yaml").read_text())
-    spec["paths"]["/v6/extra/"] = {"get": {"operationId": "no_such_handler", "responses": {"200": {"description": "x"}}}}
+    spec["paths"]["/v6/extra/"] = {"get": {"operationId": "no_such_handler", "responses": OK}}
     spec_path = tmp_path / "scale.yaml"
     spec_path.write_text(yaml.safe_dump(spec))
     fixtures = tmp_path / "fixtures"

@@ -68,19 +68,19 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
     errors_by_name: dict[str, int] = {}
     try:
         for e in data["errors"]:
-            conn.execute(t.errors.insert().values(**e))
+            conn.execute(t.errors.insert(), e)
             errors_by_name[e["name"]] = e["id"]
         conn.execute(t.nodes.insert(), data["nodes"])
         conn.execute(t.workspaces.insert(), data["workspaces"])
         for f in data["files"]:
             times = {k: at(f.get(k)) for k in ("created", "last_modified", "data_started", "data_ended",
                                                "source_started", "source_ended")}
-            conn.execute(t.files.insert().values(**{**f, **times}))
+            conn.execute(t.files.insert(), {**f, **times})
         for e in data["events"]:
-            conn.execute(t.events.insert().values(**{**e, "occurred": at(e["occurred"])}))
+            conn.execute(t.events.insert(), {**e, "occurred": at(e["occurred"])})
         conn.execute(t.recipes.insert(), data["recipes"])
         for b in data["batches"]:
-            conn.execute(t.batches.insert().values(**{**b, "created": at(b["created"])}))
+            conn.execute(t.batches.insert(), {**b, "created": at(b["created"])})
         types = {}
         for jt in data["job_types"]:
             types[jt["id"]] = jt
@@ -117,7 +117,7 @@ def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int,
         })
     last = exes[-1]
     source = job.get("source", {})
-    conn.execute(t.jobs.insert().values(
+    conn.execute(t.jobs.insert(), dict(
         id=job["id"], job_type_id=jt["id"], event_id=job["event"], recipe_id=job.get("recipe"),
         batch_id=job.get("batch"), node_id=last["node_id"], error_id=last["error_id"],
         is_superseded=bool(job.get("superseded")), superseded=at(job.get("superseded")),
@@ -133,8 +133,8 @@ def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int,
         queued=last["queued"], run_at=last["run_at"], end_at=last["end_at"], outcome=last["outcome"],
         changed=at(job.get("changed")),
     ))
-    for exe in exes:
-        conn.execute(t.exes.insert().values(**exe))
-    for input_name, file_ids in job.get("input", {}).get("files", {}).items():
-        for file_id in file_ids:
-            conn.execute(t.job_inputs.insert().values(job_id=job["id"], job_input=input_name, file_id=file_id))
+    conn.execute(t.exes.insert(), exes)
+    inputs = [{"job_id": job["id"], "job_input": input_name, "file_id": file_id}
+              for input_name, file_ids in job.get("input", {}).get("files", {}).items() for file_id in file_ids]
+    if inputs:
+        conn.execute(t.job_inputs.insert(), inputs)
