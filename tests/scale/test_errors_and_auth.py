@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config

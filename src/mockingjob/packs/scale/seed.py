@@ -6,6 +6,7 @@ Fixture times are written relative to the moment of seeding (``-P2DT3H`` = two d
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,28 @@ from mockingjob.timeutil import parse_duration, parse_iso
 
 from .tables import Tables
 
-# libyaml when available: the fixtures are parsed again on every reset.
+# libyaml when available.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
 
 
+_parsed: dict[Path, tuple[tuple[int, ...], dict[str, list[dict[str, Any]]]]] = {}
+
+
 def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """The fixtures of `folder`, parsed once per version of its files (every reset seeds them again)."""
+    try:
+        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in FILES)
+    except OSError:
+        return _parse(folder)  # says which file is missing
+    cached = _parsed.get(folder)
+    if cached is None or cached[0] != stamps:
+        cached = _parsed[folder] = (stamps, _parse(folder))
+    return copy.deepcopy(cached[1])
+
+
+def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
     data: dict[str, list[dict[str, Any]]] = {}
     for name in FILES:
         path = folder / f"{name}.yaml"
