@@ -8,17 +8,4 @@ from .pack import Call, Pack, Reply
 
 __version__ = "0.1.0"
 
-__all__ = [
-    # Serving
-    "MockApp",
-    "Config",
-    "Clock",
-    # Writing packs
-    "Pack",
-    "Call",
-    "Reply",
-    # Errors
-    "ApiError",
-    "MockError",
-    "RequestInvalid",
-]
+__all__ = ["ApiError", "Call", "Clock", "Config", "MockApp", "MockError", "Pack", "Reply", "RequestInvalid"]

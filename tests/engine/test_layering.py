@@ -36,3 +36,8 @@ def test_packs_use_only_the_public_engine_modules() -> None:
         if name.startswith("mockingjob.") and name.split(".")[1] in {"app", "cli", "check", "rendering", "validation"}
     ]
     assert private == []
+
+
+def test_public_names_are_exported_and_sorted() -> None:
+    public = sorted(name for name in vars(mockingjob) if not name.startswith("_") and name[0].isupper())
+    assert mockingjob.__all__ == public
