@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -12,6 +13,9 @@ from .config import ENV_CONFIG, Config
 from .errors import LoadError, UsageError
 
 __all__ = ["main"]
+
+# connexion imports Starlette's test client at start-up, which warns about its httpx backend: noise for users.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
 
 def _apis(names: tuple[str, ...]) -> list[str]:

@@ -68,6 +68,8 @@ def as_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, UnsupportedMediaTypeProblem):
         return RequestInvalid(Violation("content-type", "", "media-type", str(exc.detail)), status=415)
     if isinstance(exc, ProblemException):
+        if exc.status == 400 and exc.detail == "RequestBody is required":  # raised before our body validator
+            return RequestInvalid(Violation("body", "", "missing", str(exc.detail)))
         if exc.status == 400:
             return RequestInvalid(Violation("request", "", "invalid", str(exc.detail or exc.title)))
         if exc.status >= 500:

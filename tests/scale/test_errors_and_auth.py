@@ -195,3 +195,22 @@ def test_configured_tokens_are_checked():
         assert lowercase_keyword.status_code == 202
         assert client.get(f"/v6/jobs/{right.json()['id']}/").json()["status"] == "CANCELED"
         assert client.get("/v6/jobs/").status_code == 200
+
+
+# --- paths ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/v6/jobs/1%0A/", "/v6/job-types/scale-ingest/1.0.0%0A/", "/v6/jobs/%7F/"])
+def test_control_characters_in_a_path_are_a_plain_404_not_a_redirect_loop(client, path):
+    assert detail(client.get(path, follow_redirects=False), 404) == "Not found."
+
+
+def test_a_missing_trailing_slash_redirects_to_the_real_path_keeping_the_method(client):
+    response = client.post("/v6/jobs", json=JOB, headers=TOKEN, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"].endswith("/v6/jobs/")
+    assert client.post("/v6/jobs", json=JOB, headers=TOKEN).status_code == 201
+
+
+def test_an_empty_queue_request_names_the_missing_field(client):
+    response = client.post("/v6/jobs/", headers={**TOKEN, "Content-Type": "application/json"})
+    assert detail(response, 400) == 'Missing required parameter: "job_type_id"'

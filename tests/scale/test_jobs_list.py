@@ -219,3 +219,20 @@ def test_page_one_of_an_empty_result_is_fine_but_page_two_is_not(client):
     assert empty.status_code == 200
     assert empty.json() == {"count": 0, "next": None, "previous": None, "results": []}
     assert client.get("/v6/jobs/", params={"job_type_name": "nothing", "page": 2}).status_code == 404
+
+
+def test_page_links_use_the_host_the_client_asked_for(client):
+    page = client.get("/v6/jobs/", params={"page_size": 5}, headers={"Host": "scale.example.com"}).json()
+    assert page["next"] == "http://scale.example.com/v6/jobs/?page=2&page_size=5"
+
+
+def test_is_superseded_accepts_true_and_false_in_any_case(client):
+    assert ids(jobs(client, {"is_superseded": "TRUE"})) == ids(jobs(client, {"is_superseded": "true"}))
+    assert ids(jobs(client, {"is_superseded": "False"})) == ids(jobs(client, {"is_superseded": "false"}))
+
+
+@pytest.mark.parametrize(("value", "same_as"), [("t", "true"), ("1", "true"), ("f", "false"), ("0", "false")])
+def test_is_superseded_accepts_scales_short_boolean_spellings(client, value, same_as):
+    response = client.get("/v6/jobs/", params={"is_superseded": value, "page_size": 1000})
+    assert response.status_code == 200
+    assert ids(response.json()["results"]) == ids(jobs(client, {"is_superseded": same_as}))

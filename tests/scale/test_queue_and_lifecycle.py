@@ -192,3 +192,13 @@ def test_seeded_jobs_in_flight_move_on_as_well(mock, client):
     later = {j["id"]: j for j in jobs(client)}
     assert all(later[j["id"]]["status"] in ("COMPLETED", "FAILED") for j in running + queued)
     assert jobs(client, {"status": "RUNNING"}) == [] and jobs(client, {"status": "QUEUED"}) == []
+
+
+def test_a_superseded_job_links_to_the_job_that_replaced_it(client):
+    old, new = job(client, 1), job(client, 50)
+    assert old["is_superseded"] is True and old["superseded"] is not None
+    assert old["superseded_by_job"]["id"] == 50
+    assert old["superseded_by_job"]["status"] == new["status"]
+    assert old["superseded_by_job"]["job_type"]["name"] == new["job_type"]["name"]
+    assert new["superseded_job"]["id"] == 1 and new["superseded_by_job"] is None
+    assert jobs(client, {"job_id": 50})[0]["superseded_job"] == {"id": 1}

@@ -20,6 +20,7 @@ from mockingjob.timeutil import UTC
 NOT_FOUND = "Not found."
 NO_CREDENTIALS = "Authentication credentials were not provided."
 TIME_PARAMETERS = {"started", "ended", "source_started", "source_ended"}
+FLAG_PARAMETERS = {"is_superseded", "is_active", "is_system"}
 
 
 def bad_parameter(detail: str) -> ApiError:
@@ -63,6 +64,8 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
         if v.location == "body" and not v.name:
             return 400, 'Missing required parameter: "job_type_id"'
         return 400, f'Missing required parameter: "{name}"'
+    if name in FLAG_PARAMETERS and v.rule in ("pattern", "type"):
+        return 400, f'Parameter must be a valid boolean: "{name}"'
     if name in TIME_PARAMETERS and v.rule in ("pattern", "type"):
         return 400, _time_message(name, v.value)
     if v.rule == "type" and v.location == "body" and not v.name:
@@ -105,6 +108,15 @@ def authenticate(header: str | None, tokens: frozenset[str]) -> None:
         raise ApiError(403, "Invalid token header. Token string should not contain spaces.")
     if tokens and parts[1] not in tokens:
         raise ApiError(403, "Invalid token.")
+
+
+# --- parameters ----------------------------------------------------------------------------------------
+
+def flag(value: bool | str) -> bool:
+    """Scale's ``parse_bool``: true/t/1 and false/f/0 in any case (the spec's pattern admits nothing else)."""
+    if isinstance(value, bool):
+        return value
+    return value.lower() in ("true", "t", "1")
 
 
 # --- time parameters -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from mockingjob.errors import ApiError
 from mockingjob.pack import Call, Reply
 
 from . import logs
-from .drf import NOT_FOUND, bad_parameter, paginate, parse_timestamp, time_range
+from .drf import NOT_FOUND, bad_parameter, flag, paginate, parse_timestamp, time_range
 from .model import Derived, JobPlan, cancel, plan_attempt
 from .serialize import Documents, job_type_document
 from .tables import TABLES
@@ -94,7 +94,7 @@ def _filtered(query: sa.Select[Any], p: dict[str, Any], d: Derived) -> sa.Select
         failed = sa.select(T.errors.c.id).where(T.errors.c.category.in_(p["error_category"]))
         query = query.where(d.status == "FAILED", j.error_id.in_(failed))
     if p.get("is_superseded") is not None:
-        query = query.where(j.is_superseded == p["is_superseded"])
+        query = query.where(j.is_superseded == flag(p["is_superseded"]))
     return query
 
 
@@ -368,9 +368,9 @@ async def list_job_types(call: Call) -> Reply:
                                          sa.func.lower(jt.description).like(like)))
     if p.get("id"):
         versions = versions.where(jt.id.in_(p["id"]))
-    for flag in ("is_active", "is_system"):
-        if p.get(flag) is not None:
-            versions = versions.where(jt[flag] == p[flag])
+    for name in ("is_active", "is_system"):
+        if p.get(name) is not None:
+            versions = versions.where(jt[name] == flag(p[name]))
     names = sa.select(jt.name).distinct().where(jt.id.in_(versions.with_only_columns(jt.id)))
     envelope, rows = paginate(call, names.order_by(jt.name), call.conn)
     results = []
@@ -387,7 +387,7 @@ async def list_job_type_versions(call: Call) -> Reply:
     jt = T.job_types.c
     query = sa.select(T.job_types).where(jt.name == call.params["name"])
     if call.params.get("is_active") is not None:
-        query = query.where(jt.is_active == call.params["is_active"])
+        query = query.where(jt.is_active == flag(call.params["is_active"]))
     envelope, rows = paginate(call, query.order_by(jt.id), call.conn)
     return Reply({**envelope, "results": [job_type_document(row) for row in rows]})
 
