@@ -1,11 +1,40 @@
-"""mockingjob: stateful, time-aware, spec-validated stand-ins for job-run APIs."""
+"""mockingjob: stateful, time-aware, spec-validated stand-ins for job-run APIs.
 
-from .app import MockApp
-from .clock import Clock
-from .config import Config
-from .errors import ApiError, MockError, RequestInvalid
-from .pack import Call, Pack, Reply
+The public names are imported on first use, so that ``mockingjob check`` and pack modules do not pay for
+connexion's start-up when they do not need it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 __all__ = ["ApiError", "Call", "Clock", "Config", "MockApp", "MockError", "Pack", "Reply", "RequestInvalid"]
+
+_HOMES = {
+    "MockApp": "app",
+    "Clock": "clock",
+    "Config": "config",
+    "ApiError": "errors",
+    "MockError": "errors",
+    "RequestInvalid": "errors",
+    "Call": "pack",
+    "Pack": "pack",
+    "Reply": "pack",
+}
+
+if TYPE_CHECKING:
+    from .app import MockApp
+    from .clock import Clock
+    from .config import Config
+    from .errors import ApiError, MockError, RequestInvalid
+    from .pack import Call, Pack, Reply
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mockingjob' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{home}", __name__), name)

@@ -38,6 +38,7 @@ def test_packs_use_only_the_public_engine_modules() -> None:
     assert private == []
 
 
-def test_public_names_are_exported_and_sorted() -> None:
-    public = sorted(name for name in vars(mockingjob) if not name.startswith("_") and name[0].isupper())
-    assert mockingjob.__all__ == public
+def test_public_names_are_exported_sorted_and_importable() -> None:
+    assert mockingjob.__all__ == sorted(mockingjob.__all__)
+    for name in mockingjob.__all__:
+        assert getattr(mockingjob, name).__name__ == name

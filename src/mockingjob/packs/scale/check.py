@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from mockingjob.pack import Sample
 
 from . import logs
-from .handlers import _exes_query, _jobs_query, latest_execution
+from .handlers import _jobs_query, exes_with_log_script, job_details
 from .model import Derived
 from .serialize import Documents, job_type_document
 from .tables import TABLES as T
@@ -23,15 +23,8 @@ def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
     jobs = conn.execute(_jobs_query(d).order_by(T.jobs.c.id)).all()
     for job, doc in zip(jobs, docs.jobs(jobs), strict=True):
         yield Sample("Job", doc, f"job {job.id} (list)")
-        latest = latest_execution(conn, d, job)
-        chain_ids = [i for i in (job.superseded_job_id, job.superseded_by_job_id) if i]
-        chain = {r.id: r for r in conn.execute(_jobs_query(d).where(T.jobs.c.id.in_(chain_ids)))}
-        yield Sample("JobDetails", docs.job_details(job, latest, chain), f"job {job.id} (details)")
-    exes = conn.execute(
-        _exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname)
-        .join(T.job_types, T.job_types.c.id == T.jobs.c.job_type_id)
-        .join(T.nodes, T.nodes.c.id == T.exes.c.node_id)
-        .order_by(T.exes.c.id)).all()
+        yield Sample("JobDetails", job_details(conn, d, job), f"job {job.id} (details)")
+    exes = conn.execute(exes_with_log_script(d).order_by(T.exes.c.id)).all()
     for exe, doc in zip(exes, docs.executions(exes, details=True), strict=True):
         yield Sample("JobExecutionDetails", doc, f"execution {exe.id}")
         for line in logs.lines(exe, now, "combined", None):

@@ -146,28 +146,34 @@ def latest_execution(conn: Connection, d: Derived, row: Any) -> Any:
     return conn.execute(_exes_query(d).where(T.exes.c.job_id == row.id, T.exes.c.exe_num == row.num_exes)).first()
 
 
-def _job_details(call: Call, d: Derived, row: Any) -> dict[str, Any]:
-    latest = latest_execution(call.conn, d, row)
+def exes_with_log_script(d: Derived) -> sa.Select[Any]:
+    """Visible executions with what their logs are derived from: the job type's plan and the node's name."""
+    return (_exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname)
+            .join(T.job_types, T.job_types.c.id == T.jobs.c.job_type_id)
+            .join(T.nodes, T.nodes.c.id == T.exes.c.node_id))
+
+
+def job_details(conn: Connection, d: Derived, row: Any) -> dict[str, Any]:
+    """The details document of job `row` (a row of `_jobs_query`)."""
+    latest = latest_execution(conn, d, row)
     chain_ids = [i for i in (row.superseded_job_id, row.superseded_by_job_id) if i]
     chain = {}
     if chain_ids:
-        chain = {r.id: r for r in call.conn.execute(_jobs_query(d).where(T.jobs.c.id.in_(chain_ids)))}
-    return Documents(call.conn, T, call.now).job_details(row, latest, chain)
+        chain = {r.id: r for r in conn.execute(_jobs_query(d).where(T.jobs.c.id.in_(chain_ids)))}
+    return Documents(conn, T, d.now).job_details(row, latest, chain)
 
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
 async def list_jobs(call: Call) -> Reply:
     d = Derived(T, call.now)
-    p = dict(call.params)
-    p["source_started"], p["source_ended"] = time_range(p, call.now, "source_started", "source_ended")
-    query = _filtered(_jobs_query(d), {k: v for k, v in p.items() if not k.startswith("source_") or
-                                      k in ("source_sensor_class", "source_sensor", "source_collection",
-                                            "source_task", "source_tasks")}, d)
-    if p["source_started"]:
-        query = query.where(T.jobs.c.source_started >= p["source_started"])
-    if p["source_ended"]:
-        query = query.where(T.jobs.c.source_ended <= p["source_ended"])
+    p = call.params
+    query = _filtered(_jobs_query(d), p, d)
+    source_started, source_ended = time_range(p, call.now, "source_started", "source_ended")
+    if source_started:
+        query = query.where(T.jobs.c.source_started >= source_started)
+    if source_ended:
+        query = query.where(T.jobs.c.source_ended <= source_ended)
     envelope, rows = paginate(call, _ordered(query, p.get("order"), d), call.conn)
     return Reply({**envelope, "results": Documents(call.conn, T, call.now).jobs(rows)})
 
@@ -203,7 +209,7 @@ async def queue_job(call: Call) -> Reply:
     plan_attempt(conn, T, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan), jt.timeout,
                  size_mib)
     d = Derived(T, now)
-    doc = _job_details(call, d, _job_row(call, d, job_id))
+    doc = job_details(call.conn, d, _job_row(call, d, job_id))
     return Reply(doc, 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
 
 
@@ -235,7 +241,7 @@ def _error_id(call: Call, plan: JobPlan) -> int | None:
 
 async def get_job(call: Call) -> Reply:
     d = Derived(T, call.now)
-    return Reply(_job_details(call, d, _job_row(call, d, call.params["job_id"])))
+    return Reply(job_details(call.conn, d, _job_row(call, d, call.params["job_id"])))
 
 
 async def cancel_jobs(call: Call) -> Reply:
@@ -339,11 +345,7 @@ async def get_job_execution(call: Call) -> Reply:
 
 async def get_job_execution_log(call: Call) -> Reply:
     d = Derived(T, call.now)
-    row = call.conn.execute(
-        _exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname)
-        .join(T.job_types, T.job_types.c.id == T.jobs.c.job_type_id)
-        .join(T.nodes, T.nodes.c.id == T.exes.c.node_id)
-        .where(T.exes.c.id == call.params["job_exe_id"])).first()
+    row = call.conn.execute(exes_with_log_script(d).where(T.exes.c.id == call.params["job_exe_id"])).first()
     if row is None:
         raise ApiError(404, NOT_FOUND)
     since = parse_timestamp("started", call.params["started"], call.now) if call.params.get("started") else None
