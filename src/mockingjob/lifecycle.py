@@ -72,17 +72,6 @@ class Timeline:
         reached = [at for _, at in self.steps if at is not None and at <= now]
         return max(reached) if reached else None
 
-    def is_final(self, now: datetime) -> bool:
-        at = self.steps[-1][1]
-        return at is not None and at <= now
-
-    def stop(self, now: datetime, state: str) -> Timeline:
-        """End the run at `now` in `state`: steps not yet reached are dropped."""
-        kept = [(name, at) for name, at in self.steps[:-1] if at is not None and at <= now]
-        if not kept:
-            kept = [(self.steps[0][0], None)]
-        return Timeline((*kept, (state, now)))
-
 
 def sql_state(
     now: datetime, steps: Sequence[tuple[str | ColumnElement[str], ColumnElement[datetime]]]

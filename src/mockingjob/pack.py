@@ -120,7 +120,3 @@ def require_handlers(pack: Pack, operation_ids: Iterable[str]) -> list[str]:
     """The operationIds in the spec that `pack` has no handler for."""
     return sorted(op for op in operation_ids if op not in pack.handlers)
 
-
-def error(status: int, detail: str | None = None, **kwargs: Any) -> ApiError:
-    """Shorthand for handlers: ``raise error(404, "Not found.")``."""
-    return ApiError(status, detail, **kwargs)

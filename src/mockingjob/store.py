@@ -99,10 +99,6 @@ class Store:
             sa.Column("value", sa.Text, nullable=False),
         )
 
-    @property
-    def is_memory(self) -> bool:
-        return self.url == "sqlite://"
-
     def create_tables(self) -> None:
         self.metadata.create_all(self.engine)
 

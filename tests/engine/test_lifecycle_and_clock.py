@@ -25,13 +25,6 @@ def test_state_follows_the_plan_as_time_passes() -> None:
     assert timeline.last_change(T0 + timedelta(seconds=40)) == T0 + timedelta(seconds=35)
 
 
-def test_stopping_a_run_drops_the_steps_it_had_not_reached() -> None:
-    stopped = PLAN.schedule(T0).stop(T0 + timedelta(seconds=10), "CANCELED")
-    assert stopped.state_at(T0 + timedelta(hours=1)) == "CANCELED"
-    assert stopped.entered("COMPLETED", T0 + timedelta(hours=1)) is None
-    assert stopped.entered("RUNNING", T0 + timedelta(hours=1)) == T0 + timedelta(seconds=5)
-
-
 def test_the_sql_state_agrees_with_the_python_state() -> None:
     store = Store()
     runs = sa.Table("runs", store.metadata, sa.Column("id", sa.Integer, primary_key=True),
