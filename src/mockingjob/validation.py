@@ -106,6 +106,8 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise RequestInvalid(Violation("body", "", "malformed", str(exc))) from exc
+        except RecursionError as exc:  # nesting deeper than the interpreter's stack
+            raise RequestInvalid(Violation("body", "", "malformed", "nesting too deep")) from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is _ABSENT:
@@ -114,7 +116,10 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
             return None  # an optional body may be left out (connexion would call it "empty")
         if body is None and not self._nullable:
             raise RequestInvalid(Violation("body", "", "type", "None is not of type 'object'", expected="object"))
-        error = next(iter(self._validator.iter_errors(body)), None)
+        try:
+            error = next(iter(self._validator.iter_errors(body)), None)
+        except RecursionError as exc:
+            raise RequestInvalid(Violation("body", "", "malformed", "nesting too deep")) from exc
         if error is not None:
             raise RequestInvalid(_violation("body", "", error, error.instance))
         return None

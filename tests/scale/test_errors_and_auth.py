@@ -214,3 +214,9 @@ def test_a_missing_trailing_slash_redirects_to_the_real_path_keeping_the_method(
 def test_an_empty_queue_request_names_the_missing_field(client):
     response = client.post("/v6/jobs/", headers={**TOKEN, "Content-Type": "application/json"})
     assert detail(response, 400) == 'Missing required parameter: "job_type_id"'
+
+
+def test_absurdly_nested_json_is_a_400_not_a_crash(client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/v6/jobs/", content=body, headers={**TOKEN, "Content-Type": "application/json"})
+    assert detail(response, 400).startswith("JSON parse error - ")
