@@ -12,6 +12,7 @@ import connexion
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware import swagger_ui as connexion_swagger_ui
 from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -24,6 +25,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import registry
+from ._connexion import RejectControlCharacters, SwaggerUIMiddleware
 from .clock import Clock
 from .config import Config
 from .errors import ApiError, PackError
@@ -41,22 +43,6 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tr
 
 # Authentication is each pack's business (its error shape, its token rules), so connexion's security
 # middleware is replaced by one that asks the pack; the specs' securitySchemes still document auth.
-
-
-class _RejectControlCharacters:
-    """A path with control characters (a decoded %0A, say) matches no real route; answer 404 up front.
-
-    Starlette's mounts match such paths only without their trailing slash and its routers then redirect
-    back and forth between the two forms forever.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
-            raise HTTPException(404)
-        await self.app(scope, receive, send)
 
 
 class _PackResolver(Resolver):
@@ -195,11 +181,13 @@ class MockApp:
                     mock._authenticate(scope)
                 await self.app(scope, receive, send)
 
+        replacements = {SecurityMiddleware: PackAuthentication, connexion_swagger_ui.SwaggerUIMiddleware:
+                        SwaggerUIMiddleware}
         middlewares: list[Any] = []
         for middleware in ConnexionMiddleware.default_middlewares:
-            middlewares.append(PackAuthentication if middleware is SecurityMiddleware else middleware)
+            middlewares.append(replacements.get(middleware, middleware))
             if middleware is ExceptionMiddleware:
-                middlewares.append(_RejectControlCharacters)
+                middlewares.append(RejectControlCharacters)
         app = connexion.AsyncApp(
             __name__,
             middlewares=middlewares,
