@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 from mockingjob.pack import Sample
 
 from . import logs
-from .handlers import _jobs_query, exes_with_log_script, job_details
 from .model import Derived
+from .queries import exes_with_log_script, job_details, jobs_query
 from .serialize import Documents, job_type_document
 from .tables import TABLES as T
 
@@ -20,7 +20,7 @@ from .tables import TABLES as T
 def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
     d = Derived(T, now)
     docs = Documents(conn, T, now)
-    jobs = conn.execute(_jobs_query(d).order_by(T.jobs.c.id)).all()
+    jobs = conn.execute(jobs_query(d).order_by(T.jobs.c.id)).all()
     for job, doc in zip(jobs, docs.jobs(jobs), strict=True):
         yield Sample("Job", doc, f"job {job.id} (list)")
         yield Sample("JobDetails", job_details(conn, d, job), f"job {job.id} (details)")

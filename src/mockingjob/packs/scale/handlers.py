@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from mockingjob.errors import ApiError
 from mockingjob.pack import Call, Reply
@@ -13,168 +12,22 @@ from mockingjob.pack import Call, Reply
 from . import logs
 from .drf import NOT_FOUND, bad_parameter, flag, paginate, parse_timestamp, time_range
 from .model import Derived, JobPlan, cancel, plan_attempt
+from .queries import body_filters, exes_query, exes_with_log_script, filtered, job_details, job_row, jobs_query, ordered
 from .serialize import Documents, job_type_document
-from .tables import TABLES
-
-T = TABLES
-
-
-# --- queries -------------------------------------------------------------------------------------------
-
-def _jobs_query(d: Derived) -> sa.Select[Any]:
-    j = T.jobs.c
-    return sa.select(
-        T.jobs,
-        d.status.label("status"),
-        d.started.label("started"),
-        d.ended.label("ended"),
-        d.last_status_change.label("last_status_change"),
-        d.last_modified.label("last_modified"),
-    ).select_from(T.jobs.join(T.job_types, T.job_types.c.id == j.job_type_id))
-
-
-_DIRECT_ORDER = {
-    "id", "is_superseded", "max_tries", "num_exes", "priority", "input_file_size", "source_started",
-    "source_ended", "source_sensor_class", "source_sensor", "source_collection", "source_task", "created",
-    "queued", "superseded",
-}
-
-
-def _order_column(field: str, d: Derived) -> Any:
-    j = T.jobs.c
-    if field in _DIRECT_ORDER:
-        return j[field]
-    return {
-        "job_type": T.job_types.c.name,
-        "job_type_rev": T.job_types.c.revision_id,
-        "event": j.event_id,
-        "recipe": j.recipe_id,
-        "batch": j.batch_id,
-        "node": j.node_id,
-        "error": j.error_id,
-        "status": d.status,
-        "started": d.started,
-        "ended": d.ended,
-        "last_status_change": d.last_status_change,
-        "last_modified": d.last_modified,
-    }[field]
-
-
-def _ordered(query: sa.Select[Any], order: list[str] | None, d: Derived) -> sa.Select[Any]:
-    clauses = []
-    for item in order or ["last_modified"]:
-        column = _order_column(item.lstrip("-"), d)
-        clauses.append(column.desc() if item.startswith("-") else column.asc())
-    return query.order_by(*clauses, T.jobs.c.id.asc())
-
-
-def _filtered(query: sa.Select[Any], p: dict[str, Any], d: Derived) -> sa.Select[Any]:
-    """Apply the filters shared by the job list (query names) and cancel/requeue (body names)."""
-    j = T.jobs.c
-    started, ended = time_range(p, d.now)
-    if started:
-        query = query.where(d.last_modified >= started)
-    if ended:
-        query = query.where(d.last_modified <= ended)
-    lists = {
-        "source_sensor_class": j.source_sensor_class, "source_sensor": j.source_sensor,
-        "source_collection": j.source_collection, "job_id": j.id, "job_type_id": j.job_type_id,
-        "job_type_name": T.job_types.c.name, "batch_id": j.batch_id, "recipe_id": j.recipe_id,
-        "error_id": j.error_id,
-    }
-    for name, column in lists.items():
-        if p.get(name):
-            query = query.where(column.in_(p[name]))
-    tasks = (p.get("source_task") or []) + (p.get("source_tasks") or [])
-    if tasks:
-        query = query.where(j.source_task.in_(tasks))
-    if p.get("status"):
-        query = query.where(d.status.in_(p["status"]))
-    if p.get("error_category"):
-        failed = sa.select(T.errors.c.id).where(T.errors.c.category.in_(p["error_category"]))
-        query = query.where(d.status == "FAILED", j.error_id.in_(failed))
-    if p.get("is_superseded") is not None:
-        query = query.where(j.is_superseded == flag(p["is_superseded"]))
-    return query
-
-
-def _body_filters(call: Call, d: Derived) -> dict[str, Any]:
-    """Translate the cancel/requeue body into the list filter's names."""
-    body = call.body or {}
-    p: dict[str, Any] = {k: body.get(k) for k in ("started", "ended", "is_superseded")}
-    p["status"] = [body["status"]] if body.get("status") else None
-    renames = {"job_ids": "job_id", "job_type_ids": "job_type_id", "job_type_names": "job_type_name",
-               "batch_ids": "batch_id", "recipe_ids": "recipe_id", "error_categories": "error_category",
-               "error_ids": "error_id"}
-    for body_name, name in renames.items():
-        if body.get(body_name):
-            p[name] = [int(v) for v in body[body_name]] if name == "error_id" else body[body_name]
-    type_ids = list(p.get("job_type_id") or [])
-    for job_type in body.get("job_types") or []:
-        found = call.conn.execute(sa.select(T.job_types.c.id).where(
-            T.job_types.c.name == job_type["name"], T.job_types.c.version == job_type["version"])).scalar()
-        if found is None:
-            raise bad_parameter(
-                f"Job Type with name: {job_type['name']} and version: {job_type['version']} does not exist")
-        type_ids.append(found)
-    if body.get("job_types"):
-        p["job_type_id"] = type_ids
-    return p
-
-
-def _job_row(call: Call, d: Derived, job_id: int) -> Any:
-    row = call.conn.execute(_jobs_query(d).where(T.jobs.c.id == job_id)).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    return row
-
-
-def _exes_query(d: Derived) -> sa.Select[Any]:
-    return (
-        sa.select(T.exes, d.exe_status.label("status"), T.jobs.c.job_type_id,
-                  T.jobs.c.output.label("job_output"))
-        .join(T.jobs, T.jobs.c.id == T.exes.c.job_id)
-        .where(d.exe_visible)
-    )
-
-
-def latest_execution(conn: Connection, d: Derived, row: Any) -> Any:
-    """Scale's ``get_details``: the execution numbered ``num_exes``, shown only while the job is
-    QUEUED/RUNNING/FAILED/COMPLETED (a canceled job, or a requeued one not yet running again, has none)."""
-    if row.status not in ("QUEUED", "RUNNING", "FAILED", "COMPLETED"):
-        return None
-    return conn.execute(_exes_query(d).where(T.exes.c.job_id == row.id, T.exes.c.exe_num == row.num_exes)).first()
-
-
-def exes_with_log_script(d: Derived) -> sa.Select[Any]:
-    """Visible executions with what their logs are derived from: the job type's plan and the node's name."""
-    return (_exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname)
-            .join(T.job_types, T.job_types.c.id == T.jobs.c.job_type_id)
-            .join(T.nodes, T.nodes.c.id == T.exes.c.node_id))
-
-
-def job_details(conn: Connection, d: Derived, row: Any) -> dict[str, Any]:
-    """The details document of job `row` (a row of `_jobs_query`)."""
-    latest = latest_execution(conn, d, row)
-    chain_ids = [i for i in (row.superseded_job_id, row.superseded_by_job_id) if i]
-    chain = {}
-    if chain_ids:
-        chain = {r.id: r for r in conn.execute(_jobs_query(d).where(T.jobs.c.id.in_(chain_ids)))}
-    return Documents(conn, T, d.now).job_details(row, latest, chain)
-
+from .tables import TABLES as T
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
 async def list_jobs(call: Call) -> Reply:
     d = Derived(T, call.now)
     p = call.params
-    query = _filtered(_jobs_query(d), p, d)
+    query = filtered(jobs_query(d), p, d)
     source_started, source_ended = time_range(p, call.now, "source_started", "source_ended")
     if source_started:
         query = query.where(T.jobs.c.source_started >= source_started)
     if source_ended:
         query = query.where(T.jobs.c.source_ended <= source_ended)
-    envelope, rows = paginate(call, _ordered(query, p.get("order"), d), call.conn)
+    envelope, rows = paginate(call, ordered(query, p.get("order"), d), call.conn)
     return Reply({**envelope, "results": Documents(call.conn, T, call.now).jobs(rows)})
 
 
@@ -209,7 +62,7 @@ async def queue_job(call: Call) -> Reply:
     plan_attempt(conn, T, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan), jt.timeout,
                  size_mib)
     d = Derived(T, now)
-    doc = job_details(call.conn, d, _job_row(call, d, job_id))
+    doc = job_details(call.conn, d, job_row(call, d, job_id))
     return Reply(doc, 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
 
 
@@ -241,12 +94,12 @@ def _error_id(call: Call, plan: JobPlan) -> int | None:
 
 async def get_job(call: Call) -> Reply:
     d = Derived(T, call.now)
-    return Reply(job_details(call.conn, d, _job_row(call, d, call.params["job_id"])))
+    return Reply(job_details(call.conn, d, job_row(call, d, call.params["job_id"])))
 
 
 async def cancel_jobs(call: Call) -> Reply:
     d = Derived(T, call.now)
-    query = _filtered(_jobs_query(d), _body_filters(call, d), d)
+    query = filtered(jobs_query(d), body_filters(call, d), d)
     ids = [row.id for row in call.conn.execute(query.with_only_columns(T.jobs.c.id))]
     cancel(call.conn, T, d, ids)
     return Reply(None, 202)
@@ -254,7 +107,7 @@ async def cancel_jobs(call: Call) -> Reply:
 
 async def requeue_jobs(call: Call) -> Reply:
     d = Derived(T, call.now)
-    query = _filtered(_jobs_query(d), _body_filters(call, d), d)
+    query = filtered(jobs_query(d), body_filters(call, d), d)
     query = query.where(d.status.in_(["FAILED", "CANCELED"]), T.jobs.c.is_superseded.is_(False))
     rows = call.conn.execute(query.with_only_columns(T.jobs.c.id, T.jobs.c.num_exes, T.jobs.c.input_file_size,
                                                      T.jobs.c.max_tries, T.job_types.c.plan,
@@ -320,7 +173,7 @@ async def list_job_executions(call: Call) -> Reply:
     d = Derived(T, call.now)
     p = call.params
     x = T.exes.c
-    query = _exes_query(d).where(x.job_id == p["job_id"])
+    query = exes_query(d).where(x.job_id == p["job_id"])
     if p.get("status"):
         query = query.where(d.exe_status.in_(p["status"]))
     if p.get("node_id"):
@@ -336,7 +189,7 @@ async def list_job_executions(call: Call) -> Reply:
 
 async def get_job_execution(call: Call) -> Reply:
     d = Derived(T, call.now)
-    row = call.conn.execute(_exes_query(d).where(
+    row = call.conn.execute(exes_query(d).where(
         T.exes.c.job_id == call.params["job_id"], T.exes.c.exe_num == call.params["exe_num"])).first()
     if row is None:
         raise ApiError(404, NOT_FOUND)
