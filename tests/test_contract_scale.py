@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 from mockingjob.errors import ApiError
 from mockingjob.packs.scale.drf import parse_timestamp
-from tests.conftest import EPOCH, TOKEN
+from tests.conftest import EPOCH, STATE, TOKEN
 
-mock = MockApp(Config(apis=["scale"], speed=0, validate_responses=True))
+mock = MockApp(Config(apis=["scale"], speed=0, validate_responses=True, state=STATE))
 schema = schemathesis.openapi.from_asgi("/openapi.json", mock.asgi)
+
+
+def teardown_module() -> None:
+    mock.store.dispose()
 
 
 
@@ -67,6 +72,13 @@ BOUNDED = settings(max_examples=30, deadline=None, suppress_health_check=list(He
                    database=None)
 
 
+def _credentials(case: schemathesis.Case) -> dict[str, str]:
+    """The token, unless this case deliberately breaks the request's headers (e.g. leaves out Authorization)."""
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return {}
+    return TOKEN
+
+
 def _breaks_time_rules(case: schemathesis.Case) -> bool:
     """A schema-valid request whose time range Scale must refuse."""
     positive = case.meta is None or not case.meta.generation.mode.is_negative
@@ -84,7 +96,7 @@ def test_every_operation_conforms(case: schemathesis.Case) -> None:
         assert response.status_code == 400, response.text
         assert set(response.json()) == {"detail"}
         return
-    case.call_and_validate(headers=TOKEN, **_checks_for(case))  # type: ignore[arg-type]
+    case.call_and_validate(headers=_credentials(case), **_checks_for(case))  # type: ignore[arg-type]
 
 
 class ScaleWorkflow(schema.as_state_machine()):  # type: ignore[misc]
@@ -93,7 +105,7 @@ class ScaleWorkflow(schema.as_state_machine()):  # type: ignore[misc]
         mock.reset()
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
-        return {"headers": TOKEN}
+        return {"headers": _credentials(case)}
 
     def validate_response(self, response: object, case: schemathesis.Case, **kwargs: object) -> None:
         if _breaks_time_rules(case):

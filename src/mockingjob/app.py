@@ -18,6 +18,7 @@ from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
+from sqlalchemy.engine import Connection
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -96,9 +97,9 @@ class MockApp:
             elif self.config.speed is not None:
                 self.clock.resume(speed=self.config.speed, conn=conn)
             now = self.clock.now(conn)
-            for name, pack in self.packs.items():
+            for name in self.packs:
                 if not self.store.get_setting(conn, f"seeded:{name}"):
-                    pack.seed(conn, now)
+                    self._seed(conn, name, now)
                     self.store.put_setting(conn, f"seeded:{name}", True)
 
     def reset(self, api: str | None = None) -> None:
@@ -108,7 +109,11 @@ class MockApp:
             now = self.clock.now(conn)
             for name in names:
                 self.store.clear(conn, self.tables[name])
-                self.packs[name].seed(conn, now)
+                self._seed(conn, name, now)
+
+    def _seed(self, conn: Connection, name: str, now: datetime) -> None:
+        self.packs[name].seed(conn, now)
+        self.store.sync_id_sequences(conn, self.tables[name])
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -18,7 +18,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["JSONText", "Store", "UtcDateTime", "database_url"]
+__all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url"]
+
+
+class PortableString(sa.types.TypeDecorator[str]):
+    """A string column whose values compare the same on every backend, whatever a client sends.
+
+    PostgreSQL cannot hold or even compare text with a NUL character and fails the whole statement. No stored
+    value contains one, so a NUL in a value bound for comparison becomes U+FFFD: the comparison stays false,
+    as it is on SQLite, instead of failing.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -125,6 +140,20 @@ class Store:
         for table in reversed(self.metadata.sorted_tables):
             if table in tables:
                 conn.execute(table.delete())
+
+    def sync_id_sequences(self, conn: Connection, tables: list[sa.Table]) -> None:
+        """After rows were inserted with explicit ids (fixtures), let the database's own id allocation
+        continue after them. SQLite does this by itself; PostgreSQL's sequences need to be moved."""
+        if conn.dialect.name != "postgresql":
+            return
+        for table in tables:
+            column = table.autoincrement_column
+            if column is None:
+                continue
+            conn.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"
+            ))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from mockingjob.errors import ApiError
 from mockingjob.pack import Call, Reply
+from mockingjob.store import PortableString
 
 from . import logs
 from .drf import NOT_FOUND, bad_parameter, flag, paginate, parse_timestamp, time_range
@@ -219,8 +220,8 @@ async def list_job_types(call: Call) -> Reply:
     versions = sa.select(T.job_types)
     for keyword in p.get("keyword") or []:
         like = f"%{keyword.lower()}%"
-        versions = versions.where(sa.or_(sa.func.lower(jt.name).like(like), sa.func.lower(jt.title).like(like),
-                                         sa.func.lower(jt.description).like(like)))
+        versions = versions.where(sa.or_(*(sa.func.lower(column, type_=PortableString()).like(like)
+                                           for column in (jt.name, jt.title, jt.description))))
     if p.get("id"):
         versions = versions.where(jt.id.in_(p["id"]))
     for name in ("is_active", "is_system"):

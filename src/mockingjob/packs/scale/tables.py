@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from mockingjob.store import JSONText, UtcDateTime
+from mockingjob.store import JSONText, PortableString, UtcDateTime
 
 
 @dataclass(frozen=True)
@@ -40,22 +40,22 @@ def define(metadata: sa.MetaData) -> Tables:
     job_types = table(
         "job_types",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(50), nullable=False),
-        sa.Column("version", sa.String(50), nullable=False),
-        sa.Column("title", sa.String(250)),
-        sa.Column("description", sa.Text),
-        sa.Column("icon_code", sa.String(20)),
+        sa.Column("name", PortableString(50), nullable=False),
+        sa.Column("version", PortableString(50), nullable=False),
+        sa.Column("title", PortableString(250)),
+        sa.Column("description", PortableString()),
+        sa.Column("icon_code", PortableString(20)),
         sa.Column("is_active", sa.Boolean, nullable=False),
         sa.Column("is_system", sa.Boolean, nullable=False),
         sa.Column("is_paused", sa.Boolean, nullable=False),
         sa.Column("is_published", sa.Boolean, nullable=False),
-        sa.Column("unmet_resources", sa.String(250)),
+        sa.Column("unmet_resources", PortableString(250)),
         sa.Column("max_scheduled", sa.Integer),
         sa.Column("max_tries", sa.Integer, nullable=False),
         sa.Column("timeout", sa.Integer, nullable=False),
         sa.Column("revision_id", sa.Integer, nullable=False),
         sa.Column("revision_num", sa.Integer, nullable=False),
-        sa.Column("docker_image", sa.String(250), nullable=False),
+        sa.Column("docker_image", PortableString(250), nullable=False),
         sa.Column("manifest", JSONText, nullable=False),
         sa.Column("configuration", JSONText, nullable=False),
         sa.Column("resources", JSONText, nullable=False),
@@ -67,33 +67,33 @@ def define(metadata: sa.MetaData) -> Tables:
     errors = table(
         "errors",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(50), nullable=False, unique=True),
-        sa.Column("title", sa.String(50)),
-        sa.Column("description", sa.String(250)),
-        sa.Column("job_type_name", sa.String(250)),
-        sa.Column("category", sa.String(50), nullable=False),
+        sa.Column("name", PortableString(50), nullable=False, unique=True),
+        sa.Column("title", PortableString(50)),
+        sa.Column("description", PortableString(250)),
+        sa.Column("job_type_name", PortableString(250)),
+        sa.Column("category", PortableString(50), nullable=False),
         sa.Column("is_builtin", sa.Boolean, nullable=False),
         sa.Column("should_be_retried", sa.Boolean, nullable=False),
     )
     nodes = table(
         "nodes",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("hostname", sa.String(250), nullable=False),
+        sa.Column("hostname", PortableString(250), nullable=False),
     )
     workspaces = table(
         "workspaces",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(50), nullable=False),
+        sa.Column("name", PortableString(50), nullable=False),
     )
     files = table(
         "files",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("file_name", sa.String(250), nullable=False, index=True),
+        sa.Column("file_name", PortableString(250), nullable=False, index=True),
         sa.Column("workspace_id", sa.ForeignKey("scale_workspaces.id"), nullable=False),
-        sa.Column("media_type", sa.String(250), nullable=False),
-        sa.Column("file_type", sa.String(50), nullable=False),
+        sa.Column("media_type", PortableString(250), nullable=False),
+        sa.Column("file_type", PortableString(50), nullable=False),
         sa.Column("file_size", sa.BigInteger, nullable=False),
-        sa.Column("file_path", sa.String(1000), nullable=False),
+        sa.Column("file_path", PortableString(1000), nullable=False),
         sa.Column("data_type_tags", JSONText, nullable=False),
         sa.Column("countries", JSONText, nullable=False),
         sa.Column("created", UtcDateTime, nullable=False),
@@ -102,15 +102,15 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("data_ended", UtcDateTime),
         sa.Column("source_started", UtcDateTime),
         sa.Column("source_ended", UtcDateTime),
-        sa.Column("source_sensor_class", sa.String(250)),
-        sa.Column("source_sensor", sa.String(250)),
-        sa.Column("source_collection", sa.String(250)),
-        sa.Column("source_task", sa.String(250)),
+        sa.Column("source_sensor_class", PortableString(250)),
+        sa.Column("source_sensor", PortableString(250)),
+        sa.Column("source_collection", PortableString(250)),
+        sa.Column("source_task", PortableString(250)),
     )
     events = table(
         "events",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("type", sa.String(50), nullable=False),
+        sa.Column("type", PortableString(50), nullable=False),
         sa.Column("occurred", UtcDateTime, nullable=False),
     )
     recipes = table(
@@ -123,8 +123,8 @@ def define(metadata: sa.MetaData) -> Tables:
     batches = table(
         "batches",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("title", sa.String(50)),
-        sa.Column("description", sa.String(500)),
+        sa.Column("title", PortableString(50)),
+        sa.Column("description", PortableString(500)),
         sa.Column("created", UtcDateTime, nullable=False),
     )
     jobs = table(
@@ -149,22 +149,22 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("input_file_size", sa.Float),
         sa.Column("source_started", UtcDateTime, index=True),
         sa.Column("source_ended", UtcDateTime, index=True),
-        sa.Column("source_sensor_class", sa.String(250), index=True),
-        sa.Column("source_sensor", sa.String(250), index=True),
-        sa.Column("source_collection", sa.String(250), index=True),
-        sa.Column("source_task", sa.String(250), index=True),
+        sa.Column("source_sensor_class", PortableString(250), index=True),
+        sa.Column("source_sensor", PortableString(250), index=True),
+        sa.Column("source_collection", PortableString(250), index=True),
+        sa.Column("source_task", PortableString(250), index=True),
         sa.Column("created", UtcDateTime, nullable=False),
         # The current attempt's plan; see the module docstring.
         sa.Column("queued", UtcDateTime, index=True),
         sa.Column("run_at", UtcDateTime, index=True),
         sa.Column("end_at", UtcDateTime, index=True),
-        sa.Column("outcome", sa.String(50), nullable=False),
+        sa.Column("outcome", PortableString(50), nullable=False),
         sa.Column("changed", UtcDateTime),
     )
     job_inputs = table(
         "job_inputs",
         sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), primary_key=True),
-        sa.Column("job_input", sa.String(250), primary_key=True),
+        sa.Column("job_input", PortableString(250), primary_key=True),
         sa.Column("file_id", sa.ForeignKey("scale_files.id"), primary_key=True),
     )
     exes = table(
@@ -177,7 +177,7 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("queued", UtcDateTime, nullable=False),
         sa.Column("run_at", UtcDateTime),
         sa.Column("end_at", UtcDateTime),
-        sa.Column("outcome", sa.String(50), nullable=False),
+        sa.Column("outcome", PortableString(50), nullable=False),
         sa.Column("timeout", sa.Integer, nullable=False),
         sa.Column("input_file_size", sa.Float),
         sa.UniqueConstraint("job_id", "exe_num"),
