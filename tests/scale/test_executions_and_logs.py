@@ -179,7 +179,8 @@ def test_a_failed_execution_logs_its_error_on_stderr(client):
     failed = executions(client, 44)[0]
     assert failed["status"] == "FAILED"
     stderr = log(client, failed["id"], "stderr").json()
-    assert any("data-corrupt" in line["message"] for line in stderr)
+    assert failed["error"]["name"] == "data-corrupt"
+    assert any(line["message"] == f"ERROR: {failed['error']['description']}" for line in stderr)
 
 
 def test_started_keeps_only_the_lines_logged_since(mock, client):

@@ -44,7 +44,7 @@ def negotiate(accept: str | None) -> str:
 
 
 def lines(exe: Any, now: datetime, log_id: str, since: datetime | None) -> list[dict[str, Any]]:
-    """The log lines of execution row `exe` (which carries its job type's ``plan`` and node ``hostname``)."""
+    """The log lines of execution row `exe` (a row of `queries.exes_with_log_script`)."""
     if exe.run_at is None or exe.run_at > now:
         return []
     stop = min(now, exe.end_at) if exe.end_at is not None else now
@@ -56,7 +56,7 @@ def lines(exe: Any, now: datetime, log_id: str, since: datetime | None) -> list[
             entries.append((at, item.get("stream", "stdout"), str(item["message"])))
     if exe.end_at is not None and exe.end_at <= now:
         if exe.outcome == "FAILED":
-            entries.append((exe.end_at, "stderr", f"ERROR: {exe.plan.get('error') or 'job failed'}"))
+            entries.append((exe.end_at, "stderr", f"ERROR: {exe.error_description or 'the job failed'}"))
             entries.append((exe.end_at, "stderr", "Exit code: 1"))
         elif exe.outcome == "COMPLETED":
             entries.append((exe.end_at, "stdout", "Job completed successfully"))

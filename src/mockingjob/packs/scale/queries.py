@@ -142,10 +142,12 @@ def latest_execution(conn: Connection, d: Derived, row: Any) -> Any:
 
 
 def exes_with_log_script(d: Derived) -> sa.Select[Any]:
-    """Visible executions with what their logs are derived from: the job type's plan and the node's name."""
-    return (exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname)
+    """Visible executions with what their logs are derived from: the job type's plan, the node, the error."""
+    return (exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname,
+                                      T.errors.c.description.label("error_description"))
             .join(T.job_types, T.job_types.c.id == T.jobs.c.job_type_id)
-            .join(T.nodes, T.nodes.c.id == T.exes.c.node_id))
+            .join(T.nodes, T.nodes.c.id == T.exes.c.node_id)
+            .outerjoin(T.errors, T.errors.c.id == T.exes.c.error_id))
 
 
 def job_details(conn: Connection, d: Derived, row: Any) -> dict[str, Any]:
