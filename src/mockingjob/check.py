@@ -88,7 +88,8 @@ def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
     except LoadError as exc:
         yield Problem(api, f"fixtures/{api}", str(exc))
     except sa.exc.SQLAlchemyError as exc:
-        yield Problem(api, f"fixtures/{api}", f"cannot load: {exc.__class__.__name__}: {exc.orig or exc}")
+        cause = getattr(exc, "orig", None) or exc
+        yield Problem(api, f"fixtures/{api}", f"cannot load: {exc.__class__.__name__}: {cause}")
     finally:
         store.dispose()
 

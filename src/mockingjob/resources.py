@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,13 +33,12 @@ def fixtures_dir() -> Path:
 
 
 @cache
-def _load_yaml(path: Path) -> dict:  # type: ignore[type-arg]
+def _load_yaml(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)  # type: ignore[no-any-return]
+        document: dict[str, Any] = yaml.safe_load(handle)
+    return document
 
 
-def load_spec(path: Path) -> dict:  # type: ignore[type-arg]
+def load_spec(path: Path) -> dict[str, Any]:
     """The parsed spec document. Callers get a deep copy, so connexion may mutate theirs freely."""
-    import copy
-
     return copy.deepcopy(_load_yaml(path))

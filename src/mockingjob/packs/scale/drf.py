@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -184,7 +185,7 @@ def _with_page(url: str, page: int | None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
 
 
-def paginate(call: Call, query: sa.Select[Any], conn: Connection) -> tuple[dict[str, Any], list[Any]]:
+def paginate(call: Call, query: sa.Select[Any], conn: Connection) -> tuple[dict[str, Any], Sequence[Any]]:
     """Run `query` for the requested page; return the DRF envelope (without results) and the rows."""
     page = int(call.params.get("page") or 1)
     size = int(call.params.get("page_size") or 100)

@@ -48,15 +48,15 @@ async def queue_job(call: Call) -> Reply:
         raise bad_parameter(f"Invalid job data: file(s) {missing} do not exist")
     size_mib = round(sum(sizes.values()) / (1024 * 1024), 2) if sizes else 0.0
     plan = JobPlan.from_json(jt.plan)
-    event_id = conn.execute(T.events.insert().values(type="USER", occurred=now)).inserted_primary_key[0]
+    event_id = _new_id(conn.execute(T.events.insert().values(type="USER", occurred=now)))
     configuration = {**jt.configuration, **(body.get("configuration") or {})}
-    job_id = conn.execute(T.jobs.insert().values(
+    job_id = _new_id(conn.execute(T.jobs.insert().values(
         job_type_id=jt.id, event_id=event_id, is_superseded=False,
         input={"files": files, "json": data.get("json") or {}},
         output=jt.plan.get("output", {"files": {}, "json": {}}), configuration=configuration,
         priority=configuration.get("priority", 100), max_tries=jt.max_tries, num_exes=0,
         input_file_size=size_mib, created=now, outcome="COMPLETED",
-    )).inserted_primary_key[0]
+    )))
     for input_name, ids in files.items():
         for fid in sorted(set(ids)):
             conn.execute(T.job_inputs.insert().values(job_id=job_id, job_input=input_name, file_id=fid))
@@ -65,6 +65,13 @@ async def queue_job(call: Call) -> Reply:
     d = Derived(T, now)
     doc = job_details(call.conn, d, job_row(call, d, job_id))
     return Reply(doc, 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    """The id the database gave the row just inserted."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _check_input(jt: Any, data: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,16 +59,13 @@ class Derived:
 def plan_attempt(conn: Connection, t: Tables, job_id: int, attempt: int, plan: JobPlan, start: datetime,
                  node_id: int, error_id: int | None, timeout: int, input_file_size: float | None) -> None:
     """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions."""
-    steps = dict((state, at) for state, at in plan.lifecycle(attempt).schedule(start).steps)
-    outcome = plan.outcome(attempt)
-    run_at = steps["RUNNING"]
-    end_at = run_at + timedelta(seconds=plan.running_seconds)
+    (_, queued), (_, run_at), (outcome, end_at) = plan.lifecycle(attempt).schedule(start).steps
     error = error_id if outcome == "FAILED" else None
     conn.execute(t.jobs.update().where(t.jobs.c.id == job_id).values(
-        queued=start, run_at=run_at, end_at=end_at, outcome=outcome, node_id=node_id, error_id=error,
+        queued=queued, run_at=run_at, end_at=end_at, outcome=outcome, node_id=node_id, error_id=error,
         num_exes=attempt, changed=None))
     conn.execute(t.exes.insert().values(
-        job_id=job_id, exe_num=attempt, node_id=node_id, error_id=error, queued=start, run_at=run_at,
+        job_id=job_id, exe_num=attempt, node_id=node_id, error_id=error, queued=queued, run_at=run_at,
         end_at=end_at, outcome=outcome, timeout=timeout, input_file_size=input_file_size))
 
 

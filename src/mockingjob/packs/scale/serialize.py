@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,7 +69,7 @@ class Documents:
     def __init__(self, conn: Connection, t: Tables, now: datetime) -> None:
         self.conn, self.t, self.now = conn, t, now
 
-    def _related(self, jobs: list[Row[Any]]) -> dict[str, dict[int, Row[Any]]]:
+    def _related(self, jobs: Sequence[Row[Any]]) -> dict[str, dict[int, Row[Any]]]:
         t, conn = self.t, self.conn
         return {
             "job_types": _by_id(conn, t.job_types, (j.job_type_id for j in jobs)),
@@ -93,7 +93,7 @@ class Documents:
             files[row.job_id].setdefault(row.job_input, []).append(row.file_name)
         return files
 
-    def jobs(self, rows: list[Row[Any]]) -> list[dict[str, Any]]:
+    def jobs(self, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
         """List documents; each row must carry the derived columns (status, started, ended, ...)."""
         rel = self._related(rows)
         inputs = self._input_files([r.id for r in rows])
@@ -172,7 +172,7 @@ class Documents:
         doc["configuration"] = j.configuration
         return doc
 
-    def executions(self, rows: list[Row[Any]], *, details: bool = False) -> list[dict[str, Any]]:
+    def executions(self, rows: Sequence[Row[Any]], *, details: bool = False) -> list[dict[str, Any]]:
         """Execution documents; each row must carry ``status`` and ``job_type_id`` (joined from the job)."""
         t = self.t
         nodes = _by_id(self.conn, t.nodes, (x.node_id for x in rows))

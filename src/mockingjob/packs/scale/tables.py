@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.sql.schema import SchemaItem
 
 from mockingjob.store import JSONText, PortableString, UtcDateTime
 
@@ -34,8 +35,8 @@ class Tables:
 
 
 def define(metadata: sa.MetaData) -> Tables:
-    def table(name: str, *columns: sa.Column | sa.Index) -> sa.Table:  # type: ignore[type-arg]
-        return sa.Table(f"scale_{name}", metadata, *columns)
+    def table(name: str, *items: SchemaItem) -> sa.Table:
+        return sa.Table(f"scale_{name}", metadata, *items)
 
     job_types = table(
         "job_types",
