@@ -7,6 +7,7 @@ import logging
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import connexion
 from connexion.exceptions import ProblemException
@@ -142,7 +143,7 @@ class MockApp:
         async def endpoint(**params: Any) -> Response:
             request = connexion.request
             body = params.pop("body", None)
-            base = str(request.base_url).rstrip("/")
+            base = _external_base(request)
             try:
                 with self.store.begin() as conn:
                     call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix)
@@ -233,6 +234,16 @@ class MockApp:
             f"<ul>{''.join(rows)}</ul></body></html>"
         )
         return HTMLResponse(page)
+
+
+def _external_base(request: Any) -> str:
+    """scheme://host[/root] as the client addressed the server: behind a proxy, the first X-Forwarded-Host."""
+    base = str(request.base_url).rstrip("/")
+    forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    if forwarded:
+        url = urlsplit(base)
+        base = urlunsplit(url._replace(netloc=forwarded))
+    return base
 
 
 def app_from_environment() -> Any:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -55,8 +56,9 @@ class Call:
 
     @property
     def full_url(self) -> str:
-        """The absolute URL of this request, with its query string."""
-        return str(self.request.url)
+        """The absolute URL of this request, with its query string, as the client addressed it."""
+        url = urlsplit(str(self.request.url))
+        return urlunsplit(url._replace(netloc=urlsplit(self.api_root).netloc))
 
     def header(self, name: str) -> str | None:
         return self.request.headers.get(name)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import EPOCH
+from tests.conftest import EPOCH, TOKEN
 from tests.scale.helpers import at, ids, jobs, query
 
 
@@ -224,6 +224,16 @@ def test_page_one_of_an_empty_result_is_fine_but_page_two_is_not(client):
 def test_page_links_use_the_host_the_client_asked_for(client):
     page = client.get("/v6/jobs/", params={"page_size": 5}, headers={"Host": "scale.example.com"}).json()
     assert page["next"] == "http://scale.example.com/v6/jobs/?page=2&page_size=5"
+
+
+def test_behind_a_proxy_links_use_the_first_forwarded_host(client):
+    headers = {"X-Forwarded-Host": "scale.example.com:8443, proxy.internal"}
+    page = client.get("/v6/jobs/", params={"page_size": 5, "page": 2}, headers=headers).json()
+    assert page["next"] == "http://scale.example.com:8443/v6/jobs/?page=3&page_size=5"
+    assert page["previous"] == "http://scale.example.com:8443/v6/jobs/?page_size=5"
+    created = client.post("/v6/jobs/", json={"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}}},
+                          headers={**headers, **TOKEN})
+    assert created.headers["location"] == f"http://scale.example.com:8443/v6/jobs/{created.json()['id']}/"
 
 
 def test_is_superseded_accepts_true_and_false_in_any_case(client):
