@@ -117,3 +117,27 @@ def test_workers_without_a_state_file_are_refused() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "--workers needs --state" in result.stderr
+
+
+def test_a_sped_up_clock_finishes_jobs_in_a_fraction_of_their_time() -> None:
+    server = Server("scale", "--speed", "100")  # scale-ingest: 23 s of job time, 0.23 s here
+    try:
+        job = httpx.post(f"{server.url}/v6/jobs/", json={"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}}},
+                         headers=TOKEN).json()
+        assert job["status"] == "QUEUED"
+        time.sleep(1.0)
+        assert httpx.get(f"{server.url}/v6/jobs/{job['id']}/").json()["status"] == "COMPLETED"
+    finally:
+        server.stop()
+
+
+def test_configured_tokens_are_the_only_ones_accepted() -> None:
+    server = Server("scale", "--token", "s3cret")
+    try:
+        body = {"job_ids": [1]}
+        wrong = httpx.post(f"{server.url}/v6/jobs/cancel/", json=body, headers={"Authorization": "Token guess"})
+        assert wrong.status_code == 403 and wrong.json() == {"detail": "Invalid token."}
+        right = httpx.post(f"{server.url}/v6/jobs/cancel/", json=body, headers={"Authorization": "Token s3cret"})
+        assert right.status_code == 202
+    finally:
+        server.stop()

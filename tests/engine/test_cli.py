@@ -1,0 +1,51 @@
+"""`mockingjob serve` turns its options (or MOCKINGJOB_* variables) into a Config; nothing is started here."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from mockingjob.cli import main
+from mockingjob.config import Config
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Config]:
+    calls: list[Config] = []
+    monkeypatch.setattr("mockingjob.cli.run", calls.append)
+    return calls
+
+
+def test_defaults_serve_every_api_on_loopback_8080(served: list[Config]) -> None:
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert served == [Config(apis=[], host="127.0.0.1", port=8080, state=None, workers=1, speed=None, tokens=[])]
+
+
+def test_every_option_reaches_the_config(served: list[Config]) -> None:
+    result = CliRunner().invoke(main, [
+        "serve", "scale", "--host", "0.0.0.0", "--port", "9000", "--state", "s.db", "--workers", "2",
+        "--speed", "60", "--token", "a", "--token", "b", "--validate-responses", "--mount", "prefix",
+    ])
+    assert result.exit_code == 0, result.output
+    assert served == [Config(apis=["scale"], host="0.0.0.0", port=9000, state="s.db", workers=2, speed=60.0,
+                             tokens=["a", "b"], validate_responses=True, mount="prefix")]
+
+
+def test_options_can_come_from_the_environment(served: list[Config]) -> None:
+    result = CliRunner().invoke(main, ["serve"], env={"MOCKINGJOB_SERVE_PORT": "9100",
+                                                      "MOCKINGJOB_SERVE_SPEED": "0"})
+    assert result.exit_code == 0, result.output
+    assert served[0].port == 9100 and served[0].speed == 0.0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--speed", "-1"], "--speed"),
+    (["--port", "70000"], "--port"),
+    (["--workers", "0"], "--workers"),
+    (["--mount", "sideways"], "--mount"),
+])
+def test_bad_options_are_refused_before_anything_starts(served: list[Config], args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 2 and message in result.output
+    assert served == []
