@@ -116,9 +116,6 @@ class MockApp:
         self.packs[name].seed(conn, now)
         self.store.sync_id_sequences(conn, self.tables[name])
 
-    def now(self) -> datetime:
-        return self.clock.now()
-
     # --- requests ----------------------------------------------------------------------------------
     def _pack_for_path(self, path: str) -> Pack | None:
         if self.at_root:

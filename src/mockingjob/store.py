@@ -89,6 +89,8 @@ def _engine(url: str) -> Engine:
             # WAL lets readers in other workers proceed while one worker writes.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL stays consistent with NORMAL; only a power cut could lose the last commits, fine for a mock.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     else:
