@@ -7,6 +7,8 @@ import sys
 import warnings
 
 import click
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import registry
 from .config import ENV_CONFIG, Config
@@ -72,7 +74,11 @@ def run(config: Config) -> None:
 
     if config.workers > 1 and not config.state:
         raise UsageError("--workers needs --state: workers share their state through it")
-    mock = MockApp(config)  # creates and seeds the store once, before any worker starts
+    try:
+        mock = MockApp(config)  # creates and seeds the store once, before any worker starts
+    except (SQLAlchemyError, ImportError) as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UsageError(f"cannot open the state store {_shown(config.state)}: {cause}") from exc
     if config.workers == 1:
         uvicorn.run(mock.asgi, host=config.host, port=config.port, log_level="info")
         return
@@ -81,6 +87,13 @@ def run(config: Config) -> None:
     os.environ[ENV_CONFIG] = worker_config.to_env()
     uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,
                 workers=config.workers, log_level="info")
+
+
+def _shown(state: str | None) -> str:
+    """A state location fit for a message: database passwords are masked."""
+    if not state:
+        return "in memory"
+    return make_url(state).render_as_string(hide_password=True) if "://" in state else state
 
 
 @main.command()

@@ -49,3 +49,13 @@ def test_bad_options_are_refused_before_anything_starts(served: list[Config], ar
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code == 2 and message in result.output
     assert served == []
+
+
+def test_an_unusable_state_store_is_a_clear_error_without_its_password(tmp_path: object) -> None:
+    result = CliRunner().invoke(main, ["serve", "scale", "--state", "/nonexistent/dir/state.db"])
+    assert result.exit_code == 1
+    assert "cannot open the state store /nonexistent/dir/state.db: unable to open database file" in result.output
+    result = CliRunner().invoke(main, ["serve", "scale", "--state", "postgresql+psycopg://me:secretpw@127.0.0.1:1/db"])
+    assert result.exit_code == 1
+    assert "cannot open the state store postgresql+psycopg://me:***@127.0.0.1:1/db" in result.output
+    assert "secretpw" not in result.output
