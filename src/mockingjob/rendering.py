@@ -29,7 +29,11 @@ log = logging.getLogger("mockingjob")
 
 
 def encode_json(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate a client sent in: JSON can carry it only escaped
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def _encode(reply: Reply) -> bytes | None:

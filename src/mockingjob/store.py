@@ -24,16 +24,22 @@ __all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url"]
 class PortableString(sa.types.TypeDecorator[str]):
     """A string column whose values compare the same on every backend, whatever a client sends.
 
-    PostgreSQL cannot hold or even compare text with a NUL character and fails the whole statement. No stored
-    value contains one, so a NUL in a value bound for comparison becomes U+FFFD: the comparison stays false,
-    as it is on SQLite, instead of failing.
+    PostgreSQL cannot hold or even compare text with a NUL character, and no database driver takes a lone
+    surrogate (which JSON text may carry); either fails the whole statement. No stored value contains one, so
+    in a value bound for comparison they become U+FFFD: the comparison stays false instead of failing.
     """
 
     impl = sa.String
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
-        return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (legal in JSON text) cannot be stored or compared either
+            value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+        return value.replace("\x00", "\ufffd")
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

@@ -220,3 +220,22 @@ def test_absurdly_nested_json_is_a_400_not_a_crash(client):
     body = "[" * 100_000 + "]" * 100_000
     response = client.post("/v6/jobs/", content=body, headers={**TOKEN, "Content-Type": "application/json"})
     assert detail(response, 400).startswith("JSON parse error - ")
+
+
+def test_lone_surrogates_in_json_strings_are_stored_and_echoed_escaped(client):
+    body = b'{"job_type_id": 7, "input": {"files": {}, "json": {"files": ["\\udb6d"]}}}'
+    created = client.post("/v6/jobs/", content=body, headers={**TOKEN, "Content-Type": "application/json"})
+    assert created.status_code == 201, created.text
+    assert b'"files":["\\udb6d"]' in created.content
+    assert created.json()["input"]["json"] == {"files": ["\udb6d"]}
+
+
+def test_lone_surrogates_in_filters_match_nothing(client):
+    body = b'{"job_types": [{"name": "\\ud800", "version": "1.0.0"}]}'
+    response = client.post("/v6/jobs/cancel/", content=body, headers={**TOKEN, "Content-Type": "application/json"})
+    assert detail(response, 400) == "Job Type with name: \ud800 and version: 1.0.0 does not exist"
+
+
+def test_a_priority_beyond_32_bits_is_refused(client):
+    response = client.post("/v6/jobs/", json={**JOB, "configuration": {"priority": -2**70}}, headers=TOKEN)
+    assert detail(response, 400).startswith('Parameter "priority" is invalid')
