@@ -240,3 +240,11 @@ def test_an_unsupported_accept_header_is_a_406(mock, client, accept):
     response = log(client, exe["id"], headers={"Accept": accept})
     assert response.status_code == 406
     assert "detail" in response.json()
+
+
+def test_format_json_overrides_the_accept_header(client):
+    exe = executions(client, 5)[0]
+    response = log(client, exe["id"], params={"format": "json"}, headers={"Accept": "text/plain"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == log(client, exe["id"]).json()

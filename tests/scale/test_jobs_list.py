@@ -246,3 +246,19 @@ def test_is_superseded_accepts_scales_short_boolean_spellings(client, value, sam
     response = client.get("/v6/jobs/", params={"is_superseded": value, "page_size": 1000})
     assert response.status_code == 200
     assert ids(response.json()["results"]) == ids(jobs(client, {"is_superseded": same_as}))
+
+
+def test_the_parameters_scales_web_ui_sends_are_accepted_and_ignored(client):
+    plain = client.get("/v6/jobs/", params={"page_size": 1000}).json()
+    with_ui_params = client.get("/v6/jobs/", params={"page_size": 1000, "include_superseded": "true",
+                                                     "job_type_category": ["processing", "ingest"]})
+    assert with_ui_params.status_code == 200
+    assert ids(with_ui_params.json()["results"]) == ids(plain["results"])
+
+
+def test_drf_format_override_json_is_accepted_and_kept_in_page_links(client):
+    page = client.get("/v6/jobs/", params={"format": "json", "page_size": 5})
+    assert page.status_code == 200
+    assert query(page.json()["next"]) == {"format": ["json"], "page": ["2"], "page_size": ["5"]}
+    refused = client.get("/v6/jobs/", params={"format": "api"})
+    assert refused.status_code == 400 and "format" in refused.json()["detail"]

@@ -210,7 +210,8 @@ async def get_job_execution_log(call: Call) -> Reply:
     if row is None:
         raise ApiError(404, NOT_FOUND)
     since = parse_timestamp("started", call.params["started"], call.now) if call.params.get("started") else None
-    media = logs.negotiate(call.header("accept"))
+    # DRF's ?format= overrides the Accept header.
+    media = "application/json" if call.params.get("format") == "json" else logs.negotiate(call.header("accept"))
     lines = logs.lines(row, call.now, call.params["log_id"], since)
     if not lines:
         return Reply(None, 204)
