@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
@@ -51,7 +52,7 @@ def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
     api = pack.name
     try:
         spec = load_spec(pack.spec_path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         yield Problem(api, str(pack.spec_path), f"cannot read the spec: {exc}")
         return
     try:

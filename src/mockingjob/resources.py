@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["fixtures_dir", "load_spec", "specs_dir"]
+__all__ = ["StrictLoader", "fixtures_dir", "load_spec", "specs_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -32,10 +32,24 @@ def fixtures_dir() -> Path:
     return _data_dir("fixtures")
 
 
+class StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with the same key twice (plain YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @cache
 def _load_yaml(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        document: dict[str, Any] = yaml.safe_load(handle)
+        document: dict[str, Any] = yaml.load(handle, Loader=StrictLoader)
     return document
 
 

@@ -93,3 +93,19 @@ def test_unreadable_fixtures_are_reported(tmp_path: Path) -> None:
 
     messages = [str(p) for p in check_pack(NoFixturesPack())]
     assert len(messages) == 1 and "errors.yaml" in messages[0]
+
+
+def test_a_duplicated_key_in_a_spec_is_reported(tmp_path: Path) -> None:
+    text = (specs_dir() / "scale.yaml").read_text()
+    path = tmp_path / "scale.yaml"
+    path.write_text(text.replace("        '404': {$ref: '#/components/responses/NotFound'}\n",
+                                 "        '404': {$ref: '#/components/responses/NotFound'}\n"
+                                 "        '404': {$ref: '#/components/responses/NotFound'}\n", 1))
+
+    class DuplicatedKeyPack(ScalePack):
+        @property
+        def spec_path(self) -> Path:
+            return path
+
+    [problem] = list(check_pack(DuplicatedKeyPack()))
+    assert "duplicate key '404'" in problem.message

@@ -47,6 +47,8 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
     name = _leaf(v.name)
     if v.location == "path":
         return 404, NOT_FOUND  # Django's URL patterns reject such a path before any view runs
+    if v.location == "query" and name == "format" and v.rule != "extra":
+        return 404, NOT_FOUND  # DRF's content negotiation answers an unknown format override so
     if v.location == "query" and name == "page" and v.rule != "extra":
         return 404, "Invalid page."  # DRF answers any unusable page number this way
     if v.location == "content-type":

@@ -15,12 +15,10 @@ import yaml
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
+from mockingjob.resources import StrictLoader
 from mockingjob.timeutil import parse_duration, parse_iso
 
 from .tables import Tables
-
-# libyaml when available.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
 
@@ -46,7 +44,7 @@ def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
         path = folder / f"{name}.yaml"
         try:
             with path.open(encoding="utf-8") as handle:
-                items = yaml.load(handle, Loader=_LOADER) or []
+                items = yaml.load(handle, Loader=StrictLoader) or []
         except (OSError, yaml.YAMLError) as exc:
             raise FixtureError(f"{path}: {exc}") from exc
         if not isinstance(items, list):
