@@ -43,11 +43,16 @@ def test_the_sql_state_agrees_with_the_python_state() -> None:
             assert conn.execute(sa.select(state)).scalar() == timeline.state_at(now)
 
 
-def test_manual_clock_moves_only_when_told() -> None:
+def _clock_on_a_fake_wall() -> tuple[Clock, list[float], Store]:
+    """A clock whose wall time the test moves by hand (``wall[0] += seconds``)."""
     wall = [1000.0]
     store = Store()
     store.create_tables()
-    clock = Clock(store, wall=lambda: wall[0])
+    return Clock(store, wall=lambda: wall[0]), wall, store
+
+
+def test_manual_clock_moves_only_when_told() -> None:
+    clock, wall, _ = _clock_on_a_fake_wall()
     clock.start(speed=0, at=T0)
     wall[0] += 3600
     assert clock.now() == T0
@@ -56,10 +61,7 @@ def test_manual_clock_moves_only_when_told() -> None:
 
 
 def test_sped_up_clock_runs_faster_than_the_wall() -> None:
-    wall = [1000.0]
-    store = Store()
-    store.create_tables()
-    clock = Clock(store, wall=lambda: wall[0])
+    clock, wall, store = _clock_on_a_fake_wall()
     clock.start(speed=60, at=T0)
     wall[0] += 2
     assert clock.now() == T0 + timedelta(minutes=2)

@@ -73,6 +73,7 @@ def test_a_job_runs_after_its_queue_time_on_the_clock(mock, client):
     assert running["node"]["hostname"].endswith(".scale.example.domain")
     assert running["execution"]["status"] == "RUNNING" and running["execution"]["exe_num"] == 1
     assert running["output"] == {"files": {}, "json": {}}
+    assert running["execution"]["output"] is None
     exes = executions(client, new["id"])
     assert [(x["exe_num"], x["status"]) for x in exes] == [(1, "RUNNING")]
     assert exes[0]["node"] == running["node"]
@@ -93,6 +94,7 @@ def test_a_job_completes_with_its_output_after_running(mock, client):
     assert done["error"] is None
     assert done["execution"]["status"] == "COMPLETED" and done["execution"]["ended"] == done["ended"]
     assert executions(client, new["id"])[0]["status"] == "COMPLETED"
+    assert done["execution"]["output"] == {"output_data": [{"name": "output_file", "file_id": 9001}]}
 
 
 def test_listing_by_status_follows_the_clock(mock, client):

@@ -204,10 +204,15 @@ class Documents:
                 doc["resources"] = {"resources": jt.resources}
                 doc["configuration"] = {"tasks": [{"type": "main", "args": jt.manifest.get("job", {})
                                                    .get("interface", {}).get("command", "")}]}
-                doc["output"] = ({"output_data": x.output_data} if x.status == "COMPLETED"
-                                 and hasattr(x, "output_data") else None)
+                doc["output"] = output_data(x.job_output) if x.status == "COMPLETED" else None
             docs.append(doc)
         return docs
+
+
+def output_data(job_output: dict[str, Any]) -> dict[str, Any]:
+    """An execution's output, as Scale lists it: one entry per file of each output of the job."""
+    files = (job_output or {}).get("files", {})
+    return {"output_data": [{"name": name, "file_id": file_id} for name, ids in files.items() for file_id in ids]}
 
 
 def cluster_id(x: Row[Any]) -> str:
