@@ -200,7 +200,7 @@ class Documents:
                 "input_file_size": x.input_file_size,
             }
             if details:
-                doc["task_results"] = task_results(x, final, self.now)
+                doc["task_results"] = task_results(x, final)
                 doc["resources"] = {"resources": jt.resources}
                 doc["configuration"] = {"tasks": [{"type": "main", "args": jt.manifest.get("job", {})
                                                    .get("interface", {}).get("command", "")}]}
@@ -219,7 +219,7 @@ def cluster_id(x: Row[Any]) -> str:
     return f"scale_job_{x.job_id:04d}_{x.id}x{x.exe_num}"
 
 
-def task_results(x: Row[Any], final: bool, now: datetime) -> dict[str, Any]:
+def task_results(x: Row[Any], final: bool) -> dict[str, Any]:
     ended = x.end_at if final else None
     return {
         "version": "1.0",
