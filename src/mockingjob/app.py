@@ -30,7 +30,12 @@ from . import registry
 from ._connexion import RejectControlCharacters, SwaggerUIMiddleware
 from .clock import Clock
 from .config import Config
-from .errors import ApiError, PackError
+from .control.admin import ADMIN_PREFIX, AdminApi
+from .control.middleware import EXCHANGE, ControlMiddleware
+from .control.rules import Rules, startup_documents
+from .control.scenarios import Effect, normalise, parse_prefer, pick
+from .control.tables import ControlTables
+from .errors import ApiError, PackError, UsageError
 from .pack import Call, Pack
 from .rendering import as_api_error, render, to_connexion_response, to_response
 from .resources import load_spec
@@ -76,9 +81,18 @@ class MockApp:
         self.config = config or Config()
         names = self.config.apis or registry.available()
         self.packs: dict[str, Pack] = {name: registry.load(name) for name in names}
+        if ADMIN_PREFIX.strip("/") in self.packs:
+            raise PackError(f"{ADMIN_PREFIX.strip('/')!r} is reserved for the admin API")
         self.store = Store(self.config.state)
         self.clock = Clock(self.store)
         self.tables = {name: pack.define_tables(self.store.metadata) for name, pack in self.packs.items()}
+        self.control = ControlTables.define(self.store.metadata)
+        self.specs = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
+        self.operations = {name: _operation_ids(spec) for name, spec in self.specs.items()}
+        self.rules = Rules(self.control, self.packs, self.operations)
+        self._startup = startup_documents(self.config.latency, self.config.error_rate, self.config.error_status,
+                                          self.config.scenarios_file)
+        self.admin = AdminApi(self)
         mount = self.config.mount
         # One API named explicitly is served at its real paths; "all APIs" always get their prefixes.
         self.at_root = mount == "root" or (mount == "auto" and len(self.config.apis) == 1)
@@ -97,20 +111,53 @@ class MockApp:
                 self.clock.start(speed=1.0 if self.config.speed is None else self.config.speed, conn=conn)
             elif self.config.speed is not None:
                 self.clock.resume(speed=self.config.speed, conn=conn)
+            if self.config.speed is not None or self.store.get_setting(conn, "clock:configured") is None:
+                # What a full reset returns to (workers start with no speed of their own).
+                self.store.put_setting(conn, "clock:configured", self.clock.state(conn).speed)
             now = self.clock.now(conn)
             for name in self.packs:
                 if not self.store.get_setting(conn, f"seeded:{name}"):
                     self._seed(conn, name, now)
                     self.store.put_setting(conn, f"seeded:{name}", True)
+            if not self.store.get_setting(conn, "control:configured"):
+                self._configure_rules(conn, None, now)
+                self.store.put_setting(conn, "control:configured", True)
 
-    def reset(self, api: str | None = None) -> None:
-        """Put every API (or one) back to its fixtures, with fixture times relative to the clock's now."""
+    def reset(self, api: str | None = None, *, conn: Connection | None = None, control: bool = False) -> None:
+        """Put every API (or one) back to its fixtures, with fixture times relative to the clock's now.
+
+        With `control`, also the scenarios and faults (back to those configured at start-up) and the journal;
+        resetting every API then also restarts the clock at the configured speed.
+        """
+        if conn is None:
+            with self.store.begin() as own:
+                self.reset(api, conn=own, control=control)
+            return
         names = [api] if api else list(self.packs)
-        with self.store.begin() as conn:
-            now = self.clock.now(conn)
-            for name in names:
-                self.store.clear(conn, self.tables[name])
-                self._seed(conn, name, now)
+        if control:
+            if api is None:
+                self.clock.start(speed=self.store.get_setting(conn, "clock:configured") or 0.0, conn=conn)
+            for table in (self.control.scenarios, self.control.faults, self.control.journal):
+                conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+        now = self.clock.now(conn)
+        for name in names:
+            self.store.clear(conn, self.tables[name])
+            self._seed(conn, name, now)
+        if control:
+            self._configure_rules(conn, api, now)
+
+    def _configure_rules(self, conn: Connection, api: str | None, now: datetime) -> None:
+        """Store the scenarios and faults the server was started with (those of one API, or all)."""
+        scenarios, faults = self._startup
+        try:
+            for doc in scenarios:
+                if api is None or doc.get("api") == api:
+                    self.rules.add_scenario(conn, doc, "startup", now)
+            for doc in faults:
+                if api is None or doc.get("api") == api:
+                    self.rules.add_fault(conn, doc, "startup", now)
+        except ApiError as exc:
+            raise UsageError(f"start-up scenarios and faults: {exc.detail}") from exc
 
     def _seed(self, conn: Connection, name: str, now: datetime) -> None:
         self.packs[name].seed(conn, now)
@@ -118,6 +165,8 @@ class MockApp:
 
     # --- requests ----------------------------------------------------------------------------------
     def _pack_for_path(self, path: str) -> Pack | None:
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self.admin
         if self.at_root:
             return next(iter(self.packs.values()))
         first = path.strip("/").split("/", 1)[0]
@@ -135,7 +184,7 @@ class MockApp:
             pack.authenticate(Request(scope), security, self._tokens)
 
     def _endpoint(self, pack: Pack, operation_id: str, handler: Any) -> Any:
-        prefix = self.prefixes[pack.name]
+        prefix = ADMIN_PREFIX if pack is self.admin else self.prefixes[pack.name]
 
         async def endpoint(**params: Any) -> Response:
             request = connexion.request
@@ -144,7 +193,11 @@ class MockApp:
             try:
                 with self.store.begin() as conn:
                     call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix)
-                    reply = await handler(call)
+                    call.effect = self._effect(pack, call)
+                    if call.effect.status:  # the scenario answers for the API (and its use is kept)
+                        reply = render(pack, ApiError(call.effect.status, call.effect.message, code="scenario"))
+                    else:
+                        reply = await handler(call)
             except ApiError as exc:
                 exc.extra.setdefault("method", request.method)
                 reply = render(pack, exc)
@@ -152,6 +205,36 @@ class MockApp:
 
         endpoint.__name__ = operation_id
         return endpoint
+
+    def _effect(self, pack: Pack, call: Call) -> Effect:
+        """What the request's Prefer header, or else the first matching scenario, asks of this request."""
+        if pack is self.admin:
+            return Effect()
+        effect = parse_prefer(call.header("prefer"))
+        if effect is not None:
+            return normalise(effect, pack.outcomes, pack.states, pack.name, pack.failure_outcome)
+        starts_run = not pack.run_operations or call.operation_id in pack.run_operations
+        stored = pick(call.conn, self.control, pack.name, call.operation_id, pack.scenario_fields(call),
+                      starts_run=starts_run)
+        if stored is None:
+            return Effect()
+        exchange = call.request.scope.get(EXCHANGE)
+        if exchange is not None:
+            exchange.scenario = stored.scenario
+        return stored
+
+    def _route(self, path: str, method: str) -> tuple[str, str | None] | None:
+        """(API, operationId) of an API request, for the control plane; None for the admin API and docs."""
+        pack = self._pack_for_path(path)
+        if pack is None or pack is self.admin:
+            return None
+        rest = path[len(self.prefixes[pack.name]):]
+        if rest in ("", "/") or rest.startswith(("/ui", "/openapi.json", "/openapi.yaml")):
+            return None
+        for pattern, operations in self._operation_routes[pack.name]:
+            if pattern.match(path):
+                return pack.name, operations.get(method.upper())
+        return pack.name, None
 
     def _allowed_methods(self, path: str) -> list[str]:
         for pattern, methods in self._paths:
@@ -186,7 +269,11 @@ class MockApp:
 
         replacements = {SecurityMiddleware: PackAuthentication, connexion_swagger_ui.SwaggerUIMiddleware:
                         SwaggerUIMiddleware}
-        middlewares: list[Any] = []
+        class Control(ControlMiddleware):
+            def __init__(self, app: ASGIApp) -> None:
+                super().__init__(app, mock, mock._route)
+
+        middlewares: list[Any] = [Control]
         for middleware in ConnexionMiddleware.default_middlewares:
             middlewares.append(replacements.get(middleware, middleware))
             if middleware is ExceptionMiddleware:
@@ -200,15 +287,21 @@ class MockApp:
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
         )
         self._paths: list[tuple[re.Pattern[str], list[str]]] = []
-        for name, pack in self.packs.items():
-            spec = load_spec(pack.spec_path)
+        self._operation_routes: dict[str, list[tuple[re.Pattern[str], dict[str, str]]]] = {}
+        mounted = [(pack, self.specs[name], self.prefixes[name]) for name, pack in self.packs.items()]
+        mounted.append((self.admin, load_spec(self.admin.spec_path), ADMIN_PREFIX))
+        for pack, spec, prefix in mounted:
+            routes = self._operation_routes.setdefault(pack.name, [])
             for template, item in spec.get("paths", {}).items():
                 methods = sorted(m.upper() for m in item if m in _HTTP_METHODS)
-                self._paths.append((compile_path(self.prefixes[name] + template)[0], methods))
+                pattern = compile_path(prefix + template)[0]
+                self._paths.append((pattern, methods))
+                routes.append((pattern, {m.upper(): op["operationId"] for m, op in item.items()
+                                         if m in _HTTP_METHODS and "operationId" in op}))
             app.add_api(
                 spec,
-                base_path=self.prefixes[name],
-                name=name,
+                base_path=prefix,
+                name=pack.name,
                 resolver=_PackResolver(self, pack),
                 resolver_error=None,
             )
@@ -231,6 +324,11 @@ class MockApp:
             f"<ul>{''.join(rows)}</ul></body></html>"
         )
         return HTMLResponse(page)
+
+
+def _operation_ids(spec: dict[str, Any]) -> set[str]:
+    return {op["operationId"] for item in spec.get("paths", {}).values() for method, op in item.items()
+            if method in _HTTP_METHODS and isinstance(op, dict) and "operationId" in op}
 
 
 def _external_base(request: Any) -> str:

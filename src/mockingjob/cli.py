@@ -50,16 +50,32 @@ def main() -> None:
 @click.option("--validate-responses", is_flag=True, help="Check every response against the spec (slower).")
 @click.option("--mount", type=click.Choice(["auto", "prefix", "root"]), default="auto", show_default=True,
               help="prefix: every API under /<api>; root: one API at its real paths; auto: root for one API.")
+@click.option("--latency", metavar="MS|LOW..HIGH", help="Delay every API request: milliseconds (150) or a "
+              "uniform range (100..300).")
+@click.option("--error-rate", type=click.FloatRange(0, 1), metavar="RATE",
+              help="Answer this share of API requests (0-1) with --error-status, in each API's own error shape.")
+@click.option("--error-status", default=503, show_default=True, type=click.IntRange(400, 599),
+              help="The status --error-rate answers with.")
+@click.option("--scenarios", "scenarios_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="YAML/JSON file of scenarios and faults to start with (and return to on reset).")
+@click.option("--admin-token", metavar="TOKEN", help="Open the admin API (/_mockingjob/) to clients presenting "
+              "this bearer token, from anywhere. Default: loopback clients only, no token.")
+@click.option("--journal-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="How many recent API requests the journal keeps.")
 def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, workers: int, speed: float | None,
-          tokens: tuple[str, ...], validate_responses: bool, mount: str) -> None:
+          tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
+          error_rate: float | None, error_status: int, scenarios_file: str | None, admin_token: str | None,
+          journal_size: int) -> None:
     """Serve the named APIs (all of them when none is named).
 
     One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.
-    Swagger UI is at <prefix>/ui/ and the spec at <prefix>/openapi.json.
+    Swagger UI is at <prefix>/ui/ and the spec at <prefix>/openapi.json. The admin API (reset, clock,
+    scenarios, faults, journal) is at /_mockingjob/, with its Swagger UI at /_mockingjob/ui/.
     """
     config = Config(apis=_apis(apis), host=host, port=port, state=state,
                     workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
-                    mount=mount)
+                    mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,
+                    scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size)
     try:
         run(config)
     except LoadError as exc:

@@ -28,6 +28,17 @@ class Config:
     validate_responses: bool = False
     mount: str = "auto"
     """"prefix": every API under /<name>; "root": the single API at its real paths; "auto": root if one API."""
+    latency: str | None = None
+    """Added to every API request: milliseconds ("150") or a uniform range ("100..300")."""
+    error_rate: float | None = None
+    """Share of API requests answered with `error_status` in the API's own error shape."""
+    error_status: int = 503
+    scenarios_file: str | None = None
+    """YAML or JSON file of start-up scenarios and faults (``{scenarios: [...], faults: [...]}``)."""
+    admin_token: str | None = None
+    """When set, the admin API answers anyone presenting it as a bearer token; otherwise loopback only."""
+    journal_size: int = 1000
+    """How many recent requests the journal keeps."""
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from starlette.requests import Request
 
+from .control.scenarios import Effect, flatten
 from .errors import ApiError
 from .resources import fixtures_dir, specs_dir
 
@@ -49,6 +50,9 @@ class Call:
     now: datetime
     api_root: str
     """Absolute URL where this API is mounted, without a trailing slash (``http://host:8080/scale``)."""
+    effect: Effect = field(default_factory=Effect)
+    """What a scenario (or the request's ``Prefer`` header) asks of the run this request creates: apply it
+    where the run's plan is made (``call.effect.apply(plan)``, ``call.effect.failure``)."""
 
     def url(self, path: str) -> str:
         """Absolute URL of `path`, a path of the real API (``/v6/jobs/3/``)."""
@@ -85,6 +89,19 @@ class Pack:
     handlers: Mapping[str, Handler] = {}
     """operationId → handler."""
 
+    # --- what scenarios may steer ------------------------------------------------------------------
+    run_operations: frozenset[str] = frozenset()
+    """operationIds that start a run: only these take a scenario's outcome, failure and durations."""
+    outcomes: tuple[str, ...] = ()
+    """The final states a scenario may force, spelled as the API does."""
+    states: tuple[str, ...] = ()
+    """The states whose duration a scenario may set."""
+    failure_outcome: str | None = None
+    """The outcome a scenario's ``failure`` implies when it names no outcome."""
+    secret_fields: frozenset[str] = frozenset()
+    """Field names (lower-case, without "_" or "-") that carry secrets here beyond the usual ones
+    (password, token, private key…): the journal redacts them."""
+
     @property
     def spec_path(self) -> Path:
         return specs_dir() / f"{self.name}.yaml"
@@ -111,6 +128,11 @@ class Pack:
     def render_error(self, error: ApiError) -> Reply:
         """The API's own error body and status for `error`."""
         return Reply({"detail": error.detail}, error.status, error.headers)
+
+    def scenario_fields(self, call: Call) -> Mapping[str, Any]:
+        """The fields a scenario's ``match`` can name: dotted paths into the parameters and body. Packs add
+        friendly names (``job_type``, ``environment``, ``dataset``)."""
+        return {**flatten(call.params), **flatten(call.body)}
 
     # --- checks ------------------------------------------------------------------------------------
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:

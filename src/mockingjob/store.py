@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url"]
+__all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url", "inserted_id"]
 
 
 class PortableString(sa.types.TypeDecorator[str]):
@@ -165,3 +165,10 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The id the database gave the row `result` inserted."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

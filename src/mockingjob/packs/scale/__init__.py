@@ -6,15 +6,16 @@ details, cancel, requeue, execution logs) and the job type endpoints a client ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from starlette.requests import Request
 
 from mockingjob.errors import ApiError
-from mockingjob.pack import Pack, Reply, Sample
+from mockingjob.pack import Call, Pack, Reply, Sample
 
 from . import drf, seed
 from .handlers import HANDLERS
@@ -25,6 +26,10 @@ class ScalePack(Pack):
     name = "scale"
     title = "Scale v6 job services"
     handlers = HANDLERS
+    run_operations = frozenset({"queue_job", "requeue_jobs"})
+    outcomes = ("COMPLETED", "FAILED")
+    states = ("QUEUED", "RUNNING")
+    failure_outcome = "FAILED"
 
     def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
         return [table.to_metadata(metadata) for table in TABLES.all]
@@ -35,6 +40,17 @@ class ScalePack(Pack):
     def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
         # Only writes declare security: reads are public, as with Scale's PUBLIC_READ_API.
         drf.authenticate(request.headers.get("authorization"), tokens)
+
+    def scenario_fields(self, call: Call) -> Mapping[str, Any]:
+        """Adds ``job_type`` (name) and ``job_type_version`` to the request's own fields."""
+        fields = dict(super().scenario_fields(call))
+        job_type_id = (call.body or {}).get("job_type_id") if isinstance(call.body, dict) else None
+        if isinstance(job_type_id, int):
+            row = call.conn.execute(sa.select(TABLES.job_types.c.name, TABLES.job_types.c.version)
+                                    .where(TABLES.job_types.c.id == job_type_id)).first()
+            if row is not None:
+                fields.update(job_type=row.name, job_type_version=row.version)
+        return fields
 
     def render_error(self, error: ApiError) -> Reply:
         return drf.render_error(error)

@@ -61,7 +61,7 @@ async def queue_job(call: Call) -> Reply:
         for fid in sorted(set(ids)):
             conn.execute(T.job_inputs.insert().values(job_id=job_id, job_input=input_name, file_id=fid))
     plan_attempt(conn, T, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan), jt.timeout,
-                 size_mib)
+                 size_mib, call.effect)
     d = Derived(T, now)
     doc = job_details(call.conn, d, job_row(call, d, job_id))
     return Reply(doc, 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
@@ -95,9 +95,20 @@ def _pick_node(call: Call, seed: int) -> int:
 
 
 def _error_id(call: Call, plan: JobPlan) -> int | None:
-    if not plan.error:
-        return None
-    return call.conn.execute(sa.select(T.errors.c.id).where(T.errors.c.name == plan.error)).scalar()
+    """The error a failure of this attempt reports: the scenario's (an error name, or a category for the first
+    error of it), else the job type's plan's, else Scale's "unknown" error."""
+    e = T.errors.c
+    wanted = call.effect.failure
+    if wanted:
+        found = call.conn.execute(
+            sa.select(e.id).where(sa.or_(e.name == wanted, e.category == wanted.upper())).order_by(
+                sa.case((e.name == wanted, 0), else_=1), e.id)
+        ).scalar()
+        if found is None:
+            raise bad_parameter(f"Scenario failure {wanted!r} is neither the name nor the category of an error")
+        return int(found)
+    name = plan.error or "unknown"
+    return call.conn.execute(sa.select(e.id).where(e.name == name)).scalar()
 
 
 async def get_job(call: Call) -> Reply:
@@ -129,7 +140,7 @@ async def requeue_jobs(call: Call) -> Reply:
         call.conn.execute(T.jobs.update().where(T.jobs.c.id == row.id).values(**values))
         plan_attempt(call.conn, T, row.id, row.num_exes + 1, plan, call.now,
                      _pick_node(call, row.id + row.num_exes), _error_id(call, plan), row.timeout,
-                     row.input_file_size)
+                     row.input_file_size, call.effect)
     return Reply(None, 202)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from mockingjob.control.scenarios import Effect
 from mockingjob.lifecycle import Phase, Plan, sql_last_change, sql_state
 
 from .tables import Tables
@@ -57,9 +58,15 @@ class Derived:
 
 
 def plan_attempt(conn: Connection, t: Tables, job_id: int, attempt: int, plan: JobPlan, start: datetime,
-                 node_id: int, error_id: int | None, timeout: int, input_file_size: float | None) -> None:
-    """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions."""
-    (_, queued), (_, run_at), (outcome, end_at) = plan.lifecycle(attempt).schedule(start).steps
+                 node_id: int, error_id: int | None, timeout: int, input_file_size: float | None,
+                 effect: Effect) -> None:
+    """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions.
+
+    `effect` is what a scenario asks instead of the job type's plan: another outcome, state durations, and
+    (through `error_id`) the error a failure reports.
+    """
+    lifecycle = effect.apply(plan.lifecycle(attempt))
+    (_, queued), (_, run_at), (outcome, end_at) = lifecycle.schedule(start).steps
     error = error_id if outcome == "FAILED" else None
     conn.execute(t.jobs.update().where(t.jobs.c.id == job_id).values(
         queued=queued, run_at=run_at, end_at=end_at, outcome=outcome, node_id=node_id, error_id=error,

@@ -1,0 +1,227 @@
+"""The admin API under ``/_mockingjob/``: reset, clock, scenarios, faults and journal over HTTP.
+
+It is mounted like an API pack (its own spec, validation and Swagger UI) but belongs to the engine: it is
+never journaled or disturbed by faults, and it answers in RFC 7807 problem documents.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from starlette.requests import Request
+
+from ..errors import ApiError
+from ..pack import Call, Handler, Pack, Reply
+from ..timeutil import format_iso, parse_duration, parse_iso
+from . import journal
+from .rules import SPEC_NAME, fault_json, scenario_json
+
+if TYPE_CHECKING:
+    from ..app import MockApp
+
+__all__ = ["ADMIN_PREFIX", "AdminApi"]
+
+ADMIN_PREFIX = "/" + SPEC_NAME
+
+
+def _is_local(request: Request) -> bool:
+    """Loopback clients only; a request relayed by a proxy counts as remote, wherever the proxy runs."""
+    if any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip")):
+        return False
+    host = request.client.host if request.client else ""
+    if host == "testclient":  # Starlette's in-process test client
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class AdminApi(Pack):
+    name = SPEC_NAME
+    title = "mockingjob control plane"
+
+    def __init__(self, mock: MockApp) -> None:
+        self.mock = mock
+        self.handlers = _handlers(mock)
+
+    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
+        token = self.mock.config.admin_token
+        if token:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or given.strip() != token:
+                raise ApiError(401, "The admin API needs 'Authorization: Bearer <admin token>'.",
+                               headers={"WWW-Authenticate": 'Bearer realm="mockingjob admin"'})
+        elif not _is_local(request):
+            raise ApiError(403, "The admin API answers only on loopback; start the server with an admin token "
+                                "to use it from elsewhere.")
+
+    def render_error(self, error: ApiError) -> Reply:
+        from http import HTTPStatus
+
+        try:
+            title = HTTPStatus(error.status).phrase
+        except ValueError:
+            title = "Error"
+        body = {"type": "about:blank", "title": title, "status": error.status, "detail": error.detail}
+        return Reply(body, error.status, error.headers, media_type="application/problem+json")
+
+
+def _clock_json(mock: MockApp, call: Call) -> dict[str, Any]:
+    state = mock.clock.state(call.conn)
+    return {"now": format_iso(mock.clock.now(call.conn), digits=3), "speed": state.speed,
+            "manual": state.speed == 0}
+
+
+def _status_filter(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    if text == "dropped":
+        return {"status_class": 0}
+    if text.endswith("xx"):
+        return {"status_class": int(text[0])}
+    return {"status": int(text)}
+
+
+def _handlers(mock: MockApp) -> dict[str, Handler]:
+    rules = mock.rules
+    tables = mock.control
+    handlers: dict[str, Handler] = {}
+
+    def handler(function: Callable[[Call], Any]) -> Callable[[Call], Any]:
+        handlers[function.__name__] = function
+        return function
+
+    def known_api(api: str | None) -> str | None:
+        if api is not None and api not in mock.packs:
+            raise ApiError(404, f"no API {api!r} is served here; served: {', '.join(mock.packs)}")
+        return api
+
+    @handler
+    async def list_apis(call: Call) -> Reply:
+        root = call.api_root[: -len(ADMIN_PREFIX)]
+        apis = [
+            {"name": name, "title": pack.title or name, "url": root + mock.prefixes[name],
+             "docs": f"{root}{mock.prefixes[name]}/ui/", "operations": sorted(mock.operations[name])}
+            for name, pack in mock.packs.items()
+        ]
+        return Reply({"apis": apis})
+
+    @handler
+    async def reset(call: Call) -> Reply:
+        api = known_api((call.body or {}).get("api"))
+        mock.reset(api, conn=call.conn, control=True)
+        return Reply({"apis": [api] if api else list(mock.packs), "clock": _clock_json(mock, call)})
+
+    @handler
+    async def get_clock(call: Call) -> Reply:
+        return Reply(_clock_json(mock, call))
+
+    @handler
+    async def set_clock(call: Call) -> Reply:
+        body = call.body
+        if "now" in body:
+            try:
+                mock.clock.set(parse_iso(body["now"]), conn=call.conn)
+            except (ValueError, OverflowError) as exc:
+                raise ApiError(400, f"now: {exc}") from exc
+        if "speed" in body:
+            mock.clock.set_speed(float(body["speed"]), conn=call.conn)
+        return Reply(_clock_json(mock, call))
+
+    @handler
+    async def advance_clock(call: Call) -> Reply:
+        try:
+            delta = parse_duration(call.body["by"])
+        except ValueError as exc:
+            raise ApiError(400, f"by: {exc}") from exc
+        if delta < timedelta(0):
+            raise ApiError(400, "by: the clock only moves forward; set it with PUT /clock instead")
+        try:
+            mock.clock.advance(delta, conn=call.conn)
+        except OverflowError as exc:
+            raise ApiError(400, "by: that would move the clock past the year 9999") from exc
+        return Reply(_clock_json(mock, call))
+
+    # --- scenarios and faults ------------------------------------------------------------------------
+    def listing(table: sa.Table, render: Callable[[Any], dict[str, Any]], key: str) -> Handler:
+        async def list_rules(call: Call) -> Reply:
+            query = sa.select(table).order_by(table.c.id)
+            api = call.params.get("api")
+            if api is not None:
+                query = query.where(table.c.api == api)
+            return Reply({key: [render(row) for row in call.conn.execute(query)]})
+        return list_rules
+
+    def one(table: sa.Table, render: Callable[[Any], dict[str, Any]], what: str) -> tuple[Handler, Handler]:
+        async def get_rule(call: Call) -> Reply:
+            row = call.conn.execute(sa.select(table).where(table.c.id == call.params["id"])).first()
+            if row is None:
+                raise ApiError(404, f"no {what} {call.params['id']}")
+            return Reply(render(row))
+
+        async def delete_rule(call: Call) -> Reply:
+            if not call.conn.execute(table.delete().where(table.c.id == call.params["id"])).rowcount:
+                raise ApiError(404, f"no {what} {call.params['id']}")
+            return Reply(None, 204)
+        return get_rule, delete_rule
+
+    def clearing(table: sa.Table) -> Handler:
+        async def clear_rules(call: Call) -> Reply:
+            rules.clear(call.conn, table, call.params.get("api"))
+            return Reply(None, 204)
+        return clear_rules
+
+    handlers["list_scenarios"] = listing(tables.scenarios, scenario_json, "scenarios")
+    handlers["get_scenario"], handlers["delete_scenario"] = one(tables.scenarios, scenario_json, "scenario")
+    handlers["clear_scenarios"] = clearing(tables.scenarios)
+    handlers["list_faults"] = listing(tables.faults, fault_json, "faults")
+    handlers["get_fault"], handlers["delete_fault"] = one(tables.faults, fault_json, "fault")
+    handlers["clear_faults"] = clearing(tables.faults)
+
+    @handler
+    async def add_scenario(call: Call) -> Reply:
+        scenario_id = rules.add_scenario(call.conn, call.body, "admin", call.now)
+        row = call.conn.execute(sa.select(tables.scenarios).where(tables.scenarios.c.id == scenario_id)).one()
+        return Reply(scenario_json(row), 201, {"Location": f"{call.api_root}/scenarios/{scenario_id}"})
+
+    @handler
+    async def add_fault(call: Call) -> Reply:
+        fault_id = rules.add_fault(call.conn, call.body, "admin", call.now)
+        row = call.conn.execute(sa.select(tables.faults).where(tables.faults.c.id == fault_id)).one()
+        return Reply(fault_json(row), 201, {"Location": f"{call.api_root}/faults/{fault_id}"})
+
+    # --- journal -------------------------------------------------------------------------------------
+    def journal_filter(call: Call) -> journal.JournalFilter:
+        p = call.params
+        return journal.JournalFilter(api=p.get("api"), operation=p.get("operation"), method=p.get("method"),
+                                     since=p.get("since"), **_status_filter(p.get("status")))
+
+    @handler
+    async def list_journal(call: Call) -> Reply:
+        rows = journal.entries(call.conn, tables, mock.config.journal_size, journal_filter(call),
+                               limit=call.params.get("limit", 100),
+                               newest_first=call.params.get("order", "desc") == "desc")
+        return Reply({"entries": [journal.to_json(row) for row in rows]})
+
+    @handler
+    async def count_journal(call: Call) -> Reply:
+        return Reply({"count": journal.count(call.conn, tables, mock.config.journal_size, journal_filter(call))})
+
+    @handler
+    async def get_journal_entry(call: Call) -> Reply:
+        row = journal.entry(call.conn, tables, mock.config.journal_size, call.params["id"])
+        if row is None:
+            raise ApiError(404, f"no journal entry {call.params['id']}")
+        return Reply(journal.to_json(row))
+
+    @handler
+    async def clear_journal(call: Call) -> Reply:
+        journal.clear(call.conn, tables, call.params.get("api"))
+        return Reply(None, 204)
+
+    return handlers

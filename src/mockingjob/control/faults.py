@@ -1,0 +1,109 @@
+"""Faults: latency, error answers and dropped connections, per API and per operation.
+
+A fault is a rule stored in the control tables. For each API request the rules that apply are read and
+rolled: latency first (it always happens), then a dropped connection, then an error answer, each with its own
+rate. A rule with ``remaining`` set applies to that many more requests in which it took effect, then goes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .tables import ControlTables
+
+__all__ = ["FaultOutcome", "Latency", "roll"]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """A delay in milliseconds: fixed, uniform between two bounds, or log-normal around a median."""
+
+    fixed: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    median: float | None = None
+    sigma: float | None = None
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Latency:
+        if "fixed" in doc:
+            return cls(fixed=float(doc["fixed"]))
+        if "uniform" in doc:
+            return cls(lower=float(doc["uniform"]["lower"]), upper=float(doc["uniform"]["upper"]))
+        return cls(median=float(doc["lognormal"]["median"]), sigma=float(doc["lognormal"]["sigma"]))
+
+    def sample_ms(self, rng: random.Random) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        if self.lower is not None and self.upper is not None:
+            return rng.uniform(self.lower, self.upper)
+        assert self.median is not None and self.sigma is not None
+        return rng.lognormvariate(math.log(max(self.median, 1e-3)), self.sigma)
+
+
+@dataclass
+class FaultOutcome:
+    """What the faults decided for one request."""
+
+    delay_ms: float = 0.0
+    drop: bool = False
+    error_status: int | None = None
+    error_message: str | None = None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str | None:
+        return "; ".join(self.labels) or None
+
+
+def _applies(row: Any, api: str, operation: str | None) -> bool:
+    return (row.api is None or row.api == api) and (row.operation is None or row.operation == operation)
+
+
+def roll(conn: Connection, tables: ControlTables, api: str, operation: str | None,
+         rng: random.Random) -> FaultOutcome:
+    """Decide the faults of one request to `api` (`operation` None when no operation matched the path)."""
+    outcome = FaultOutcome()
+    rows = conn.execute(sa.select(tables.faults).order_by(tables.faults.c.id)).all()
+    for row in rows:
+        if not _applies(row, api, operation):
+            continue
+        spec = row.spec
+        took_effect = False
+        labels: list[str] = []
+        if spec.get("latency"):
+            delay = Latency.from_json(spec["latency"]).sample_ms(rng)
+            outcome.delay_ms += delay
+            labels.append(f"latency {delay:.0f} ms")
+            took_effect = True
+        if spec.get("drop") and not outcome.drop and outcome.error_status is None \
+                and rng.random() < float(spec["drop"].get("rate", 1.0)):
+            outcome.drop = True
+            labels.append("dropped connection")
+            took_effect = True
+        error = spec.get("error")
+        if error and not outcome.drop and outcome.error_status is None \
+                and rng.random() < float(error.get("rate", 1.0)):
+            outcome.error_status = int(error.get("status", 503))
+            outcome.error_message = error.get("message")
+            labels.append(f"error {outcome.error_status}")
+            took_effect = True
+        if took_effect:
+            outcome.labels += (f"fault {row.id}: {', '.join(labels)}",)
+            _consume(conn, tables.faults, row)
+    return outcome
+
+
+def _consume(conn: Connection, table: sa.Table, row: Any) -> None:
+    if row.remaining is None:
+        return
+    if row.remaining <= 1:
+        conn.execute(table.delete().where(table.c.id == row.id))
+    else:
+        conn.execute(table.update().where(table.c.id == row.id).values(remaining=table.c.remaining - 1))

@@ -1,0 +1,110 @@
+"""The request journal: the recent API requests, bounded, for a test to see what its client sent.
+
+Entries are written after the response has gone out, already redacted (see `redact`). The journal keeps the
+newest `size` entries; older ones are pruned now and then, and never returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..store import inserted_id
+from ..timeutil import format_iso
+from .tables import ControlTables
+
+__all__ = ["JournalFilter", "count", "entries", "record", "to_json"]
+
+_PRUNE_EVERY = 64
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    api: str | None = None
+    operation: str | None = None
+    status: int | None = None
+    status_class: int | None = None
+    """1-5: every status of that hundred (5 for 5xx); 0: dropped connections (no status)."""
+    method: str | None = None
+    since: int | None = None
+    """Only entries with a greater id."""
+
+    def where(self, table: sa.Table, newest: int, size: int) -> list[sa.ColumnElement[bool]]:
+        clauses: list[sa.ColumnElement[bool]] = [table.c.id > newest - size]
+        if self.api is not None:
+            clauses.append(table.c.api == self.api)
+        if self.operation is not None:
+            clauses.append(table.c.operation == self.operation)
+        if self.status is not None:
+            clauses.append(table.c.status == self.status)
+        if self.status_class == 0:
+            clauses.append(table.c.status.is_(None))
+        elif self.status_class is not None:
+            clauses.append(table.c.status.between(self.status_class * 100, self.status_class * 100 + 99))
+        if self.method is not None:
+            clauses.append(table.c.method == self.method.upper())
+        if self.since is not None:
+            clauses.append(table.c.id > self.since)
+        return clauses
+
+
+def record(conn: Connection, tables: ControlTables, size: int, **entry: Any) -> int:
+    table = tables.journal
+    entry_id = inserted_id(conn.execute(table.insert().values(**entry)))
+    if entry_id % _PRUNE_EVERY == 0:
+        conn.execute(table.delete().where(table.c.id <= entry_id - size))
+    return entry_id
+
+
+def _newest(conn: Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0)
+
+
+def entries(conn: Connection, tables: ControlTables, size: int, where: JournalFilter, *, limit: int,
+            newest_first: bool = True) -> list[Any]:
+    table = tables.journal
+    order = table.c.id.desc() if newest_first else table.c.id.asc()
+    query = sa.select(table).where(*where.where(table, _newest(conn, table), size)).order_by(order).limit(limit)
+    return list(conn.execute(query).all())
+
+
+def entry(conn: Connection, tables: ControlTables, size: int, entry_id: int) -> Any | None:
+    table = tables.journal
+    return conn.execute(
+        sa.select(table).where(table.c.id == entry_id, table.c.id > _newest(conn, table) - size)
+    ).first()
+
+
+def count(conn: Connection, tables: ControlTables, size: int, where: JournalFilter) -> int:
+    table = tables.journal
+    query = sa.select(sa.func.count()).select_from(table).where(*where.where(table, _newest(conn, table), size))
+    return int(conn.execute(query).scalar() or 0)
+
+
+def clear(conn: Connection, tables: ControlTables, api: str | None = None) -> None:
+    table = tables.journal
+    conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+
+
+def to_json(row: Any) -> dict[str, Any]:
+    at: datetime = row.at
+    return {
+        "id": row.id,
+        "at": format_iso(at, digits=3),
+        "api": row.api,
+        "operation": row.operation,
+        "method": row.method,
+        "path": row.path,
+        "query": row.query,
+        "status": row.status,
+        "latencyMs": round(row.latency_ms, 3),
+        "requestHeaders": row.request_headers,
+        "requestBody": row.request_body,
+        "responseBody": row.response_body,
+        "fault": row.fault,
+        "scenario": row.scenario,
+    }

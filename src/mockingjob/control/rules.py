@@ -1,0 +1,184 @@
+"""Scenario and fault documents: checked against the APIs being served, stored, and read back.
+
+The same documents come from the admin API (validated by its spec first) and from start-up configuration
+(``--scenarios FILE``, ``--latency``, ``--error-rate``), validated here against the same schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from jsonschema import Draft4Validator
+from sqlalchemy.engine import Connection
+
+from ..errors import ApiError, UsageError
+from ..pack import Pack
+from ..resources import load_spec, specs_dir
+from ..store import inserted_id
+from ..timeutil import parse_duration
+from .scenarios import Effect, normalise
+from .tables import ControlTables
+
+__all__ = ["Rules", "fault_json", "scenario_json"]
+
+SPEC_NAME = "_mockingjob"
+
+
+@cache
+def _schemas() -> dict[str, Any]:
+    return dict(load_spec(specs_dir() / f"{SPEC_NAME}.yaml")["components"]["schemas"])
+
+
+def _validate(kind: str, doc: Any, where: str) -> None:
+    schemas = _schemas()
+    schema = {**schemas[kind], "definitions": schemas}
+    text = json.dumps(schema).replace("#/components/schemas/", "#/definitions/")
+    validator = Draft4Validator(json.loads(text))
+    error = next(iter(sorted(validator.iter_errors(doc), key=lambda e: list(e.path))), None)
+    if error is not None:
+        path = "/".join(str(p) for p in error.path)
+        raise UsageError(f"{where}: {path + ': ' if path else ''}{error.message}")
+
+
+def _iso_seconds(seconds: float) -> str:
+    return f"PT{seconds:g}S"
+
+
+def scenario_json(row: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": row.id, "api": row.api}
+    if row.operation is not None:
+        doc["operation"] = row.operation
+    if row.match:
+        doc["match"] = row.match
+    effect = dict(row.effect)
+    if "durations" in effect:
+        effect["durations"] = {state: _iso_seconds(s) for state, s in effect["durations"].items()}
+    doc.update(effect)
+    doc["origin"] = row.origin
+    doc["remaining"] = row.remaining
+    return doc
+
+
+def fault_json(row: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": row.id}
+    if row.api is not None:
+        doc["api"] = row.api
+    if row.operation is not None:
+        doc["operation"] = row.operation
+    doc.update(row.spec)
+    doc["origin"] = row.origin
+    doc["remaining"] = row.remaining
+    return doc
+
+
+class Rules:
+    """Checks and stores scenarios and faults for the packs being served."""
+
+    def __init__(self, tables: ControlTables, packs: Mapping[str, Pack], operations: Mapping[str, set[str]]):
+        self.tables = tables
+        self.packs = packs
+        self.operations = operations
+
+    def _target(self, api: str | None, operation: str | None) -> None:
+        if api is not None and api not in self.packs:
+            raise ApiError(400, f"no API {api!r} is served here; served: {', '.join(self.packs)}")
+        if operation is not None:
+            if api is None:
+                raise ApiError(400, "an operation needs its api")
+            if operation not in self.operations[api]:
+                raise ApiError(400, f"{api} has no operation {operation!r}; it has: "
+                               f"{', '.join(sorted(self.operations[api]))}")
+
+    def add_scenario(self, conn: Connection, doc: Mapping[str, Any], origin: str, now: datetime) -> int:
+        api, operation = doc["api"], doc.get("operation")
+        self._target(api, operation)
+        pack = self.packs[api]
+        durations: dict[str, float] = {}
+        for state, text in (doc.get("durations") or {}).items():
+            seconds = parse_duration(text).total_seconds()
+            if seconds < 0:
+                raise ApiError(400, f"durations.{state}: must not be negative")
+            durations[state] = seconds
+        effect = normalise(
+            Effect.from_json({**doc, "durations": durations}), pack.outcomes, pack.states, api,
+            pack.failure_outcome)
+        runs_only = effect.outcome or effect.failure or effect.durations
+        if runs_only and operation is not None and pack.run_operations and operation not in pack.run_operations:
+            raise ApiError(400, f"{operation} starts no run, so outcome, failure and durations cannot apply to it; "
+                           f"{api}'s run operations: {', '.join(sorted(pack.run_operations))}")
+        table = self.tables.scenarios
+        result = conn.execute(table.insert().values(
+            api=api, operation=operation, match=dict(doc.get("match") or {}), effect=effect.to_json(),
+            remaining=doc.get("times"), origin=origin, created=now,
+        ))
+        return inserted_id(result)
+
+    def add_fault(self, conn: Connection, doc: Mapping[str, Any], origin: str, now: datetime) -> int:
+        api, operation = doc.get("api"), doc.get("operation")
+        self._target(api, operation)
+        latency = doc.get("latency") or {}
+        uniform = latency.get("uniform")
+        if uniform and uniform["lower"] > uniform["upper"]:
+            raise ApiError(400, "latency.uniform: lower must not exceed upper")
+        spec = {key: doc[key] for key in ("latency", "error", "drop") if key in doc}
+        if "error" in spec:
+            spec["error"] = {"rate": 1, "status": 503, **spec["error"]}
+        if "drop" in spec:
+            spec["drop"] = {"rate": 1, **spec["drop"]}
+        table = self.tables.faults
+        result = conn.execute(table.insert().values(
+            api=api, operation=operation, spec=spec, remaining=doc.get("times"), origin=origin, created=now,
+        ))
+        return inserted_id(result)
+
+    def clear(self, conn: Connection, table: sa.Table, api: str | None = None) -> None:
+        conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+
+
+# --- start-up configuration ---------------------------------------------------------------------------
+
+def parse_latency_option(text: str) -> dict[str, Any]:
+    """``150`` (ms) or ``100..300`` (uniform) → a Latency document."""
+    low, sep, high = text.partition("..")
+    try:
+        if sep:
+            return {"uniform": {"lower": float(low), "upper": float(high)}}
+        return {"fixed": float(low)}
+    except ValueError as exc:
+        raise UsageError(f"--latency: expected milliseconds (150) or a range (100..300), not {text!r}") from exc
+
+
+def startup_documents(latency: str | None, error_rate: float | None, error_status: int,
+                      scenarios_file: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The scenarios and faults a server starts with (and returns to on reset), validated."""
+    scenarios: list[dict[str, Any]] = []
+    faults: list[dict[str, Any]] = []
+    if latency:
+        faults.append({"latency": parse_latency_option(latency)})
+    if error_rate:
+        faults.append({"error": {"rate": error_rate, "status": error_status}})
+    if scenarios_file:
+        path = Path(scenarios_file)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise UsageError(f"--scenarios {scenarios_file}: {exc}") from exc
+        if not isinstance(loaded, dict) or set(loaded) - {"scenarios", "faults"}:
+            raise UsageError(f"--scenarios {scenarios_file}: expected a mapping with 'scenarios' and/or 'faults'")
+        for kind, target, schema in (("scenarios", scenarios, "ScenarioInput"), ("faults", faults, "FaultInput")):
+            items = loaded.get(kind) or []
+            if not isinstance(items, list):
+                raise UsageError(f"--scenarios {scenarios_file}: '{kind}' must be a list")
+            for index, item in enumerate(items):
+                _validate(schema, item, f"--scenarios {scenarios_file}: {kind}[{index}]")
+                target.append(item)
+    for index, fault in enumerate(faults):
+        _validate("FaultInput", fault, f"fault {index}")
+    return scenarios, faults

@@ -1,0 +1,199 @@
+"""Scenarios: rules that decide what happens to the runs a request creates, or answer it with an error.
+
+A scenario names an API, optionally an operation, and fields the request must carry (``match``): a pack's
+friendly names (``job_type``, ``environment``, ``dataset``) or dotted paths into the parameters and body
+(``runDetails.environmentID``). Its `Effect` says what to do: settle the run in a given ``outcome`` with a
+``failure`` reason, make states last given ``durations``, or answer at once with an HTTP ``status`` in the
+API's own error shape. The first matching scenario (oldest first) applies; one with ``remaining`` set applies
+that many more times. A request can also ask for an effect itself, with a ``Prefer`` header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import ApiError
+from ..lifecycle import Phase, Plan
+from ..timeutil import parse_duration
+from .tables import ControlTables
+
+__all__ = ["Effect", "flatten", "matches", "parse_prefer", "pick"]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a scenario does to the request it matched. The empty effect changes nothing."""
+
+    outcome: str | None = None
+    failure: str | None = None
+    durations: Mapping[str, float] = field(default_factory=dict)
+    """State → seconds it lasts."""
+    status: int | None = None
+    message: str | None = None
+    scenario: int | None = None
+    """The id of the stored scenario this came from (None for a Prefer header)."""
+
+    def __bool__(self) -> bool:
+        return any((self.outcome, self.failure, self.durations, self.status))
+
+    def apply(self, plan: Plan) -> Plan:
+        """`plan` with this effect's outcome and state durations."""
+        phases = tuple(Phase(p.state, self.durations.get(p.state, p.seconds)) for p in plan.phases)
+        return Plan(phases, self.outcome or plan.outcome)
+
+    def seconds(self, state: str, default: float) -> float:
+        return self.durations.get(state, default)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {}
+        if self.outcome:
+            doc["outcome"] = self.outcome
+        if self.failure:
+            doc["failure"] = self.failure
+        if self.durations:
+            doc["durations"] = dict(self.durations)
+        if self.status:
+            doc["respond"] = {"status": self.status, **({"message": self.message} if self.message else {})}
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any], scenario: int | None = None) -> Effect:
+        respond = doc.get("respond") or {}
+        return cls(outcome=doc.get("outcome"), failure=doc.get("failure"),
+                   durations=dict(doc.get("durations") or {}), status=respond.get("status"),
+                   message=respond.get("message"), scenario=scenario)
+
+
+# --- matching ---------------------------------------------------------------------------------------
+
+def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted paths to every scalar of `document` (lists give ``a.0.b`` paths)."""
+    flat: dict[str, Any] = {}
+    if isinstance(document, Mapping):
+        items: Sequence[tuple[Any, Any]] = list(document.items())
+    elif isinstance(document, list):
+        items = list(enumerate(document))
+    else:
+        if prefix:
+            flat[prefix] = document
+        return flat
+    for key, value in items:
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def matches(match: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    """Every matched field is present with the given value (or one of the given values, for a list)."""
+    for name, expected in match.items():
+        if name not in fields:
+            return False
+        accepted = expected if isinstance(expected, list) else [expected]
+        if _text(fields[name]) not in {_text(value) for value in accepted}:
+            return False
+    return True
+
+
+def pick(conn: Connection, tables: ControlTables, api: str, operation: str, fields: Mapping[str, Any], *,
+         starts_run: bool = True) -> Effect | None:
+    """The effect of the first stored scenario matching this request, consuming one of its uses.
+
+    A request that starts no run matches only scenarios that answer with an error: a scenario about runs is
+    kept for the request that starts one (a client polling in between must not use it up).
+    """
+    table = tables.scenarios
+    rows = conn.execute(
+        sa.select(table).where(table.c.api == api,
+                               sa.or_(table.c.operation.is_(None), table.c.operation == operation))
+        .order_by(table.c.id)
+    ).all()
+    for row in rows:
+        if not starts_run and "respond" not in row.effect:
+            continue
+        if matches(row.match, fields):
+            if row.remaining is not None:
+                if row.remaining <= 1:
+                    conn.execute(table.delete().where(table.c.id == row.id))
+                else:
+                    conn.execute(table.update().where(table.c.id == row.id)
+                                 .values(remaining=table.c.remaining - 1))
+            return Effect.from_json(row.effect, scenario=row.id)
+    return None
+
+
+# --- the Prefer header --------------------------------------------------------------------------------
+
+_PREFERENCE = re.compile(r'\s*([A-Za-z][\w.-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,;]*))?\s*')
+
+
+def parse_prefer(header: str | None) -> Effect | None:
+    """The effect a request asks for in its ``Prefer`` header, or None.
+
+    ``Prefer: outcome=FAILED, failure="disk full", duration.RUNNING=PT10S`` or ``Prefer: code=503`` (as Prism
+    spells it; ``status`` works too). Preferences this server does not know are ignored, as RFC 7240 asks.
+    Raises ApiError (400) for a known preference with a malformed value.
+    """
+    if not header:
+        return None
+    outcome = failure = message = None
+    status: int | None = None
+    durations: dict[str, float] = {}
+    for part in re.split(r"[,;]", header):
+        found = _PREFERENCE.fullmatch(part)
+        if not found or found.group(2) is None:
+            continue
+        name, value = found.group(1).lower(), found.group(2).strip()
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        if name == "outcome":
+            outcome = value
+        elif name == "failure":
+            failure = value
+        elif name == "message":
+            message = value
+        elif name in ("code", "status"):
+            if not value.isdigit() or not 400 <= int(value) <= 599:
+                raise ApiError(400, f"Prefer: {name} must be an HTTP error status (400-599), not {value!r}")
+            status = int(value)
+        elif name.startswith("duration."):
+            try:
+                seconds = parse_duration(value).total_seconds()
+            except ValueError as exc:
+                raise ApiError(400, f"Prefer: {name} must be an ISO-8601 duration, not {value!r}") from exc
+            if seconds < 0:
+                raise ApiError(400, f"Prefer: {name} must not be negative")
+            durations[found.group(1)[len("duration."):]] = seconds
+    effect = Effect(outcome=outcome, failure=failure, durations=durations, status=status, message=message)
+    return effect if effect else None
+
+
+def normalise(effect: Effect, outcomes: Sequence[str], states: Sequence[str], api: str,
+              failure_outcome: str | None = None) -> Effect:
+    """Spell the outcome and states as the API does (case-insensitively); ApiError (400) for unknown ones.
+    A failure reason without an outcome implies the API's failed outcome."""
+    def spelled(value: str, known: Sequence[str], what: str) -> str:
+        if not known:
+            return value
+        for name in known:
+            if name.lower() == value.lower():
+                return name
+        raise ApiError(400, f"{what} {value!r} is not one of {api}'s: {', '.join(known)}")
+
+    outcome = spelled(effect.outcome, outcomes, "outcome") if effect.outcome else None
+    if outcome is None and effect.failure:
+        outcome = failure_outcome
+    durations = {spelled(state, states, "state"): seconds for state, seconds in effect.durations.items()}
+    return replace(effect, outcome=outcome, durations=durations)

@@ -1,0 +1,66 @@
+"""The control plane's tables, beside the engine's settings in the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..store import JSONText, PortableString, UtcDateTime
+
+__all__ = ["ControlTables"]
+
+# A journal id grows without bound; BigInteger everywhere but SQLite, whose rowid alias must be INTEGER.
+_JOURNAL_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _rule_columns() -> list[sa.Column[object]]:
+    """Columns shared by scenarios and faults: what they apply to, and how many more times."""
+    return [
+        sa.Column("api", sa.String(64), nullable=True),
+        sa.Column("operation", sa.String(200), nullable=True),
+        sa.Column("remaining", sa.Integer, nullable=True),  # None: applies until removed
+        sa.Column("origin", sa.String(16), nullable=False),  # "startup" (configured) or "admin"
+        sa.Column("created", UtcDateTime, nullable=False),
+    ]
+
+
+@dataclass(frozen=True)
+class ControlTables:
+    scenarios: sa.Table
+    faults: sa.Table
+    journal: sa.Table
+
+    @classmethod
+    def define(cls, metadata: sa.MetaData) -> ControlTables:
+        scenarios = sa.Table(
+            "mockingjob_scenarios", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            *_rule_columns(),
+            sa.Column("match", JSONText, nullable=False),
+            sa.Column("effect", JSONText, nullable=False),
+        )
+        faults = sa.Table(
+            "mockingjob_faults", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            *_rule_columns(),
+            sa.Column("spec", JSONText, nullable=False),
+        )
+        journal = sa.Table(
+            "mockingjob_journal", metadata,
+            sa.Column("id", _JOURNAL_ID, primary_key=True, autoincrement=True),
+            sa.Column("at", UtcDateTime, nullable=False),
+            sa.Column("api", sa.String(64), nullable=True),
+            sa.Column("operation", sa.String(200), nullable=True),
+            sa.Column("method", sa.String(16), nullable=False),
+            sa.Column("path", PortableString, nullable=False),
+            sa.Column("query", PortableString, nullable=False),
+            sa.Column("status", sa.Integer, nullable=True),  # None: the connection was dropped
+            sa.Column("latency_ms", sa.Float, nullable=False),
+            sa.Column("request_headers", JSONText, nullable=False),
+            sa.Column("request_body", PortableString, nullable=True),
+            sa.Column("response_body", PortableString, nullable=True),
+            sa.Column("fault", sa.String(200), nullable=True),
+            sa.Column("scenario", sa.Integer, nullable=True),
+        )
+        return cls(scenarios, faults, journal)
