@@ -12,6 +12,8 @@ from starlette.testclient import TestClient
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 
+pytest_plugins = ["pytester"]
+
 # Set to a database URL (an empty PostgreSQL database, say) to run the suite on that store instead of memory.
 STATE = os.environ.get("MOCKINGJOB_TEST_STATE") or None
 
@@ -30,8 +32,8 @@ def scale_mock() -> Iterator[MockApp]:
 
 @pytest.fixture
 def mock(scale_mock: MockApp) -> MockApp:
-    scale_mock.clock.start(speed=0, at=EPOCH)
-    scale_mock.reset()
+    """Fixtures, scenarios, faults and journal reset; the clock stopped at EPOCH."""
+    scale_mock.reset(control=True, at=EPOCH)
     return scale_mock
 
 

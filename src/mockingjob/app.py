@@ -123,20 +123,22 @@ class MockApp:
                 self._configure_rules(conn, None, now)
                 self.store.put_setting(conn, "control:configured", True)
 
-    def reset(self, api: str | None = None, *, conn: Connection | None = None, control: bool = False) -> None:
+    def reset(self, api: str | None = None, *, conn: Connection | None = None, control: bool = False,
+              at: datetime | None = None) -> None:
         """Put every API (or one) back to its fixtures, with fixture times relative to the clock's now.
 
         With `control`, also the scenarios and faults (back to those configured at start-up) and the journal;
-        resetting every API then also restarts the clock at the configured speed.
+        resetting every API then also restarts the clock at the configured speed, at `at` (default: now).
         """
         if conn is None:
             with self.store.begin() as own:
-                self.reset(api, conn=own, control=control)
+                self.reset(api, conn=own, control=control, at=at)
             return
         names = [api] if api else list(self.packs)
         if control:
             if api is None:
-                self.clock.start(speed=self.store.get_setting(conn, "clock:configured") or 0.0, conn=conn)
+                speed = self.store.get_setting(conn, "clock:configured")
+                self.clock.start(speed=1.0 if speed is None else speed, at=at, conn=conn)
             for table in (self.control.scenarios, self.control.faults, self.control.journal):
                 conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
         now = self.clock.now(conn)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from datetime import timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from starlette.requests import Request
 
-from ..errors import ApiError
+from ..errors import ApiError, RequestInvalid
 from ..pack import Call, Handler, Pack, Reply
 from ..timeutil import format_iso, parse_duration, parse_iso
 from . import journal
@@ -61,13 +62,15 @@ class AdminApi(Pack):
                                 "to use it from elsewhere.")
 
     def render_error(self, error: ApiError) -> Reply:
-        from http import HTTPStatus
-
         try:
             title = HTTPStatus(error.status).phrase
         except ValueError:
             title = "Error"
-        body = {"type": "about:blank", "title": title, "status": error.status, "detail": error.detail}
+        detail = error.detail
+        if isinstance(error, RequestInvalid):
+            where = error.violation.name or error.violation.location
+            detail = f"{where}: {error.violation.message}" if where else error.violation.message
+        body = {"type": "about:blank", "title": title, "status": error.status, "detail": detail}
         return Reply(body, error.status, error.headers, media_type="application/problem+json")
 
 

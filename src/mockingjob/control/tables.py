@@ -10,7 +10,9 @@ from ..store import JSONText, PortableString, UtcDateTime
 
 __all__ = ["ControlTables"]
 
-# A journal id grows without bound; BigInteger everywhere but SQLite, whose rowid alias must be INTEGER.
+# Ids are never reused (SQLite AUTOINCREMENT; sequences elsewhere): a journal id marks a point in time, and
+# "fault 3" in the journal means one fault. A journal id grows without bound; BigInteger everywhere but SQLite,
+# whose rowid alias must be INTEGER.
 _JOURNAL_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -39,12 +41,14 @@ class ControlTables:
             *_rule_columns(),
             sa.Column("match", JSONText, nullable=False),
             sa.Column("effect", JSONText, nullable=False),
+            sqlite_autoincrement=True,
         )
         faults = sa.Table(
             "mockingjob_faults", metadata,
             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
             *_rule_columns(),
             sa.Column("spec", JSONText, nullable=False),
+            sqlite_autoincrement=True,
         )
         journal = sa.Table(
             "mockingjob_journal", metadata,
@@ -62,5 +66,6 @@ class ControlTables:
             sa.Column("response_body", PortableString, nullable=True),
             sa.Column("fault", sa.String(200), nullable=True),
             sa.Column("scenario", sa.Integer, nullable=True),
+            sqlite_autoincrement=True,
         )
         return cls(scenarios, faults, journal)

@@ -1,0 +1,61 @@
+"""pytest plugin (installed with the package): a live mockingjob for the tests of an API client.
+
+Fixtures:
+
+- ``mockingjob``: a `Mockingjob` handle on a server that was reset just before the test: its APIs' base URLs
+  (``mockingjob.url("coalesce")``), ``clock``, ``scenarios``, ``faults`` and ``journal``.
+- ``mockingjob_server``: the base URL of the server itself, started once per test session.
+
+Options: ``--mockingjob-url URL`` uses a server that is already running instead of starting one. In the ini
+file: ``mockingjob_apis`` (which APIs; default all), ``mockingjob_speed`` (clock speed; default 0, a clock
+that moves only when the test advances it), ``mockingjob_state`` (a state file or database URL), and
+``mockingjob_admin_token``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .client import Mockingjob
+
+__all__ = ["mockingjob", "mockingjob_server"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockingjob", "mockingjob stand-in server")
+    group.addoption("--mockingjob-url", metavar="URL", default=None,
+                    help="Use this running mockingjob instead of starting one for the test session.")
+    parser.addini("mockingjob_apis", "APIs the session's mockingjob serves (default: all)", type="args", default=[])
+    parser.addini("mockingjob_speed", "Clock speed of the session's mockingjob (0: manual)", default="0")
+    parser.addini("mockingjob_state", "State file or database URL (default: in memory)", default="")
+    parser.addini("mockingjob_admin_token", "Admin token of the mockingjob used", default="")
+
+
+@pytest.fixture(scope="session")
+def mockingjob_server(pytestconfig: pytest.Config) -> Iterator[str]:
+    """Base URL of the mockingjob serving this test session."""
+    url = pytestconfig.getoption("mockingjob_url")
+    if url:
+        yield str(url).rstrip("/")
+        return
+    from .config import Config
+    from .live import LiveServer
+
+    apis = list(pytestconfig.getini("mockingjob_apis"))
+    config = Config(apis=apis, port=0, speed=float(pytestconfig.getini("mockingjob_speed")),
+                    state=pytestconfig.getini("mockingjob_state") or None,
+                    admin_token=pytestconfig.getini("mockingjob_admin_token") or None,
+                    mount="prefix")
+    with LiveServer(config) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def mockingjob(mockingjob_server: str, pytestconfig: pytest.Config) -> Mockingjob:
+    """The session's mockingjob, reset to its fixtures, configured scenarios and faults, an empty journal and
+    a fresh clock."""
+    handle = Mockingjob(mockingjob_server, admin_token=pytestconfig.getini("mockingjob_admin_token") or None)
+    handle.reset()
+    return handle

@@ -1,0 +1,62 @@
+"""The pytest plugin as a client developer uses it: the example suite in examples/ runs against a live server
+the plugin starts, and a broken expectation fails as it should."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _project(pytester, source: str) -> None:
+    pytester.makeini("[pytest]\nmockingjob_apis = scale\n")
+    pytester.makepyfile(test_client=source)
+
+
+def test_the_example_client_suite_passes(pytester):
+    _project(pytester, (EXAMPLES / "test_scale_client.py").read_text(encoding="utf-8"))
+    result = pytester.runpytest_subprocess("-q", "-W", "error")
+    result.assert_outcomes(passed=6)
+
+
+def test_each_test_starts_from_the_fixtures_and_a_stopped_clock(pytester):
+    _project(pytester, '''
+import httpx
+
+def test_one(mockingjob):
+    mockingjob.scenarios.add("scale", respond=500)
+    mockingjob.clock.advance("P1D")
+    assert httpx.get(mockingjob.url("scale") + "/v6/jobs/").status_code == 500
+
+def test_two(mockingjob):
+    before = mockingjob.clock.now()
+    assert mockingjob.scenarios.list() == [] and mockingjob.journal.count() == 0
+    assert httpx.get(mockingjob.url("scale") + "/v6/jobs/").status_code == 200
+    assert mockingjob.clock.now() == before
+''')
+    result = pytester.runpytest_subprocess("-q", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_client_bug_fails_the_test(pytester):
+    _project(pytester, '''
+import httpx
+
+def test_sends_the_wrong_field(mockingjob):
+    # The mock is strict: a wrong request is refused as the real Scale refuses it.
+    response = httpx.post(mockingjob.url("scale") + "/v6/jobs/", json={"job_type": 1},
+                          headers={"Authorization": "Token t"})
+    assert response.status_code == 201, response.text
+''')
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Unknown parameter(s)*job_type*"])
+
+
+def test_an_already_running_server_can_be_used(pytester, mockingjob_live_url):
+    _project(pytester, '''
+def test_uses_it(mockingjob):
+    assert "scale" in mockingjob.apis
+''')
+    result = pytester.runpytest_subprocess("-q", f"--mockingjob-url={mockingjob_live_url}")
+    result.assert_outcomes(passed=1)

@@ -1,0 +1,50 @@
+"""Secrets a client sends appear nowhere: not in the journal, not in any answer, not even in an error that
+quotes the bad request."""
+
+from __future__ import annotations
+
+from tests.scale.helpers import INGEST, INPUTS
+
+ADMIN = "/_mockingjob"
+SECRET_TOKEN = "tok-4f9a1c77e2"
+PASSWORD = "pa55-w0rd-Zq9"
+
+
+def _everything(client) -> str:
+    journal = client.get(f"{ADMIN}/journal?limit=1000").text
+    return journal
+
+
+def test_a_scale_token_and_a_password_in_the_body_are_redacted_in_the_journal(client):
+    headers = {"Authorization": f"Token {SECRET_TOKEN}"}
+    body = {"job_type_id": INGEST, "input": {**INPUTS[INGEST], "json": {"password": PASSWORD}}}
+    created = client.post("/v6/jobs/", json=body, headers=headers)
+    listed = client.get(f"/v6/jobs/?page_size=1&api_key={PASSWORD}", headers=headers)
+    journal = _everything(client)
+    assert SECRET_TOKEN not in journal and PASSWORD not in journal
+    assert "Token [REDACTED]" in journal and "api_key=%5BREDACTED%5D" in journal
+    # The job's own input is the client's data, which Scale hands back as it was given; only the journal,
+    # which a whole team may read, hides it.
+    assert SECRET_TOKEN not in created.text and SECRET_TOKEN not in listed.text
+
+
+def test_an_error_that_quotes_the_request_does_not_repeat_a_secret(client):
+    # The id is wrong *and* is the secret: the validation message would quote it back.
+    response = client.post("/v6/jobs/", json={"job_type_id": PASSWORD, "password": PASSWORD},
+                           headers={"Authorization": f"Token {SECRET_TOKEN}"})
+    assert response.status_code == 400
+    assert PASSWORD not in response.text
+    assert PASSWORD not in _everything(client)
+
+
+def test_a_rejected_token_is_not_repeated(client, mock):
+    mock.config.tokens = ["the-only-token"]
+    mock._tokens = frozenset(mock.config.tokens)
+    try:
+        response = client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": INPUTS[INGEST]},
+                               headers={"Authorization": f"Token {SECRET_TOKEN}"})
+        assert response.status_code == 403
+        assert SECRET_TOKEN not in response.text and SECRET_TOKEN not in _everything(client)
+    finally:
+        mock.config.tokens = []
+        mock._tokens = frozenset()
