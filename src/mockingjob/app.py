@@ -215,7 +215,7 @@ class MockApp:
         effect = parse_prefer(call.header("prefer"))
         if effect is not None:
             return normalise(effect, pack.outcomes, pack.states, pack.name, pack.failure_outcome)
-        starts_run = not pack.run_operations or call.operation_id in pack.run_operations
+        starts_run = call.operation_id in pack.run_operations
         stored = pick(call.conn, self.control, pack.name, call.operation_id, pack.scenario_fields(call),
                       starts_run=starts_run)
         if stored is None:

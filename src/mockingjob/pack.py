@@ -126,7 +126,11 @@ class Pack:
         """
 
     def render_error(self, error: ApiError) -> Reply:
-        """The API's own error body and status for `error`."""
+        """The API's own error body and status for `error`.
+
+        An error whose `code` is "fault" or "scenario" was asked for by a test: render it with exactly
+        `error.status` (a 503 stays a 503), in the API's shape, with `error.detail` as the message.
+        """
         return Reply({"detail": error.detail}, error.status, error.headers)
 
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:

@@ -97,4 +97,9 @@ def render(pack: Pack | None, exc: BaseException) -> Reply:
         return Reply({"detail": "Internal Server Error"}, 500)
     for name, value in error.headers.items():
         reply.headers.setdefault(name, value)
+    if error.code in ("fault", "scenario") and reply.status != error.status:
+        # A test asked for this very status (a fault or a scenario): it gets it, whatever the pack's mapping.
+        log.warning("pack %s rendered a %s error as %s; answering %s", pack.name, error.code, reply.status,
+                    error.status)
+        reply.status = error.status
     return reply

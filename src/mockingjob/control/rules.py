@@ -110,7 +110,10 @@ class Rules:
             Effect.from_json({**doc, "durations": durations}), pack.outcomes, pack.states, api,
             pack.failure_outcome)
         runs_only = effect.outcome or effect.failure or effect.durations
-        if runs_only and operation is not None and pack.run_operations and operation not in pack.run_operations:
+        if runs_only and not pack.run_operations:
+            raise ApiError(400, f"{api} runs nothing by itself (its clients report every change), so outcome, "
+                                "failure and durations cannot apply; a scenario can still respond with an error")
+        if runs_only and operation is not None and operation not in pack.run_operations:
             raise ApiError(400, f"{operation} starts no run, so outcome, failure and durations cannot apply to it; "
                            f"{api}'s run operations: {', '.join(sorted(pack.run_operations))}")
         table = self.tables.scenarios

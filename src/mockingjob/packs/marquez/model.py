@@ -1,0 +1,89 @@
+"""Runs as Marquez records them: a new run's initial record, and the transitions a client marks.
+
+Marquez does not run anything; a run's state changes only through ``start``/``complete``/``fail``/``abort``.
+Its plan is therefore a single step: the state a new run is created in (NEW). A control plane that wants a
+different starting state for new runs overrides `plan_for_new_run`, the one place a new run is planned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from mockingjob.lifecycle import Plan
+
+from .tables import Tables
+
+STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
+DONE = ("COMPLETED", "FAILED", "ABORTED")
+_MICROSECOND = timedelta(microseconds=1)
+INITIAL_STATE = "NEW"
+
+
+def plan_for_new_run(job: Any, defaults: Mapping[str, Any] | None = None) -> Plan:
+    """What a new run of `job` does by itself: enter its initial state (NEW, unless the defaults say otherwise)
+    and stay there until a client marks it."""
+    return Plan((), str((defaults or {}).get("state", INITIAL_STATE)))
+
+
+def new_run_record(job: Any, run_id: str, seq: int, now: datetime, meta: Mapping[str, Any],
+                   defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The row of a run created now for `job` from the request body `meta` (RunDao.upsertRunMeta)."""
+    timeline = plan_for_new_run(job, defaults).schedule(now)
+    return {
+        "id": run_id, "seq": seq, "job_id": job.id, "created_at": now, "updated_at": now,
+        "nominal_start_time": meta.get("nominalStartTime"), "nominal_end_time": meta.get("nominalEndTime"),
+        "state": timeline.state_at(now), "transitioned_at": now, "started_at": timeline.entered("RUNNING", now),
+        "ended_at": None, "args": meta.get("args") or {}, "context": job.context, "job_version": None,
+    }
+
+
+def arg_text(value: Any) -> str:
+    """A run argument as Jackson coerces a JSON scalar into a ``Map<String, String>`` value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def duration_ms(started: datetime | None, ended: datetime | None) -> int | None:
+    """``startedAt.until(endedAt, MILLIS)``: whole milliseconds, truncated toward zero; null unless both."""
+    if started is None or ended is None:
+        return None
+    micros = (ended - started) // _MICROSECOND
+    return micros // 1000 if micros >= 0 else -((-micros) // 1000)
+
+
+def job_version(job: Any) -> str:
+    """The version of a job as Marquez derives it (``JobMeta.version``): a name-based UUID of its namespace, name,
+    inputs, outputs, location and context, so an unchanged job keeps its version."""
+    parts = [job.namespace, job.name, _dataset_ids(job.inputs), _dataset_ids(job.outputs)]
+    if job.location:
+        parts.append(job.location)
+    parts.append(",".join(f"{k}={v}" for k, v in job.context.items()))
+    digest = hashlib.md5(":".join(parts).encode("utf-8")).digest()  # as Java's UUID.nameUUIDFromBytes
+    return str(uuid.UUID(bytes=digest, version=3))
+
+
+def _dataset_ids(datasets: list[dict[str, str]]) -> str:
+    return ":".join(f"{d['namespace']}:{d['name']}" for d in datasets)
+
+
+def transition(conn: Connection, t: Tables, run: Any, job: Any, state: str, at: datetime) -> None:
+    """Mark `run` as `state` at `at` (RunStateDao.updateRunState): no state machine, any state to any state.
+
+    The state and ``updatedAt`` always follow; only the first start sets ``startedAt`` (Marquez updates it only
+    while no start was recorded); every finish sets ``endedAt`` and records the job version the run ran.
+    """
+    values: dict[str, Any] = {"state": state, "updated_at": at, "transitioned_at": at}
+    if state == "RUNNING" and run.started_at is None:
+        values["started_at"] = at
+    if state in DONE:
+        version = job_version(job)
+        values.update(ended_at=at, job_version=version)
+        conn.execute(t.jobs.update().where(t.jobs.c.id == job.id).values(current_version=version))
+    conn.execute(t.runs.update().where(t.runs.c.id == run.id).values(**values))

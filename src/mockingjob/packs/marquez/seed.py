@@ -1,0 +1,109 @@
+"""Loading the Marquez fixtures (``fixtures/marquez/*.yaml``) into the store.
+
+Fixture times are written relative to the moment of seeding (``-P2DT3H`` = two days and three hours ago), so a
+freshly started mock always has recent run history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import Connection
+
+from mockingjob.errors import FixtureError
+from mockingjob.resources import StrictLoader
+from mockingjob.timeutil import parse_duration, parse_iso
+
+from .model import DONE, STATES, job_version
+from .tables import Tables
+
+FILES = ("namespaces", "datasets", "jobs")
+
+
+def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = {}
+    for name in FILES:
+        path = folder / f"{name}.yaml"
+        try:
+            with path.open(encoding="utf-8") as handle:
+                items = yaml.load(handle, Loader=StrictLoader) or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise FixtureError(f"{path}: {exc}") from exc
+        if not isinstance(items, list):
+            raise FixtureError(f"{path}: expected a list of records")
+        data[name] = items
+    return data
+
+
+class _Times:
+    def __init__(self, now: datetime, where: str) -> None:
+        self.now, self.where = now, where
+
+    def __call__(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        text = str(value)
+        try:
+            if text.lstrip("+-").startswith("P"):
+                return self.now + parse_duration(text)
+            return parse_iso(text)
+        except ValueError as exc:
+            raise FixtureError(f"{self.where}: bad time {value!r}: {exc}") from exc
+
+
+def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+    data = load(folder)
+    at = _Times(now, str(folder))
+    try:
+        for ns in data["namespaces"]:
+            created = at(ns["created"])
+            conn.execute(t.namespaces.insert().values(
+                name=ns["name"], owner_name=ns["owner"], description=ns.get("description"), is_hidden=False,
+                created_at=created, updated_at=at(ns.get("updated")) or created))
+        if data["datasets"]:
+            conn.execute(t.datasets.insert(), data["datasets"])
+        seq = 0
+        for number, job in enumerate(data["jobs"], start=1):
+            seq = _seed_job(conn, t, number, job, at, seq)
+    except FixtureError:
+        raise
+    except Exception as exc:  # a constraint or a missing key: say which fixture
+        raise FixtureError(f"{folder}: cannot load fixtures: {exc}") from exc
+
+
+def _seed_job(conn: Connection, t: Tables, job_id: int, job: dict[str, Any], at: _Times, seq: int) -> int:
+    """Insert one job and its runs (numbered from `seq` + 1); return the last run number used."""
+    created = at(job["created"])
+    row = {
+        "id": job_id, "namespace": job["namespace"], "name": job["name"], "type": job["type"],
+        "location": job.get("location"), "description": job.get("description"),
+        "context": job.get("context") or {}, "inputs": job.get("inputs") or [], "outputs": job.get("outputs") or [],
+        "created_at": created, "updated_at": at(job.get("updated")) or created, "current_version": None,
+    }
+    version = job_version(SimpleNamespace(**row))
+    runs = []
+    for run in job.get("runs") or []:
+        where = f"jobs.yaml {job['namespace']}/{job['name']} run {run.get('id')}"
+        if run["state"] not in STATES:
+            raise FixtureError(f"{where}: unknown state {run['state']!r}")
+        instants = [at(run.get(key)) for key in ("created", "started", "ended")]
+        changed = at(run.get("updated")) or max(i for i in instants if i is not None)
+        done = run["state"] in DONE
+        seq += 1
+        runs.append({
+            "id": run["id"], "seq": seq, "job_id": job_id, "created_at": instants[0], "updated_at": changed,
+            "nominal_start_time": at(run.get("nominal_start")), "nominal_end_time": at(run.get("nominal_end")),
+            "state": run["state"], "transitioned_at": changed, "started_at": instants[1], "ended_at": instants[2],
+            "args": {key: str(value) for key, value in (run.get("args") or {}).items()},
+            "context": row["context"], "job_version": version if done else None,
+        })
+        if done:
+            row["current_version"] = version
+    conn.execute(t.jobs.insert().values(**row))
+    if runs:
+        conn.execute(t.runs.insert(), runs)
+    return seq

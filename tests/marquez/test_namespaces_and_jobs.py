@@ -1,0 +1,204 @@
+"""Namespaces, jobs and a job's run list: the neighbours a client uses with create-run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.testclient import TestClient
+
+from mockingjob.app import MockApp
+
+DELIVERY = "/api/v1/namespaces/food_delivery/jobs/etl_delivery_7_days"
+JOB_BODY = {"type": "BATCH", "inputs": [], "outputs": []}
+
+
+def _ids(runs: list[dict[str, object]]) -> list[str]:
+    return [str(run["id"])[:4] for run in runs]
+
+
+# --- namespaces ----------------------------------------------------------------------------------------
+
+def test_put_creates_a_namespace_and_put_again_updates_it(client: TestClient, mock: MockApp) -> None:
+    created = client.put("/api/v1/namespaces/my-team", json={"ownerName": "me", "description": "Ours."})
+    assert created.status_code == 200
+    assert created.json() == {"name": "my-team", "createdAt": "2026-03-02T12:00:00Z",
+                              "updatedAt": "2026-03-02T12:00:00Z", "ownerName": "me", "description": "Ours.",
+                              "isHidden": False}
+    mock.clock.advance(timedelta(minutes=1))
+    updated = client.put("/api/v1/namespaces/my-team", json={"ownerName": "you"}).json()
+    assert updated["createdAt"] == "2026-03-02T12:00:00Z"
+    assert updated["updatedAt"] == "2026-03-02T12:01:00Z"
+    assert updated["ownerName"] == "you" and updated["description"] is None
+    assert client.get("/api/v1/namespaces/my-team").json() == updated
+
+
+def test_a_namespace_needs_an_owner(client: TestClient) -> None:
+    for body in ({}, {"ownerName": ""}, {"ownerName": "me", "colour": "red"}):
+        response = client.put("/api/v1/namespaces/my-team", json=body)
+        assert response.status_code == 400, body
+        assert response.json()["code"] == 400
+    assert client.get("/api/v1/namespaces/my-team").status_code == 404
+
+
+def test_namespace_names_follow_marquez_rules(client: TestClient) -> None:
+    assert client.put("/api/v1/namespaces/a:b;c=d@e+f.g_h-i", json={"ownerName": "me"}).status_code == 200
+    refused = client.put("/api/v1/namespaces/has space", json={"ownerName": "me"})
+    assert refused.status_code == 404
+    assert refused.json() == {"code": 404, "message": "HTTP 404 Not Found"}
+
+
+def test_an_unknown_namespace_is_a_404(client: TestClient) -> None:
+    response = client.get("/api/v1/namespaces/nowhere")
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "message": "Namespace 'nowhere' not found."}
+    assert client.get("/api/v1/namespaces/nowhere/jobs").status_code == 404
+
+
+def test_namespaces_are_listed_by_name_and_paged(client: TestClient) -> None:
+    names = [ns["name"] for ns in client.get("/api/v1/namespaces").json()["namespaces"]]
+    assert names == ["default", "food_delivery", "ml-platform"]
+    page = client.get("/api/v1/namespaces", params={"limit": 1, "offset": 1}).json()
+    assert [ns["name"] for ns in page["namespaces"]] == ["food_delivery"]
+    assert client.get("/api/v1/namespaces", params={"limit": 0}).json() == {"namespaces": []}
+
+
+def test_negative_or_non_numeric_paging_gets_dropwizards_answers(client: TestClient) -> None:
+    negative = client.get("/api/v1/namespaces", params={"offset": -1})
+    assert negative.status_code == 400
+    assert negative.json() == {"errors": ["query param offset must be greater than or equal to 0"]}
+    junk = client.get(f"{DELIVERY}/runs", params={"limit": "ten"})
+    assert junk.status_code == 404
+    assert junk.json() == {"code": 404, "message": "HTTP 404 Not Found"}
+
+
+# --- jobs ----------------------------------------------------------------------------------------------
+
+def test_put_job_creates_then_updates_a_job(client: TestClient, mock: MockApp) -> None:
+    body = {"type": "BATCH", "inputs": [{"namespace": "food_delivery", "name": "public.orders"}],
+            "outputs": [{"namespace": "food_delivery", "name": "public.order_status"}],
+            "location": "https://example.com/job.py", "description": "Counts orders.",
+            "context": {"sql": "SELECT 1"}}
+    created = client.put("/api/v1/namespaces/food_delivery/jobs/count_orders", json=body)
+    assert created.status_code == 200, created.text
+    job = created.json()
+    assert job["id"] == {"namespace": "food_delivery", "name": "count_orders"}
+    assert job["name"] == job["simpleName"] == "count_orders"
+    assert job["namespace"] == "food_delivery" and job["type"] == "BATCH"
+    assert job["inputs"] == [{"namespace": "food_delivery", "name": "public.orders"}]
+    assert job["outputs"] == [{"namespace": "food_delivery", "name": "public.order_status"}]
+    assert job["location"] == "https://example.com/job.py" and job["description"] == "Counts orders."
+    assert job["latestRun"] is None and job["latestRuns"] == [] and job["currentVersion"] is None
+    assert job["createdAt"] == job["updatedAt"] == "2026-03-02T12:00:00Z"
+    mock.clock.advance(timedelta(hours=1))
+    updated = client.put("/api/v1/namespaces/food_delivery/jobs/count_orders", json={**JOB_BODY, "type": "STREAM"})
+    assert updated.json()["type"] == "STREAM" and updated.json()["inputs"] == []
+    assert updated.json()["updatedAt"] == "2026-03-02T13:00:00Z"
+    assert updated.json()["createdAt"] == "2026-03-02T12:00:00Z"
+    run = client.post("/api/v1/namespaces/food_delivery/jobs/count_orders/runs", json={}).json()
+    assert run["context"] == {}
+
+
+def test_put_job_checks_namespace_datasets_and_run(client: TestClient) -> None:
+    assert client.put("/api/v1/namespaces/nowhere/jobs/x", json=JOB_BODY).json() == {
+        "code": 404, "message": "Namespace 'nowhere' not found."}
+    missing = {**JOB_BODY, "outputs": [{"namespace": "food_delivery", "name": "public.nothing"}]}
+    assert client.put("/api/v1/namespaces/food_delivery/jobs/x", json=missing).json() == {
+        "code": 404, "message": "Dataset 'public.nothing' not found."}
+    other_jobs_run = "6d30fe40-f527-456e-b960-218a256b72e1"
+    response = client.put("/api/v1/namespaces/food_delivery/jobs/etl_orders",
+                          json={**JOB_BODY, "runId": other_jobs_run})
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "message": f"Run '{other_jobs_run}' not found."}
+    own_run = "b6742830-452e-4883-be53-1bd1905469a1"
+    assert client.put("/api/v1/namespaces/food_delivery/jobs/etl_orders",
+                      json={**JOB_BODY, "runId": own_run}).status_code == 200
+
+
+def test_put_job_refuses_what_marquez_cannot_read(client: TestClient) -> None:
+    for body in ({"inputs": [], "outputs": []}, {**JOB_BODY, "type": "CRON"}, {"type": "BATCH"},
+                 {**JOB_BODY, "location": "not a url"}, {**JOB_BODY, "owner": "me"}):
+        response = client.put("/api/v1/namespaces/food_delivery/jobs/x", json=body)
+        assert response.status_code == 400, body
+    assert client.get("/api/v1/namespaces/food_delivery/jobs/x").status_code == 404
+
+
+def test_get_job_shows_its_latest_runs_newest_first(client: TestClient) -> None:
+    job = client.get(DELIVERY).json()
+    assert job["latestRun"]["id"] == "99d80d61-b4d3-4f21-997b-eacfcb7b00bb"
+    assert job["latestRun"]["state"] == "RUNNING"
+    assert _ids(job["latestRuns"]) == ["99d8", "b290", "65b0", "6d30"]
+    assert job["currentVersion"] == job["latestRuns"][1]["jobVersion"]["version"]
+
+
+def test_a_new_run_becomes_the_jobs_latest_run(client: TestClient, mock: MockApp) -> None:
+    mock.clock.advance(timedelta(seconds=1))
+    run = client.post(f"{DELIVERY}/runs", json={}).json()
+    assert client.get(DELIVERY).json()["latestRun"] == run
+    listed = client.get("/api/v1/namespaces/food_delivery/jobs").json()
+    by_name = {job["name"]: job for job in listed["jobs"]}
+    assert by_name["etl_delivery_7_days"]["latestRun"]["id"] == run["id"]
+
+
+def test_of_two_runs_created_at_the_same_instant_the_second_is_the_latest(client: TestClient) -> None:
+    first = client.post(f"{DELIVERY}/runs", json={}).json()
+    second = client.post(f"{DELIVERY}/runs", json={}).json()
+    assert first["createdAt"] == second["createdAt"]
+    job = client.get(DELIVERY).json()
+    assert [run["id"] for run in job["latestRuns"][:2]] == [second["id"], first["id"]]
+    unstarted = client.get(f"{DELIVERY}/runs").json()["runs"][-2:]
+    assert [run["id"] for run in unstarted] == [second["id"], first["id"]]
+
+
+def test_an_unknown_job_is_a_404(client: TestClient) -> None:
+    response = client.get("/api/v1/namespaces/food_delivery/jobs/nothing")
+    assert response.json() == {"code": 404, "message": "Job 'nothing' not found."}
+    assert client.get("/api/v1/namespaces/food_delivery/jobs/nothing/runs").status_code == 404
+
+
+def test_jobs_are_listed_by_name_with_a_total(client: TestClient) -> None:
+    listed = client.get("/api/v1/namespaces/food_delivery/jobs").json()
+    assert [job["name"] for job in listed["jobs"]] == ["delivery_times_7_days", "etl_delivery_7_days", "etl_orders"]
+    assert listed["totalCount"] == 3
+    page = client.get("/api/v1/namespaces/food_delivery/jobs", params={"limit": 1, "offset": 2}).json()
+    assert [job["name"] for job in page["jobs"]] == ["etl_orders"] and page["totalCount"] == 3
+
+
+# --- a job's runs --------------------------------------------------------------------------------------
+
+def test_runs_are_listed_most_recently_started_first_unstarted_last(client: TestClient) -> None:
+    orders = client.get("/api/v1/namespaces/food_delivery/jobs/etl_orders/runs").json()
+    assert _ids(orders["runs"]) == ["b6c6", "b674", "37ab"]
+    assert orders["totalCount"] == 3
+    times = client.get("/api/v1/namespaces/food_delivery/jobs/delivery_times_7_days/runs").json()
+    assert _ids(times["runs"]) == ["75db", "383a"]
+
+
+def test_starting_a_run_moves_it_to_the_top_of_the_list(client: TestClient, mock: MockApp) -> None:
+    run = client.post(f"{DELIVERY}/runs", json={}).json()
+    assert client.get(f"{DELIVERY}/runs").json()["runs"][-1]["id"] == run["id"]
+    client.post(f"/api/v1/jobs/runs/{run['id']}/start")
+    assert client.get(f"{DELIVERY}/runs").json()["runs"][0]["id"] == run["id"]
+
+
+def test_the_run_list_pages_with_limit_and_offset(client: TestClient) -> None:
+    page = client.get(f"{DELIVERY}/runs", params={"limit": 2, "offset": 1}).json()
+    assert _ids(page["runs"]) == ["b290", "65b0"]
+    assert page["totalCount"] == 4
+    assert client.get(f"{DELIVERY}/runs", params={"offset": 10}).json() == {"runs": [], "totalCount": 4}
+
+
+def test_fixtures_hold_runs_in_every_state_relative_to_seeding(client: TestClient) -> None:
+    states = set()
+    for job in ("etl_delivery_7_days", "etl_orders", "delivery_times_7_days"):
+        for run in client.get(f"/api/v1/namespaces/food_delivery/jobs/{job}/runs").json()["runs"]:
+            states.add(run["state"])
+    assert states == {"NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"}
+    running = client.get("/api/v1/jobs/runs/99d80d61-b4d3-4f21-997b-eacfcb7b00bb").json()
+    assert running["createdAt"] == "2026-03-02T11:50:00Z" and running["startedAt"] == "2026-03-02T11:51:00Z"
+
+
+def test_unknown_paths_and_query_parameters(client: TestClient) -> None:
+    assert client.get("/api/v1/nothing").json() == {"code": 404, "message": "HTTP 404 Not Found"}
+    response = client.get("/api/v1/namespaces", params={"size": 5})
+    assert response.status_code == 400
+    assert response.json()["code"] == 400
