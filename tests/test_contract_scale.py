@@ -101,8 +101,7 @@ def test_every_operation_conforms(case: schemathesis.Case) -> None:
 
 class ScaleWorkflow(schema.as_state_machine()):  # type: ignore[misc]
     def setup(self) -> None:
-        mock.clock.start(speed=0, at=EPOCH)
-        mock.reset()
+        mock.reset(control=True, at=EPOCH)
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
         return {"headers": _credentials(case)}

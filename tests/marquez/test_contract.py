@@ -52,8 +52,7 @@ def test_every_operation_conforms(case: schemathesis.Case) -> None:
 
 class MarquezWorkflow(schema.as_state_machine()):  # type: ignore[misc]
     def setup(self) -> None:
-        mock.clock.start(speed=0, at=EPOCH)
-        mock.reset()
+        mock.reset(control=True, at=EPOCH)
 
     def validate_response(self, response: object, case: schemathesis.Case, **kwargs: object) -> None:
         case.validate_response(response, transport_kwargs=kwargs, **_checks_for(case))  # type: ignore[arg-type]

@@ -1,0 +1,72 @@
+"""Trifacta / Alteryx Designer Cloud / Google Cloud Dataprep, API v4: job groups.
+
+Mocks ``POST /v4/jobGroups`` (run a recipe, with or without overrides) and the endpoints a client follows it
+with: the job group, its status, its jobs, the list of job groups, and cancel. A job group runs the recipes
+its recipe depends on, the recipe itself, one file writer per write setting and, with profiling on, a profile
+job, one after the other on the mock's clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from starlette.requests import Request
+
+from mockingjob.errors import ApiError
+from mockingjob.pack import Call, Pack, Reply, Sample
+
+from . import exceptions, seed
+from .handlers import HANDLERS
+from .tables import TABLES
+
+
+class TrifactaPack(Pack):
+    name = "trifacta"
+    title = "Trifacta / Designer Cloud v4 job groups"
+    handlers = HANDLERS
+    run_operations = frozenset({"run_job_group"})
+    outcomes = ("Complete", "Failed")
+    # "Created": the wait before the first job starts; "InProgress": all the jobs together.
+    states = ("Created", "InProgress")
+    failure_outcome = "Failed"
+
+    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
+        return [table.to_metadata(metadata) for table in TABLES.all]
+
+    def seed(self, conn: Connection, now: datetime) -> None:
+        seed.seed(conn, TABLES, self.fixtures_path, now)
+
+    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
+        exceptions.authenticate(request.headers.get("authorization"), tokens)
+
+    def render_error(self, error: ApiError) -> Reply:
+        return exceptions.render_error(error)
+
+    def scenario_fields(self, call: Call) -> Mapping[str, Any]:
+        """Adds ``dataset`` (the recipe's id), ``dataset_name`` and ``flow`` (its flow's name)."""
+        fields = dict(super().scenario_fields(call))
+        target = call.body.get("wrangledDataset") if isinstance(call.body, dict) else None
+        ident = target.get("id") if isinstance(target, dict) else None
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            row = call.conn.execute(
+                sa.select(TABLES.datasets.c.name, TABLES.flows.c.name.label("flow"))
+                .join(TABLES.flows, TABLES.flows.c.id == TABLES.datasets.c.flow_id)
+                .where(TABLES.datasets.c.id == ident)).first()
+            fields["dataset"] = ident
+            if row is not None:
+                fields.update(dataset_name=row.name, flow=row.flow)
+        return fields
+
+    def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
+        from .check import samples
+
+        return samples(conn, now)
+
+
+pack = TrifactaPack()
+
+__all__ = ["TrifactaPack", "pack"]

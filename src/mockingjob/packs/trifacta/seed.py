@@ -1,0 +1,128 @@
+"""Loading the Trifacta fixtures (``fixtures/trifacta/*.yaml``) into the store.
+
+Fixture times are relative to the moment of seeding (``-P2D`` = two days ago), so a freshly started mock has
+recent history and job groups still in flight. Earlier runs are planned exactly like new ones, from their
+recipe's dependencies and plan, so the fixtures only say which recipe ran when, and how.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import Connection
+
+from mockingjob.errors import FixtureError
+from mockingjob.resources import StrictLoader
+from mockingjob.timeutil import parse_duration, parse_iso
+
+from .model import Settings, cancel, plan_for_new_run, start_run
+from .queries import chain, dataset
+from .tables import Tables
+
+FILES = ("flows", "wrangled_datasets", "job_groups")
+_WRITE_SETTING_DEFAULTS = {"compression": "none", "header": False, "asSingleFile": False}
+# The sessionId of a fixture run is derived from its id, so that a reset gives the same answers.
+_FIXTURE_UUIDS = uuid.UUID("6f1c1d2e-7a3b-4c5d-9e8f-0a1b2c3d4e5f")
+
+_parsed: dict[Path, tuple[tuple[int, ...], dict[str, list[dict[str, Any]]]]] = {}
+
+
+def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """The fixtures of `folder`, parsed once per version of its files (every reset seeds them again)."""
+    try:
+        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in FILES)
+    except OSError:
+        return _parse(folder)  # says which file is missing
+    cached = _parsed.get(folder)
+    if cached is None or cached[0] != stamps:
+        cached = _parsed[folder] = (stamps, _parse(folder))
+    return copy.deepcopy(cached[1])
+
+
+def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = {}
+    for name in FILES:
+        path = folder / f"{name}.yaml"
+        try:
+            with path.open(encoding="utf-8") as handle:
+                items = yaml.load(handle, Loader=StrictLoader) or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise FixtureError(f"{path}: {exc}") from exc
+        if not isinstance(items, list):
+            raise FixtureError(f"{path}: expected a list of records")
+        data[name] = items
+    _check_dependencies(folder, data["wrangled_datasets"])
+    return data
+
+
+def _check_dependencies(folder: Path, datasets: list[dict[str, Any]]) -> None:
+    """Every dependency names a recipe, and no recipe depends on itself, however indirectly."""
+    graph = {d["id"]: list(d.get("dependsOn") or []) for d in datasets}
+    for ident, dependencies in graph.items():
+        for dependency in dependencies:
+            if dependency not in graph:
+                raise FixtureError(f"{folder}: wrangled dataset {ident} depends on unknown dataset {dependency}")
+    done: set[int] = set()
+
+    def visit(ident: int, path: tuple[int, ...]) -> None:
+        if ident in path:
+            raise FixtureError(f"{folder}: wrangled datasets depend on each other in a cycle: {(*path, ident)}")
+        if ident in done:
+            return
+        for dependency in graph[ident]:
+            visit(dependency, (*path, ident))
+        done.add(ident)
+
+    for ident in graph:
+        visit(ident, ())
+
+
+def _time(value: Any, now: datetime, where: str) -> datetime:
+    text = str(value)
+    try:
+        if text.lstrip("+-").startswith("P"):
+            return now + parse_duration(text)
+        return parse_iso(text)
+    except ValueError as exc:
+        raise FixtureError(f"{where}: bad time {value!r}: {exc}") from exc
+
+
+def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+    data = load(folder)
+    try:
+        for flow in data["flows"]:
+            conn.execute(t.flows.insert().values(
+                id=flow["id"], name=flow["name"], description=flow.get("description"),
+                created_at=_time(flow["created"], now, f"flow {flow['id']}")))
+        for d in data["wrangled_datasets"]:
+            conn.execute(t.datasets.insert().values(
+                id=d["id"], flow_id=d["flow"], name=d["name"], depends_on=list(d.get("dependsOn") or []),
+                plan=d.get("plan") or {}, created_at=_time(d["created"], now, f"wrangled dataset {d['id']}")))
+        row_ids = itertools.count(1)
+        for group in sorted(data["job_groups"], key=lambda g: g["id"]):
+            _seed_group(conn, t, group, now, row_ids)
+    except FixtureError:
+        raise
+    except Exception as exc:  # a constraint or a missing key: say which fixture
+        raise FixtureError(f"{folder}: cannot load fixtures: {exc!r}") from exc
+
+
+def _seed_group(conn: Connection, t: Tables, group: dict[str, Any], now: datetime, row_ids: Iterator[int]) -> None:
+    where = f"job group {group['id']}"
+    settings = Settings(group["execution"], bool(group["profiler"]),
+                        tuple({**_WRITE_SETTING_DEFAULTS, **w} for w in group["writeSettings"]))
+    target = dataset(conn, group["wrangledDataset"])
+    start = _time(group["created"], now, where)
+    plan = plan_for_new_run(chain(conn, target), settings)
+    group_id = start_run(conn, t, target.id, plan, settings, start, ranfrom=group.get("ranfrom"),
+                         run_parameters=group.get("runParameters"), group_id=group["id"],
+                         session_id=str(uuid.uuid5(_FIXTURE_UUIDS, str(group["id"]))), row_ids=row_ids)
+    if group.get("canceled"):
+        cancel(conn, t, group_id, _time(group["canceled"], now, where))

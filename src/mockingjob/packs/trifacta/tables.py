@@ -1,0 +1,97 @@
+"""The Trifacta pack's tables.
+
+Flows hold wrangled datasets (recipes); a recipe may depend on the outputs of other recipes. Running a recipe
+creates a job group with one row per job. Every job group and job keeps the instants it enters its states
+(``created_at`` → ``run_at`` → ``end_at`` with ``outcome``); their status and progress are derived from those
+instants and the clock, so nothing runs in the background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.sql.schema import SchemaItem
+
+from mockingjob.store import JSONText, PortableString, UtcDateTime
+
+
+@dataclass(frozen=True)
+class Tables:
+    flows: sa.Table
+    datasets: sa.Table
+    job_groups: sa.Table
+    write_settings: sa.Table
+    jobs: sa.Table
+
+    @property
+    def all(self) -> list[sa.Table]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+
+def define(metadata: sa.MetaData) -> Tables:
+    def table(name: str, *items: SchemaItem) -> sa.Table:
+        return sa.Table(f"trifacta_{name}", metadata, *items)
+
+    flows = table(
+        "flows",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", PortableString(255), nullable=False),
+        sa.Column("description", PortableString(1000)),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    datasets = table(
+        "wrangled_datasets",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("flow_id", sa.ForeignKey("trifacta_flows.id"), nullable=False),
+        sa.Column("name", PortableString(255), nullable=False),
+        # Ids of the recipes whose outputs this one reads; their recipes run first.
+        sa.Column("depends_on", JSONText, nullable=False),
+        # How jobs of this recipe behave (durations, a failure), read from the fixture.
+        sa.Column("plan", JSONText, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    job_groups = table(
+        "job_groups",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("session_id", PortableString(36), nullable=False),
+        sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False, index=True),
+        sa.Column("ranfrom", PortableString(255)),
+        sa.Column("execution", PortableString(255), nullable=False),
+        sa.Column("profiler", sa.Boolean, nullable=False),
+        sa.Column("run_parameters", JSONText),
+        # [[source job id, target job id], ...]
+        sa.Column("edges", JSONText, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+        sa.Column("run_at", UtcDateTime),
+        sa.Column("end_at", UtcDateTime),
+        sa.Column("outcome", PortableString(20), nullable=False),
+    )
+    write_settings = table(
+        "write_settings",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False, index=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        # The setting as the client gave it (with defaults filled in), replayed by later runs.
+        sa.Column("document", JSONText, nullable=False),
+    )
+    jobs = table(
+        "jobs",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False, index=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("job_type", PortableString(20), nullable=False),
+        sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
+        sa.Column("write_setting_id", sa.ForeignKey("trifacta_write_settings.id")),
+        sa.Column("seconds", sa.Float, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("run_at", UtcDateTime),
+        sa.Column("end_at", UtcDateTime),
+        sa.Column("outcome", PortableString(20), nullable=False),
+        sa.Column("error_message", PortableString(1000)),
+    )
+    return Tables(flows, datasets, job_groups, write_settings, jobs)
+
+
+# The pack builds its queries on these; each store gets structurally identical copies (`Table.to_metadata`).
+TABLES = define(sa.MetaData())
