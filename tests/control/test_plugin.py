@@ -60,3 +60,11 @@ def test_uses_it(mockingjob):
 ''')
     result = pytester.runpytest_subprocess("-q", f"--mockingjob-url={mockingjob_live_url}")
     result.assert_outcomes(passed=1)
+
+
+def test_the_readme_example_passes(pytester):
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- plugin-example -->", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    _project(pytester, block)
+    result = pytester.runpytest_subprocess("-q", "-W", "error")
+    result.assert_outcomes(passed=3)
