@@ -48,7 +48,8 @@ def _schema_validator(spec: dict[str, Any], name: str) -> OAS30Validator:
                           format_checker=OAS30Validator.FORMAT_CHECKER)
 
 
-def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
+def _check_spec_and_handlers(pack: Pack) -> Iterator[Problem | dict[str, Any]]:
+    """Problems with `pack`'s spec or handlers; the spec itself last, when it is usable."""
     api = pack.name
     try:
         spec = load_spec(pack.spec_path)
@@ -67,6 +68,33 @@ def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
         yield Problem(api, str(pack.spec_path), f"operationId {missing!r} has no handler")
     for extra in sorted(set(pack.handlers) - set(operation_ids)):
         yield Problem(api, "handlers", f"handler {extra!r} matches no operation in the spec")
+    yield spec
+
+
+def check_admin() -> Iterator[Problem]:
+    """The admin API's spec and handlers (served beside every pack)."""
+    from .app import MockApp
+    from .config import Config
+
+    mock = MockApp(Config(apis=registry.available()[:1], speed=0))
+    try:
+        for found in _check_spec_and_handlers(mock.admin):
+            if isinstance(found, Problem):
+                yield found
+    finally:
+        mock.store.dispose()
+
+
+def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
+    api = pack.name
+    spec: dict[str, Any] | None = None
+    for found in _check_spec_and_handlers(pack):
+        if isinstance(found, Problem):
+            yield found
+        else:
+            spec = found
+    if spec is None:
+        return
 
     store = Store()
     pack.define_tables(store.metadata)
@@ -104,4 +132,6 @@ def run_checks(apis: list[str] | None = None) -> list[Problem]:
             problems.append(Problem(name, "pack", str(exc)))
             continue
         problems.extend(check_pack(pack))
+    if not apis:
+        problems.extend(check_admin())
     return problems

@@ -13,6 +13,9 @@ __all__ = ["available", "load"]
 # Built-in packs by import string, so the engine never imports a pack module until it is asked for.
 _BUILTIN: dict[str, str] = {
     "scale": "mockingjob.packs.scale:pack",
+    "marquez": "mockingjob.packs.marquez:pack",
+    "coalesce": "mockingjob.packs.coalesce:pack",
+    "trifacta": "mockingjob.packs.trifacta:pack",
 }
 
 

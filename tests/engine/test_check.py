@@ -109,3 +109,25 @@ def test_a_duplicated_key_in_a_spec_is_reported(tmp_path: Path) -> None:
 
     [problem] = list(check_pack(DuplicatedKeyPack()))
     assert "duplicate key '404'" in problem.message
+
+
+def test_the_admin_spec_is_valid_and_every_admin_operation_has_a_handler():
+    from mockingjob.check import check_admin
+
+    assert list(check_admin()) == []
+
+
+def test_an_admin_operation_without_a_handler_is_reported(monkeypatch):
+    from mockingjob.check import check_admin
+    from mockingjob.control import admin
+
+    original = admin._handlers
+
+    def without_reset(mock):
+        handlers = original(mock)
+        del handlers["reset"]
+        return handlers
+
+    monkeypatch.setattr(admin, "_handlers", without_reset)
+    problems = [str(p) for p in check_admin()]
+    assert any("'reset' has no handler" in p for p in problems), problems

@@ -54,8 +54,9 @@ class ControlTables:
             "mockingjob_journal", metadata,
             sa.Column("id", _JOURNAL_ID, primary_key=True, autoincrement=True),
             sa.Column("at", UtcDateTime, nullable=False),
-            sa.Column("api", sa.String(64), nullable=True),
-            sa.Column("operation", sa.String(200), nullable=True),
+            # Filters compare these with whatever a client sends (NULs included): portable comparisons.
+            sa.Column("api", PortableString(64), nullable=True),
+            sa.Column("operation", PortableString(200), nullable=True),
             sa.Column("method", sa.String(16), nullable=False),
             sa.Column("path", PortableString, nullable=False),
             sa.Column("query", PortableString, nullable=False),

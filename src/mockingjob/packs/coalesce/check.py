@@ -1,0 +1,29 @@
+"""Every document the Coalesce fixtures produce, for validation against the spec's schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mockingjob.pack import Sample
+
+from .documents import run_detail, run_summary
+from .model import Derived
+from .queries import runs_query
+from .results import run_results
+from .tables import TABLES as T
+
+
+def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
+    nodes = {row.id: row for row in conn.execute(sa.select(T.nodes))}
+    # Now, and later, when the runs in flight have moved on or finished.
+    for at in (now, now + timedelta(minutes=30)):
+        d = Derived(T, at)
+        for run in conn.execute(runs_query(d).order_by(T.runs.c.id)):
+            label = f"run {run.id} at {at.isoformat()}"
+            yield Sample("RunSummary", run_summary(run), f"{label} (list)")
+            yield Sample("RunInfo", run_detail(run), f"{label} (detail)")
+            yield Sample("RunResultsResponse", {"data": run_results(run, nodes, at)}, f"{label} (results)")

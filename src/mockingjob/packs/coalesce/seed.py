@@ -1,0 +1,132 @@
+"""Loading the Coalesce fixtures (``fixtures/coalesce/*.yaml``) into the store.
+
+Fixture times are relative to the moment of seeding (``-P2DT3H`` = two days and three hours ago), so a fresh
+mock always has recent history and runs still in flight. A fixture run is planned like a new one (from its
+environment's and job's ``plan:``, with its own ``plan:`` on top), then canceled if it says ``canceledAfter``.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Connection
+
+from mockingjob.errors import FixtureError
+from mockingjob.resources import StrictLoader
+from mockingjob.timeutil import parse_duration
+
+from .model import NodeRef, RunDefaults, canceled_instants, plan_for_new_run, to_millisecond, write_run
+from .selectors import select
+from .tables import Tables
+
+FILES = ("environments", "nodes", "jobs", "runs")
+
+_parsed: dict[Path, tuple[tuple[int, ...], dict[str, list[dict[str, Any]]]]] = {}
+
+
+def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """The fixtures of `folder`, parsed once per version of its files (every reset seeds them again)."""
+    try:
+        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in FILES)
+    except OSError:
+        stamps = ()
+    cached = _parsed.get(folder)
+    if not stamps or cached is None or cached[0] != stamps:
+        cached = _parsed[folder] = (stamps, _parse(folder))
+    return copy.deepcopy(cached[1])
+
+
+def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = {}
+    for name in FILES:
+        path = folder / f"{name}.yaml"
+        try:
+            with path.open(encoding="utf-8") as handle:
+                items = yaml.load(handle, Loader=StrictLoader) or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise FixtureError(f"{path}: {exc}") from exc
+        if not isinstance(items, list):
+            raise FixtureError(f"{path}: expected a list of records")
+        data[name] = items
+    return data
+
+
+def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+    data = load(folder)
+    try:
+        environments = {}
+        for env in data["environments"]:
+            environments[env["id"]] = env
+            conn.execute(t.environments.insert().values(
+                id=env["id"], name=env["name"], project=env["project"], connection_account=env["connectionAccount"],
+                oauth_enabled=bool(env.get("oauthEnabled", False)),
+                runtime_parameters=env.get("runTimeParameters", {}), plan=env.get("plan", {})))
+        positions: dict[str, int] = {}
+        for node in data["nodes"]:
+            position = positions[node["environment"]] = positions.get(node["environment"], 0) + 1
+            conn.execute(t.nodes.insert().values(
+                id=node["id"], environment_id=node["environment"], position=position, name=node["name"],
+                location_name=node["location"], node_type=node["nodeType"], database=node["database"],
+                schema=node["schema"]))
+        jobs = {}
+        for job in data["jobs"]:
+            jobs[job["id"]] = job
+            conn.execute(t.jobs.insert().values(
+                id=job["id"], environment_id=job["environment"], name=job["name"],
+                include_selector=job.get("include"), exclude_selector=job.get("exclude"), plan=job.get("plan", {})))
+        for run in sorted(data["runs"], key=lambda r: r["id"]):
+            _seed_run(conn, t, run, environments, jobs, now)
+    except FixtureError:
+        raise
+    except Exception as exc:  # a constraint or a missing key: say which fixture
+        raise FixtureError(f"{folder}: cannot load fixtures: {exc!r}") from exc
+
+
+def _seed_run(conn: Connection, t: Tables, run: dict[str, Any], environments: dict[str, Any],
+              jobs: dict[int, Any], now: datetime) -> None:
+    where = f"runs.yaml run {run.get('id')}"
+    env = environments[run["environment"]]
+    job = jobs.get(run["job"]) if run.get("job") is not None else None
+    n = t.nodes.c
+    env_nodes = list(conn.execute(sa.select(t.nodes).where(n.environment_id == env["id"]).order_by(n.position)))
+    if run.get("nodes") is not None:
+        by_name = {node.name: node for node in env_nodes}
+        nodes = [by_name[name] for name in run["nodes"]]
+    else:
+        include = run.get("include", job.get("include") if job else None)
+        exclude = run.get("exclude", job.get("exclude") if job else None)
+        nodes = select(env_nodes, include, exclude) if run["runType"] == "refresh" else env_nodes
+    layers = [env.get("plan"), job.get("plan") if job else None, run.get("plan")]
+    outcome = run.get("outcome", "completed")
+    defaults = RunDefaults.from_json(*layers, {"outcomes": [outcome if outcome != "canceled" else "completed"]})
+    parallelism = run.get("parallelism", 16)
+    plan = plan_for_new_run(defaults, 1, [NodeRef(node.id, node.name) for node in nodes], parallelism)
+    try:
+        start = now + parse_duration(str(run["started"]))
+    except ValueError as exc:
+        raise FixtureError(f"{where}: bad time {run['started']!r}") from exc
+    credentials = run.get("credentials", {})
+    values = {
+        "run_type": run["runType"], "environment_id": env["id"], "job_id": run.get("job"),
+        "rerun_of": run.get("rerunOf"), "attempt": run.get("attempt", 1),
+        "include_selector": run.get("include", job.get("include") if job else None),
+        "exclude_selector": run.get("exclude", job.get("exclude") if job else None),
+        "parallelism": parallelism, "force_ignore": bool(run.get("forceIgnoreWorkspaceStatus", False)),
+        "deploy_commit": run.get("deployCommit"), "deploy_commit_message": run.get("deployCommitMessage"),
+        "runtime_parameters": {**env.get("runTimeParameters", {}), **run.get("parameters", {})},
+        "auth_type": credentials.get("authType", "OAuth" if env.get("oauthEnabled") else "Basic"),
+        "username": credentials.get("username"), "role": credentials.get("role"),
+        "warehouse": credentials.get("warehouse"), "node_ids": [node.id for node in nodes],
+    }
+    if run["runType"] == "deploy":
+        values.update(include_selector=None, exclude_selector=None, job_id=None)
+    run_id = write_run(conn, t, values, plan, start, run_id=run["id"])
+    if outcome == "canceled":
+        row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one()
+        at = to_millisecond(start + timedelta(seconds=float(run["canceledAfter"])))
+        conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(**canceled_instants(row._mapping, at)))

@@ -1,0 +1,53 @@
+"""Coalesce node selectors: which of an environment's nodes a run processes.
+
+A selector is a list of terms separated by spaces (or ``OR``): ``{ location: STG name: STG_ORDERS }`` picks
+the nodes matching every key given (name, location, nodeType, id; case-insensitive), and a bare word picks the
+node of that name. Graph operators (``+`` for upstream/downstream) are accepted and ignored: the mock's nodes
+have no lineage. Unknown keys match nothing, so a typo selects no node instead of every node.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_GROUP = re.compile(r"\{([^{}]*)\}")
+_PAIR = re.compile(r"([A-Za-z]+)\s*:\s*(\"[^\"]*\"|'[^']*'|[^\s{}\"']+)")
+_KEYS = {"name": "name", "location": "location_name", "locationname": "location_name", "nodetype": "node_type",
+         "id": "id"}
+_CONNECTIVES = {"OR", "AND", "+"}
+
+
+@dataclass(frozen=True)
+class Selector:
+    groups: tuple[tuple[tuple[str, str], ...], ...]
+    names: frozenset[str]
+
+    @classmethod
+    def parse(cls, text: str) -> Selector:
+        groups = []
+        for body in _GROUP.findall(text):
+            groups.append(tuple((key.lower(), value.strip("\"'").lower()) for key, value in _PAIR.findall(body)))
+        rest = _GROUP.sub(" ", text)
+        names = {word.strip("+()").lower() for word in rest.split() if word.upper() not in _CONNECTIVES}
+        return cls(tuple(groups), frozenset(name for name in names if name))
+
+    def matches(self, node: Any) -> bool:
+        if node.name.lower() in self.names:
+            return True
+        return any(group and all(key in _KEYS and str(getattr(node, _KEYS[key])).lower() == value
+                                 for key, value in group) for group in self.groups)
+
+
+def select(nodes: Sequence[Any], include: str | None, exclude: str | None) -> list[Any]:
+    """The nodes `include` picks (all of them without one) minus those `exclude` picks, in processing order."""
+    chosen = list(nodes)
+    if include and include.strip():
+        wanted = Selector.parse(include)
+        chosen = [node for node in chosen if wanted.matches(node)]
+    if exclude and exclude.strip():
+        unwanted = Selector.parse(exclude)
+        chosen = [node for node in chosen if not unwanted.matches(node)]
+    return chosen
