@@ -323,7 +323,9 @@ class MockApp:
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><title>mockingjob</title></head><body>"
             "<h1>mockingjob</h1><p>Stateful stand-ins for job-run APIs. Mounted APIs:</p>"
-            f"<ul>{''.join(rows)}</ul></body></html>"
+            f"<ul>{''.join(rows)}</ul>"
+            f"<p>Control plane (reset, clock, scenarios, faults, journal): <a href=\"{ADMIN_PREFIX}/ui/\">Swagger UI"
+            f"</a> · <a href=\"{ADMIN_PREFIX}/openapi.json\">OpenAPI spec</a></p></body></html>"
         )
         return HTMLResponse(page)
 
