@@ -7,17 +7,15 @@ environment's and job's ``plan:``, with its own ``plan:`` on top), then canceled
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.resources import StrictLoader
+from mockingjob.fixtures import load_fixtures
 from mockingjob.timeutil import parse_duration
 
 from .model import NodeRef, RunDefaults, canceled_instants, plan_for_new_run, to_millisecond, write_run
@@ -26,38 +24,8 @@ from .tables import Tables
 
 FILES = ("environments", "nodes", "jobs", "runs")
 
-_parsed: dict[Path, tuple[tuple[int, ...], dict[str, list[dict[str, Any]]]]] = {}
-
-
-def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """The fixtures of `folder`, parsed once per version of its files (every reset seeds them again)."""
-    try:
-        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in FILES)
-    except OSError:
-        stamps = ()
-    cached = _parsed.get(folder)
-    if not stamps or cached is None or cached[0] != stamps:
-        cached = _parsed[folder] = (stamps, _parse(folder))
-    return copy.deepcopy(cached[1])
-
-
-def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    data: dict[str, list[dict[str, Any]]] = {}
-    for name in FILES:
-        path = folder / f"{name}.yaml"
-        try:
-            with path.open(encoding="utf-8") as handle:
-                items = yaml.load(handle, Loader=StrictLoader) or []
-        except (OSError, yaml.YAMLError) as exc:
-            raise FixtureError(f"{path}: {exc}") from exc
-        if not isinstance(items, list):
-            raise FixtureError(f"{path}: expected a list of records")
-        data[name] = items
-    return data
-
-
 def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
-    data = load(folder)
+    data = load_fixtures(folder, FILES)
     try:
         environments = {}
         for env in data["environments"]:

@@ -11,12 +11,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.resources import StrictLoader
-from mockingjob.timeutil import parse_duration, parse_iso
+from mockingjob.fixtures import RelativeTimes, load_fixtures
 
 from .model import DONE, STATES, job_version
 from .tables import Tables
@@ -24,40 +22,10 @@ from .tables import Tables
 FILES = ("namespaces", "datasets", "jobs")
 
 
-def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    data: dict[str, list[dict[str, Any]]] = {}
-    for name in FILES:
-        path = folder / f"{name}.yaml"
-        try:
-            with path.open(encoding="utf-8") as handle:
-                items = yaml.load(handle, Loader=StrictLoader) or []
-        except (OSError, yaml.YAMLError) as exc:
-            raise FixtureError(f"{path}: {exc}") from exc
-        if not isinstance(items, list):
-            raise FixtureError(f"{path}: expected a list of records")
-        data[name] = items
-    return data
-
-
-class _Times:
-    def __init__(self, now: datetime, where: str) -> None:
-        self.now, self.where = now, where
-
-    def __call__(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        text = str(value)
-        try:
-            if text.lstrip("+-").startswith("P"):
-                return self.now + parse_duration(text)
-            return parse_iso(text)
-        except ValueError as exc:
-            raise FixtureError(f"{self.where}: bad time {value!r}: {exc}") from exc
-
 
 def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
-    data = load(folder)
-    at = _Times(now, str(folder))
+    data = load_fixtures(folder, FILES)
+    at = RelativeTimes(now, str(folder))
     try:
         for ns in data["namespaces"]:
             created = at(ns["created"])
@@ -75,7 +43,7 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
         raise FixtureError(f"{folder}: cannot load fixtures: {exc}") from exc
 
 
-def _seed_job(conn: Connection, t: Tables, job_id: int, job: dict[str, Any], at: _Times, seq: int) -> int:
+def _seed_job(conn: Connection, t: Tables, job_id: int, job: dict[str, Any], at: RelativeTimes, seq: int) -> int:
     """Insert one job and its runs (numbered from `seq` + 1); return the last run number used."""
     created = at(job["created"])
     row = {

@@ -6,67 +6,20 @@ Fixture times are written relative to the moment of seeding (``-P2DT3H`` = two d
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.resources import StrictLoader
-from mockingjob.timeutil import parse_duration, parse_iso
+from mockingjob.fixtures import RelativeTimes, load_fixtures
+from mockingjob.timeutil import parse_duration
 
 from .tables import Tables
 
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
 
-
-_parsed: dict[Path, tuple[tuple[int, ...], dict[str, list[dict[str, Any]]]]] = {}
-
-
-def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """The fixtures of `folder`, parsed once per version of its files (every reset seeds them again)."""
-    try:
-        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in FILES)
-    except OSError:
-        return _parse(folder)  # says which file is missing
-    cached = _parsed.get(folder)
-    if cached is None or cached[0] != stamps:
-        cached = _parsed[folder] = (stamps, _parse(folder))
-    return copy.deepcopy(cached[1])
-
-
-def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    data: dict[str, list[dict[str, Any]]] = {}
-    for name in FILES:
-        path = folder / f"{name}.yaml"
-        try:
-            with path.open(encoding="utf-8") as handle:
-                items = yaml.load(handle, Loader=StrictLoader) or []
-        except (OSError, yaml.YAMLError) as exc:
-            raise FixtureError(f"{path}: {exc}") from exc
-        if not isinstance(items, list):
-            raise FixtureError(f"{path}: expected a list of records")
-        data[name] = items
-    return data
-
-
-class _Times:
-    def __init__(self, now: datetime, where: str) -> None:
-        self.now, self.where = now, where
-
-    def __call__(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        text = str(value)
-        try:
-            if text.lstrip("+-").startswith("P"):
-                return self.now + parse_duration(text)
-            return parse_iso(text)
-        except ValueError as exc:
-            raise FixtureError(f"{self.where}: bad time {value!r}: {exc}") from exc
 
 
 def _seconds(value: Any, where: str) -> timedelta:
@@ -77,8 +30,8 @@ def _seconds(value: Any, where: str) -> timedelta:
 
 
 def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
-    data = load(folder)
-    at = _Times(now, str(folder))
+    data = load_fixtures(folder, FILES)
+    at = RelativeTimes(now, str(folder))
     errors_by_name: dict[str, int] = {}
     try:
         for e in data["errors"]:
@@ -109,7 +62,7 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
 
 
 def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int, dict[str, Any]],
-              errors_by_name: dict[str, int], at: _Times) -> None:
+              errors_by_name: dict[str, int], at: RelativeTimes) -> None:
     where = f"jobs.yaml job {job.get('id')}"
     jt = types[job["job_type"]]
     attempts = job["attempts"]

@@ -7,7 +7,6 @@ recipe's dependencies and plan, so the fixtures only say which recipe ran when, 
 
 from __future__ import annotations
 
-import copy
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -15,11 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.resources import StrictLoader
+from mockingjob.fixtures import load_fixtures
 from mockingjob.timeutil import parse_duration, parse_iso
 
 from .model import Settings, cancel, plan_for_new_run, start_run
@@ -31,33 +29,9 @@ _WRITE_SETTING_DEFAULTS = {"compression": "none", "header": False, "asSingleFile
 # The sessionId of a fixture run is derived from its id, so that a reset gives the same answers.
 _FIXTURE_UUIDS = uuid.UUID("6f1c1d2e-7a3b-4c5d-9e8f-0a1b2c3d4e5f")
 
-_parsed: dict[Path, tuple[tuple[int, ...], dict[str, list[dict[str, Any]]]]] = {}
-
-
 def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """The fixtures of `folder`, parsed once per version of its files (every reset seeds them again)."""
-    try:
-        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in FILES)
-    except OSError:
-        return _parse(folder)  # says which file is missing
-    cached = _parsed.get(folder)
-    if cached is None or cached[0] != stamps:
-        cached = _parsed[folder] = (stamps, _parse(folder))
-    return copy.deepcopy(cached[1])
-
-
-def _parse(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    data: dict[str, list[dict[str, Any]]] = {}
-    for name in FILES:
-        path = folder / f"{name}.yaml"
-        try:
-            with path.open(encoding="utf-8") as handle:
-                items = yaml.load(handle, Loader=StrictLoader) or []
-        except (OSError, yaml.YAMLError) as exc:
-            raise FixtureError(f"{path}: {exc}") from exc
-        if not isinstance(items, list):
-            raise FixtureError(f"{path}: expected a list of records")
-        data[name] = items
+    """The fixtures of `folder`, with the recipes' dependencies checked."""
+    data = load_fixtures(folder, FILES)
     _check_dependencies(folder, data["wrangled_datasets"])
     return data
 

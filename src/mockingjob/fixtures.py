@@ -1,0 +1,73 @@
+"""Reading a pack's fixtures: YAML lists of records, and times relative to the moment of seeding.
+
+Every pack seeds from ``fixtures/<api>/<name>.yaml`` files holding a list of records each. Parsing is cached
+per version of the files (every reset seeds again, and YAML parsing is the slow part); callers get their own
+copy to change. A time in a fixture is either absolute ISO-8601 or an ISO-8601 duration relative to the
+seeding instant (``-P2DT3H`` is two days and three hours before), so a fresh mock always has recent history.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import FixtureError
+from .resources import StrictLoader
+from .timeutil import parse_duration, parse_iso
+
+__all__ = ["RelativeTimes", "load_fixtures"]
+
+Records = dict[str, list[dict[str, Any]]]
+
+_parsed: dict[tuple[Path, tuple[str, ...]], tuple[tuple[int, ...], Records]] = {}
+
+
+def load_fixtures(folder: Path, names: Sequence[str]) -> Records:
+    """The records of ``folder/<name>.yaml`` for each of `names`; FixtureError says what is wrong."""
+    key = (folder, tuple(names))
+    try:
+        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in names)
+    except OSError:
+        return _parse(folder, names)  # says which file is missing
+    cached = _parsed.get(key)
+    if cached is None or cached[0] != stamps:
+        cached = _parsed[key] = (stamps, _parse(folder, names))
+    return copy.deepcopy(cached[1])
+
+
+def _parse(folder: Path, names: Sequence[str]) -> Records:
+    data: Records = {}
+    for name in names:
+        path = folder / f"{name}.yaml"
+        try:
+            with path.open(encoding="utf-8") as handle:
+                items = yaml.load(handle, Loader=StrictLoader) or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise FixtureError(f"{path}: {exc}") from exc
+        if not isinstance(items, list):
+            raise FixtureError(f"{path}: expected a list of records")
+        data[name] = items
+    return data
+
+
+class RelativeTimes:
+    """Turns a fixture's time (ISO-8601, or a duration from `now`) into a datetime; None stays None."""
+
+    def __init__(self, now: datetime, where: str) -> None:
+        self.now, self.where = now, where
+
+    def __call__(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        text = str(value)
+        try:
+            if text.lstrip("+-").startswith("P"):
+                return self.now + parse_duration(text)
+            return parse_iso(text)
+        except ValueError as exc:
+            raise FixtureError(f"{self.where}: bad time {value!r}: {exc}") from exc
