@@ -149,3 +149,13 @@ def test_the_admin_api_has_its_own_swagger_ui_and_spec(client):
     assert client.get(f"{ADMIN}/ui/").status_code == 200
     spec = client.get(f"{ADMIN}/openapi.json").json()
     assert spec["info"]["title"] == "mockingjob control plane"
+
+
+def test_a_fault_is_fetched_and_removed_by_id(client):
+    fault = client.post(f"{ADMIN}/faults", json={"api": "scale", "operation": "get_job", "drop": {"rate": 0.5},
+                                                 "times": 3}).json()
+    assert fault["drop"] == {"rate": 0.5} and fault["remaining"] == 3 and fault["operation"] == "get_job"
+    assert client.get(f"{ADMIN}/faults/{fault['id']}").json() == fault
+    assert client.delete(f"{ADMIN}/faults/{fault['id']}").status_code == 204
+    assert client.get(f"{ADMIN}/faults/{fault['id']}").status_code == 404
+    assert client.delete(f"{ADMIN}/faults/{fault['id']}").status_code == 404
