@@ -128,7 +128,7 @@ class ControlMiddleware:
             secrets = self._secrets(pack, scope, b"".join(chunks))
             if status >= 400 and secrets.values:
                 # An error message may quote the request it refuses: never hand a secret back.
-                scrubbed = secrets.redact_body(response_body, response_type)
+                scrubbed = secrets.redact_body(response_body, response_type, structural=True)
                 if scrubbed is not None and scrubbed.encode() != response_body and _is_json(response_type):
                     response_body = scrubbed.encode()
             headers = [(k, v) for k, v in start_message["headers"] if k.lower() != b"content-length"]
