@@ -89,7 +89,7 @@ class MockApp:
         self.control = ControlTables.define(self.store.metadata)
         self.specs = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
         self.operations = {name: _operation_ids(spec) for name, spec in self.specs.items()}
-        self.rules = Rules(self.control, self.packs, self.operations)
+        self.rules = Rules(self.control, self.packs, self.specs, self.operations)
         self._startup = startup_documents(self.config.latency, self.config.error_rate, self.config.error_status,
                                           self.config.scenarios_file)
         self.admin = AdminApi(self)
@@ -197,7 +197,8 @@ class MockApp:
                     call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix)
                     call.effect = self._effect(pack, call)
                     if call.effect.status:  # the scenario answers for the API (and its use is kept)
-                        reply = render(pack, ApiError(call.effect.status, call.effect.message, code="scenario"))
+                        reply = render(pack, ApiError(call.effect.status, call.effect.message, code="scenario",
+                                                      headers=dict(call.effect.headers)))
                     else:
                         reply = await handler(call)
             except ApiError as exc:
@@ -212,17 +213,24 @@ class MockApp:
         """What the request's Prefer header, or else the first matching scenario, asks of this request."""
         if pack is self.admin:
             return Effect()
+        exchange = call.request.scope.get(EXCHANGE)
         effect = parse_prefer(call.header("prefer"))
         if effect is not None:
-            return normalise(effect, pack.outcomes, pack.states, pack.name, pack.failure_outcome)
+            if effect.steers_runs and not pack.run_operations:
+                raise ApiError(400, f"Prefer: {pack.name} runs nothing by itself (its clients report every change), "
+                                    "so outcome, failure and durations cannot apply; code=<status> can")
+            effect = normalise(effect, pack.outcomes, pack.states, pack.name, pack.failure_outcome)
+            if exchange is not None:
+                exchange.effect = effect
+            return effect
         starts_run = call.operation_id in pack.run_operations
         stored = pick(call.conn, self.control, pack.name, call.operation_id, pack.scenario_fields(call),
                       starts_run=starts_run)
         if stored is None:
             return Effect()
-        exchange = call.request.scope.get(EXCHANGE)
         if exchange is not None:
             exchange.scenario = stored.scenario
+            exchange.effect = stored
         return stored
 
     def _route(self, path: str, method: str) -> tuple[str, str | None] | None:
@@ -291,7 +299,7 @@ class MockApp:
         self._paths: list[tuple[re.Pattern[str], list[str]]] = []
         self._operation_routes: dict[str, list[tuple[re.Pattern[str], dict[str, str]]]] = {}
         mounted = [(pack, self.specs[name], self.prefixes[name]) for name, pack in self.packs.items()]
-        mounted.append((self.admin, load_spec(self.admin.spec_path), ADMIN_PREFIX))
+        mounted.append((self.admin, self._admin_spec(), ADMIN_PREFIX))
         for pack, spec, prefix in mounted:
             routes = self._operation_routes.setdefault(pack.name, [])
             for template, item in spec.get("paths", {}).items():
@@ -311,6 +319,20 @@ class MockApp:
             app.add_error_handler(exc_class, self._error_handler)
         app.add_url_rule("/", "landing", self._landing, methods=["GET"])
         return app
+
+    def _admin_spec(self) -> dict[str, Any]:
+        """The admin spec, with the names of the APIs and operations this server serves as enums, so that its
+        Swagger UI offers them and generated requests can name them."""
+        spec = load_spec(self.admin.spec_path)
+        apis = sorted(self.packs)
+        operations = sorted({op for ops in self.operations.values() for op in ops})
+        schemas = spec["components"]["schemas"]
+        for schema in (schemas["ScenarioInput"], schemas["FaultInput"], schemas["ResetRequest"]):
+            schema["properties"]["api"]["enum"] = apis
+        for schema in (schemas["ScenarioInput"], schemas["FaultInput"]):
+            schema["properties"]["operation"]["enum"] = operations
+        spec["components"]["parameters"]["ApiFilter"]["schema"]["enum"] = apis
+        return spec
 
     async def _landing(self, request: Request | None = None) -> HTMLResponse:
         rows = []

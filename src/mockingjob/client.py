@@ -4,7 +4,7 @@ It speaks HTTP to ``/_mockingjob/`` with the standard library only, so it works 
 mockingjob, local or remote (give the admin token for a remote one).
 
 >>> mj = Mockingjob("http://127.0.0.1:8080")
->>> mj.scenarios.add("coalesce", operation="startRun", outcome="failed", failure="Warehouse suspended")
+>>> mj.scenarios.add("coalesce", operation="Jobs_initiateRun", failure="Warehouse suspended")
 >>> mj.clock.advance("PT5M")
 >>> [e.path for e in mj.journal.entries(api="coalesce")]
 """
@@ -35,10 +35,12 @@ class AdminError(Exception):
 
 
 def _iso_duration(value: timedelta | str | float) -> str:
+    """An ISO-8601 duration in seconds (``PT90S``, ``PT0.000001S``), never in exponent notation."""
     if isinstance(value, str):
         return value
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    return f"PT{seconds:g}S"
+    text = f"{seconds:.6f}".rstrip("0").rstrip(".")
+    return f"PT{text or '0'}S"
 
 
 def _parse_time(text: str) -> datetime:
@@ -101,6 +103,8 @@ class JournalEntry:
     response_body: str | None
     fault: str | None
     scenario: int | None
+    effect: dict[str, Any] | None = None
+    """What a scenario or the request's Prefer header asked of it."""
     params: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -108,7 +112,7 @@ class JournalEntry:
         return cls(doc["id"], _parse_time(doc["at"]), doc["api"], doc.get("operation"), doc["method"],
                    doc["path"], doc["query"], doc["status"], doc["latencyMs"], dict(doc["requestHeaders"]),
                    doc.get("requestBody"), doc.get("responseBody"), doc.get("fault"), doc.get("scenario"),
-                   urllib.parse.parse_qs(doc["query"], keep_blank_values=True))
+                   doc.get("effect"), urllib.parse.parse_qs(doc["query"], keep_blank_values=True))
 
     def json(self) -> Any:
         """The request body, decoded (None when there was none)."""
@@ -178,7 +182,8 @@ class Scenarios:
     def add(self, api: str, *, operation: str | None = None, match: Mapping[str, Any] | None = None,
             outcome: str | None = None, failure: str | None = None,
             durations: Mapping[str, timedelta | str | float] | None = None, respond: int | None = None,
-            message: str | None = None, times: int | None = None) -> Scenario:
+            message: str | None = None, headers: Mapping[str, str] | None = None,
+            times: int | None = None) -> Scenario:
         """Decide what happens to the runs the matching requests start (`outcome`, `failure`, `durations`), or
         answer matching requests at once with HTTP status `respond` in the API's own error shape."""
         doc: dict[str, Any] = {"api": api}
@@ -192,9 +197,10 @@ class Scenarios:
             doc["failure"] = failure
         if durations:
             doc["durations"] = {state: _iso_duration(value) for state, value in durations.items()}
-        if respond:
-            doc["respond"] = {"status": respond, **({"message": message} if message else {})}
-        if times:
+        if respond is not None:
+            doc["respond"] = {"status": respond, **({"message": message} if message else {}),
+                              **({"headers": dict(headers)} if headers else {})}
+        if times is not None:
             doc["times"] = times
         return Scenario.from_json(self._http("POST", "/scenarios", doc))
 
@@ -216,26 +222,36 @@ class Faults:
         self._http = http
 
     def add(self, api: str | None = None, *, operation: str | None = None,
-            latency_ms: float | tuple[float, float] | None = None, error: int | None = None,
-            error_rate: float = 1.0, message: str | None = None, drop: bool = False, drop_rate: float = 1.0,
+            latency_ms: float | tuple[float, float] | Mapping[str, Any] | None = None, error: int | None = None,
+            error_rate: float = 1.0, message: str | None = None, headers: Mapping[str, str] | None = None,
+            drop: bool = False, drop_rate: float = 1.0, drop_after: bool = False,
             times: int | None = None) -> Fault:
-        """Disturb requests (to one API or all, one operation or all): `latency_ms` (fixed, or a uniform
-        (low, high) range), an `error` status answered at `error_rate`, or a dropped connection."""
+        """Disturb requests (to one API or all, one operation or all): `latency_ms` (fixed, a uniform
+        (low, high) range, or a Latency document such as ``{"lognormal": {"median": 80, "sigma": 0.5}}``), an
+        `error` status answered at `error_rate` (with extra `headers`, e.g. Retry-After), or a dropped
+        connection (`drop_after`: once the request has been handled)."""
         doc: dict[str, Any] = {}
         if api:
             doc["api"] = api
         if operation:
             doc["operation"] = operation
-        if latency_ms is not None:
-            doc["latency"] = ({"uniform": {"lower": latency_ms[0], "upper": latency_ms[1]}}
-                              if isinstance(latency_ms, tuple) else {"fixed": latency_ms})
+        if isinstance(latency_ms, Mapping):
+            doc["latency"] = dict(latency_ms)
+        elif isinstance(latency_ms, tuple):
+            doc["latency"] = {"uniform": {"lower": latency_ms[0], "upper": latency_ms[1]}}
+        elif latency_ms is not None:
+            doc["latency"] = {"fixed": latency_ms}
         if error is not None:
-            doc["error"] = {"status": error, "rate": error_rate, **({"message": message} if message else {})}
+            doc["error"] = {"status": error, "rate": error_rate, **({"message": message} if message else {}),
+                            **({"headers": dict(headers)} if headers else {})}
         if drop:
-            doc["drop"] = {"rate": drop_rate}
-        if times:
+            doc["drop"] = {"rate": drop_rate, "after": drop_after}
+        if times is not None:
             doc["times"] = times
         return Fault.from_json(self._http("POST", "/faults", doc))
+
+    def get(self, fault_id: int) -> Fault:
+        return Fault.from_json(self._http("GET", f"/faults/{fault_id}"))
 
     def list(self, api: str | None = None) -> list[Fault]:
         return [Fault.from_json(d) for d in self._http("GET", "/faults", api=api)["faults"]]
@@ -252,17 +268,24 @@ class Journal:
         self._http = http
 
     def entries(self, api: str | None = None, *, operation: str | None = None, status: int | str | None = None,
-                method: str | None = None, since: int | None = None, limit: int = 100,
+                method: str | None = None, since: int | None = None, path: str | None = None, limit: int = 100,
                 oldest_first: bool = False) -> list[JournalEntry]:
-        """Recent requests, newest first (or oldest first). `status`: 404, "5xx" or "dropped"."""
+        """Recent requests, newest first (or oldest first). `status`: 404, "5xx" or "dropped"; `since`: an
+        entry id (see `mark`); `path`: a path prefix."""
         docs = self._http("GET", "/journal", api=api, operation=operation, status=status, method=method,
-                          since=since, limit=limit, order="asc" if oldest_first else "desc")["entries"]
+                          since=since, path=path, limit=limit,
+                          order="asc" if oldest_first else "desc")["entries"]
         return [JournalEntry.from_json(d) for d in docs]
 
     def count(self, api: str | None = None, *, operation: str | None = None, status: int | str | None = None,
-              method: str | None = None, since: int | None = None) -> int:
+              method: str | None = None, since: int | None = None, path: str | None = None) -> int:
         return int(self._http("GET", "/journal/count", api=api, operation=operation, status=status,
-                              method=method, since=since)["count"])
+                              method=method, since=since, path=path)["count"])
+
+    def mark(self) -> int:
+        """The id of the newest entry (0 if none): pass it as `since` to see only what comes after."""
+        newest = self.entries(limit=1)
+        return newest[0].id if newest else 0
 
     def last(self, api: str | None = None, *, operation: str | None = None) -> JournalEntry | None:
         found = self.entries(api, operation=operation, limit=1)

@@ -98,6 +98,8 @@ class Pack:
     """The states whose duration a scenario may set."""
     failure_outcome: str | None = None
     """The outcome a scenario's ``failure`` implies when it names no outcome."""
+    scenario_names: tuple[str, ...] = ()
+    """The friendly field names `scenario_fields` adds (``job_type``, ``environment``…)."""
     secret_fields: frozenset[str] = frozenset()
     """Field names (lower-case, without "_" or "-") that carry secrets here beyond the usual ones
     (password, token, private key…): the journal redacts them."""

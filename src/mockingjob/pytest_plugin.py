@@ -6,7 +6,8 @@ Fixtures:
   (``mockingjob.url("coalesce")``), ``clock``, ``scenarios``, ``faults`` and ``journal``.
 - ``mockingjob_server``: the base URL of the server itself, started once per test session.
 
-Options: ``--mockingjob-url URL`` uses a server that is already running instead of starting one. In the ini
+Options: ``--mockingjob-url URL`` uses a server that is already running instead of starting one (with
+``--mockingjob-admin-token`` if it has one). In the ini
 file: ``mockingjob_apis`` (which APIs; default all), ``mockingjob_speed`` (clock speed; default 0, a clock
 that moves only when the test advances it), ``mockingjob_state`` (a state file or database URL), and
 ``mockingjob_admin_token``.
@@ -27,6 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockingjob", "mockingjob stand-in server")
     group.addoption("--mockingjob-url", metavar="URL", default=None,
                     help="Use this running mockingjob instead of starting one for the test session.")
+    group.addoption("--mockingjob-admin-token", metavar="TOKEN", default=None,
+                    help="Admin token of the mockingjob given with --mockingjob-url.")
     parser.addini("mockingjob_apis", "APIs the session's mockingjob serves (default: all)", type="args", default=[])
     parser.addini("mockingjob_speed", "Clock speed of the session's mockingjob (0: manual)", default="0")
     parser.addini("mockingjob_state", "State file or database URL (default: in memory)", default="")
@@ -46,16 +49,22 @@ def mockingjob_server(pytestconfig: pytest.Config) -> Iterator[str]:
     apis = list(pytestconfig.getini("mockingjob_apis"))
     config = Config(apis=apis, port=0, speed=float(pytestconfig.getini("mockingjob_speed")),
                     state=pytestconfig.getini("mockingjob_state") or None,
-                    admin_token=pytestconfig.getini("mockingjob_admin_token") or None,
+                    admin_token=_admin_token(pytestconfig),
                     mount="prefix")
     with LiveServer(config) as base_url:
         yield base_url
 
 
+def _admin_token(config: pytest.Config) -> str | None:
+    return config.getoption("mockingjob_admin_token") or config.getini("mockingjob_admin_token") or None
+
+
 @pytest.fixture
 def mockingjob(mockingjob_server: str, pytestconfig: pytest.Config) -> Mockingjob:
     """The session's mockingjob, reset to its fixtures, configured scenarios and faults, an empty journal and
-    a fresh clock."""
-    handle = Mockingjob(mockingjob_server, admin_token=pytestconfig.getini("mockingjob_admin_token") or None)
+    a fresh clock running at ``mockingjob_speed`` (0, stopped, unless the ini file says otherwise), also on a
+    server given with ``--mockingjob-url``."""
+    handle = Mockingjob(mockingjob_server, admin_token=_admin_token(pytestconfig))
     handle.reset()
+    handle.clock.set_speed(float(pytestconfig.getini("mockingjob_speed")))
     return handle

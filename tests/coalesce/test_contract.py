@@ -29,11 +29,12 @@ def teardown_module() -> None:
 # Schema-valid requests the spec cannot tell apart from good ones: they name runs, environments or jobs that
 # do not exist, or a state that forbids the action. For these operations a 400 is right when, and only when,
 # it says so.
-STATEFUL = {"Jobs_initiateRun", "Jobs_triggerRerun", "Jobs_cancelJobRun", "Jobs_getStatusUpdates"}
+STATEFUL = {"Jobs_initiateRun", "Jobs_triggerRerun", "Jobs_cancelJobRun", "Jobs_getStatusUpdates",
+            "Runs_listInformation"}
 STATE_REASONS = re.compile(
     r"^400: (Run .+ not found|Environment .* not found|Job .* not found in environment|Run \d+ is "
     r"|The last deployment of environment|userCredentials are required: environment|OAuth is not configured"
-    r"|parameters must be a JSON object)",
+    r"|parameters must be a JSON object|startingFrom .+ is not a date in the calendar|Unknown node selector)",
     re.DOTALL,
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -184,3 +184,20 @@ def test_detail_of_a_new_run_shows_only_the_public_part_of_its_credentials(clien
     assert item["userCredentials"] == {"snowflakeAccount": "acme-prod.us-east-1", "snowflakeAuthType": "Basic",
                                        "snowflakeUsername": "ANALYST"}
     assert item["environmentID"] == PRODUCTION
+
+
+def test_a_time_cursor_on_29_february_pages_in_a_leap_year(mock, client):
+    mock.clock.set(datetime(2028, 2, 29, 12, 0, tzinfo=UTC))
+    first, second = start(client), start(client)
+    page = runs(client, orderBy="runStartTime", orderByDirection="asc", startingFrom="2028-02-29T00:00:00Z")
+    assert [r["id"] for r in page["data"]] == [first, second]
+    one = runs(client, orderBy="runStartTime", orderByDirection="asc", limit=1,
+               startingFrom="2028-02-29T00:00:00.000000000Z")
+    assert [r["id"] for r in one["data"]] == [first] and one["next"].startswith("2028-02-29T12:00:00")
+    following = runs(client, orderBy="runStartTime", orderByDirection="asc", limit=1, startingFrom=one["next"])
+    assert [r["id"] for r in following["data"]] == [second]
+
+
+def test_29_february_of_a_common_year_is_refused(client):
+    response = client.get("/api/v1/runs", params={"startingFrom": "2027-02-29T00:00:00Z"}, headers=TOKEN)
+    assert "startingFrom 2027-02-29T00:00:00Z is not a date in the calendar." in error(response, 400)

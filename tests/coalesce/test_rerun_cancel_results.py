@@ -176,3 +176,14 @@ def test_run_status_of_an_unknown_run_is_a_400(client):
     response = client.get("/scheduler/runStatus", params={"runCounter": 999}, headers=TOKEN)
     assert error(response, 400) == "Run 999 not found."
     assert error(client.get("/scheduler/runStatus", headers=TOKEN), 400) == "runCounter is required."
+
+
+def test_a_run_id_is_taken_as_a_number_or_as_its_digits_in_rerun_and_cancel(mock, client):
+    # The official spec types rerun's runID as a string and cancel's as an integer; clients send either.
+    response = client.post("/scheduler/rerun", json={"runDetails": {"runID": FAILED_FINANCE_RUN},
+                                                     "userCredentials": BASIC}, headers=TOKEN)
+    assert response.status_code == 200, response.text
+    new_id = response.json()["runCounter"]
+    response = client.post("/scheduler/cancelRun", json={"runID": str(new_id)}, headers=TOKEN)
+    assert response.status_code == 204, response.text
+    assert status(client, new_id) == "canceled"

@@ -196,3 +196,11 @@ def test_a_refresh_after_a_failed_deployment_needs_force_ignore_workspace_status
 ])
 def test_run_details_are_validated(client, details, message):
     assert error(_start(client, details), 400) == message
+
+
+def test_a_node_selector_with_an_unknown_key_is_refused(client):
+    body = {"runDetails": {"environmentID": "2", "includeNodesSelector": "{ bogus: x }"},
+            "userCredentials": {"snowflakeUsername": "A", "snowflakePassword": "p", "snowflakeAuthType": "Basic"}}
+    response = client.post("/scheduler/startRun", json=body, headers={"Authorization": "Bearer t"})
+    assert response.status_code == 400
+    assert "Unknown node selector key(s) bogus" in response.json()["error"]["errorDetail"]

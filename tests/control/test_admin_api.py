@@ -54,9 +54,15 @@ def test_reset_of_one_api_leaves_the_clock_alone(client):
     assert at(client.get(f"{ADMIN}/clock").json()["now"]) == EPOCH + timedelta(hours=1)
 
 
-def test_reset_of_an_api_not_served_is_404(client):
+def test_reset_of_an_api_not_served_is_refused_naming_those_served(client):
     response = client.post(f"{ADMIN}/reset", json={"api": "nosuchapi"})
-    assert response.status_code == 404 and "scale" in response.json()["detail"]
+    assert response.status_code == 400 and "['scale']" in response.json()["detail"]
+
+
+def test_the_served_spec_offers_the_apis_and_operations_served(client):
+    schemas = client.get(f"{ADMIN}/openapi.json").json()["components"]["schemas"]
+    assert schemas["ScenarioInput"]["properties"]["api"]["enum"] == ["scale"]
+    assert "queue_job" in schemas["FaultInput"]["properties"]["operation"]["enum"]
 
 
 def test_apis_lists_each_api_with_its_base_url_and_operations(client):
@@ -83,8 +89,13 @@ def test_scenarios_are_created_listed_fetched_and_removed(client):
 
 def test_scenarios_that_cannot_apply_are_refused(client):
     cases = [
-        ({"api": "nosuchapi", "outcome": "FAILED"}, "no API"),
-        ({"api": "scale", "operation": "no_such_op", "outcome": "FAILED"}, "no operation"),
+        ({"api": "nosuchapi", "outcome": "FAILED"}, "is not one of ['scale']"),
+        ({"api": "scale", "operation": "no_such_op", "outcome": "FAILED"}, "is not one of"),
+        ({"api": "scale", "match": {"job_typ": "x"}, "outcome": "FAILED"}, "no field 'job_typ'"),
+        ({"api": "scale", "operation": "list_jobs", "match": {"input.files": 1}, "respond": {"status": 500}},
+         "no field 'input.files'"),
+        ({"api": "scale", "durations": {"RUNNING": "P99999D"}}, "between 0 and 3650 days"),
+        ({"api": "scale", "durations": {"RUNNING": "P9999999999999999999999W"}}, "durations.RUNNING"),
         ({"api": "scale", "outcome": "EXPLODED"}, "not one of scale's"),
         ({"api": "scale", "operation": "list_jobs", "outcome": "FAILED"}, "starts no run"),
         ({"api": "scale", "durations": {"PENDING": "PT1S"}}, "not one of scale's"),
@@ -154,7 +165,8 @@ def test_the_admin_api_has_its_own_swagger_ui_and_spec(client):
 def test_a_fault_is_fetched_and_removed_by_id(client):
     fault = client.post(f"{ADMIN}/faults", json={"api": "scale", "operation": "get_job", "drop": {"rate": 0.5},
                                                  "times": 3}).json()
-    assert fault["drop"] == {"rate": 0.5} and fault["remaining"] == 3 and fault["operation"] == "get_job"
+    assert fault["drop"] == {"rate": 0.5, "after": False}
+    assert fault["remaining"] == 3 and fault["operation"] == "get_job"
     assert client.get(f"{ADMIN}/faults/{fault['id']}").json() == fault
     assert client.delete(f"{ADMIN}/faults/{fault['id']}").status_code == 204
     assert client.get(f"{ADMIN}/faults/{fault['id']}").status_code == 404

@@ -100,3 +100,17 @@ def test_docs_and_specs_are_not_journaled(client):
     client.get("/ui/")
     client.get("/openapi.json")
     assert client.get(f"{ADMIN}/journal/count").json()["count"] == 0
+
+
+def test_an_error_fault_can_add_headers(client):
+    _fault(client, api="scale", error={"status": 503, "headers": {"Retry-After": "30"}})
+    response = client.get("/v6/jobs/1/")
+    assert response.status_code == 503 and response.headers["retry-after"] == "30"
+
+
+def test_the_journal_filters_by_path_prefix(client):
+    client.get("/v6/jobs/1/")
+    client.get("/v6/job-types/")
+    assert client.get(f"{ADMIN}/journal/count?path=/v6/jobs/").json()["count"] == 1
+    assert client.get(f"{ADMIN}/journal/count?path=/v6/").json()["count"] == 2
+    assert client.get(f"{ADMIN}/journal/count?path=/v6/jobs%25").json()["count"] == 0  # no wildcards

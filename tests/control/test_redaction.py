@@ -48,3 +48,27 @@ def test_a_rejected_token_is_not_repeated(client, mock):
     finally:
         mock.config.tokens = []
         mock._tokens = frozenset()
+
+
+def test_a_secret_in_a_malformed_body_is_redacted_too(client):
+    truncated = '{"job_type_id": 1, "input": {"json": {"password": "' + PASSWORD + '"'
+    response = client.post("/v6/jobs/", content=truncated, headers={"Content-Type": "application/json",
+                                                                     "Authorization": f"Token {SECRET_TOKEN}"})
+    assert response.status_code == 400
+    journal = _everything(client)
+    assert PASSWORD not in journal and "[REDACTED]" in journal
+
+
+def test_a_misspelt_password_field_is_still_a_secret(client):
+    client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": INPUTS[INGEST], "pasword": PASSWORD},
+                headers={"Authorization": f"Token {SECRET_TOKEN}"})
+    assert PASSWORD not in _everything(client)
+
+
+def test_a_secret_echoed_by_a_later_answer_is_scrubbed_from_the_journal(client):
+    created = client.post("/v6/jobs/", json={"job_type_id": INGEST,
+                                            "input": {**INPUTS[INGEST], "json": {"password": PASSWORD}}},
+                          headers={"Authorization": f"Token {SECRET_TOKEN}"}).json()
+    later = client.get(f"/v6/jobs/{created['id']}/")  # Scale hands the job's input back, as it should
+    assert PASSWORD in later.text
+    assert PASSWORD not in _everything(client)

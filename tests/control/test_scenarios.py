@@ -136,3 +136,40 @@ def test_the_journal_names_the_scenario_that_applied(client):
     queue(client, INGEST)
     (entry,) = client.get(f"{ADMIN}/journal?operation=queue_job").json()["entries"]
     assert entry["scenario"] == scenario["id"]
+
+
+def test_the_newest_matching_scenario_applies(client, mock):
+    _scenario(client, operation="queue_job", failure="unknown")
+    _scenario(client, operation="queue_job", match={"job_type": "scale-ingest"}, failure="node-lost", times=1)
+    first, second = queue(client, INGEST), queue(client, INGEST)
+    _advance(mock, minutes=5)
+    assert job(client, first["id"])["error"]["name"] == "node-lost"
+    assert job(client, second["id"])["error"]["name"] == "unknown"
+
+
+def test_a_matched_field_can_be_a_dotted_path_into_the_body(client, mock):
+    _scenario(client, match={"input.files.INPUT_FILE.0": 61}, outcome="FAILED")
+    created = queue(client, INGEST)
+    _advance(mock, minutes=5)
+    assert job(client, created["id"])["status"] == "FAILED"
+
+
+def test_a_quoted_prefer_value_may_hold_commas_and_semicolons(client, mock):
+    created = client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": INPUTS[INGEST]},
+                          headers={**TOKEN, "Prefer": 'outcome=FAILED, failure="node-lost", x="a, b; c"'})
+    assert created.status_code == 201
+    _advance(mock, minutes=5)
+    assert job(client, created.json()["id"])["error"]["name"] == "node-lost"
+
+
+def test_a_respond_scenario_can_add_headers(client):
+    _scenario(client, operation="list_jobs", respond={"status": 429, "headers": {"Retry-After": "7"}})
+    response = client.get("/v6/jobs/")
+    assert response.status_code == 429 and response.headers["retry-after"] == "7"
+
+
+def test_the_journal_shows_the_effect_asked_for_by_prefer(client):
+    client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": INPUTS[INGEST]},
+                headers={**TOKEN, "Prefer": "outcome=failed, duration.RUNNING=PT2S"})
+    (entry,) = client.get(f"{ADMIN}/journal").json()["entries"]
+    assert entry["effect"] == {"outcome": "FAILED", "durations": {"RUNNING": 2.0}} and entry["scenario"] is None

@@ -202,7 +202,7 @@ def _handlers(mock: MockApp) -> dict[str, Handler]:
     def journal_filter(call: Call) -> journal.JournalFilter:
         p = call.params
         return journal.JournalFilter(api=p.get("api"), operation=p.get("operation"), method=p.get("method"),
-                                     since=p.get("since"), **_status_filter(p.get("status")))
+                                     since=p.get("since"), path=p.get("path"), **_status_filter(p.get("status")))
 
     @handler
     async def list_journal(call: Call) -> Reply:

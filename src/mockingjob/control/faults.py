@@ -1,8 +1,9 @@
 """Faults: latency, error answers and dropped connections, per API and per operation.
 
 A fault is a rule stored in the control tables. For each API request the rules that apply are read and
-rolled: latency first (it always happens), then a dropped connection, then an error answer, each with its own
-rate. A rule with ``remaining`` set applies to that many more requests in which it took effect, then goes.
+rolled: latency (it always happens, after the request was handled, as if the answer were slow to come back),
+a dropped connection (before the request is handled, or after), an error answer, each with its own rate. A
+rule with ``remaining`` set applies to that many more requests in which it took effect, then goes.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ class FaultOutcome:
 
     delay_ms: float = 0.0
     drop: bool = False
+    drop_after: bool = False
+    """Drop only once the request has been handled (its effects stand; the client never hears)."""
     error_status: int | None = None
     error_message: str | None = None
+    error_headers: dict[str, str] | None = None
     labels: tuple[str, ...] = ()
 
     @property
@@ -85,13 +89,15 @@ def roll(conn: Connection, tables: ControlTables, api: str, operation: str | Non
         if spec.get("drop") and not outcome.drop and outcome.error_status is None \
                 and rng.random() < float(spec["drop"].get("rate", 1.0)):
             outcome.drop = True
-            labels.append("dropped connection")
+            outcome.drop_after = bool(spec["drop"].get("after", False))
+            labels.append("dropped connection" + (" after handling" if outcome.drop_after else ""))
             took_effect = True
         error = spec.get("error")
         if error and not outcome.drop and outcome.error_status is None \
                 and rng.random() < float(error.get("rate", 1.0)):
             outcome.error_status = int(error.get("status", 503))
             outcome.error_message = error.get("message")
+            outcome.error_headers = dict(error.get("headers") or {})
             labels.append(f"error {outcome.error_status}")
             took_effect = True
         if took_effect:

@@ -32,6 +32,8 @@ class JournalFilter:
     method: str | None = None
     since: int | None = None
     """Only entries with a greater id."""
+    path: str | None = None
+    """Only requests whose path starts with this."""
 
     def where(self, table: sa.Table, newest: int, size: int) -> list[sa.ColumnElement[bool]]:
         clauses: list[sa.ColumnElement[bool]] = [table.c.id > newest - size]
@@ -49,6 +51,8 @@ class JournalFilter:
             clauses.append(table.c.method == self.method.upper())
         if self.since is not None:
             clauses.append(table.c.id > self.since)
+        if self.path is not None:
+            clauses.append(table.c.path.startswith(self.path, autoescape=True))
         return clauses
 
 
@@ -107,4 +111,5 @@ def to_json(row: Any) -> dict[str, Any]:
         "responseBody": row.response_body,
         "fault": row.fault,
         "scenario": row.scenario,
+        "effect": row.effect,
     }

@@ -8,7 +8,6 @@ and the specs pass straight through and are not journaled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -37,6 +36,7 @@ EXCHANGE = "mockingjob.exchange"
 
 _CAPTURED_BYTES = 1 << 20  # request bodies beyond this are journaled truncated
 _STORED_CHARS = 64 * 1024
+_RECENT_SECRETS = 256
 
 
 @dataclass
@@ -46,6 +46,8 @@ class Exchange:
     api: str
     operation: str | None
     scenario: int | None = None
+    effect: Any = None
+    """The scenario's or Prefer header's `Effect`, if one applied."""
 
 
 class ConnectionDropped(Exception):
@@ -59,6 +61,9 @@ class ControlMiddleware:
         self.mock = mock
         self.route = route
         self.rng = rng or random.Random()
+        # Secrets seen lately, in this process only (they are never stored): the journal scrubs them from
+        # later exchanges too.
+        self.recent_secrets: dict[str, None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,19 +104,19 @@ class ControlMiddleware:
             elif message["type"] == "http.response.body":
                 body_parts.append(message.get("body", b""))
 
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
         status: int | None = None
         response_body = b""
         response_type: str | None = None
         try:
-            if fault.drop:
+            if fault.drop and not fault.drop_after:
                 await self._drain(capturing_receive)
+                await self._delay(fault)
                 await _drop(send)
                 return
             if fault.error_status is not None:
                 await self._drain(capturing_receive)
-                error = ApiError(fault.error_status, fault.error_message, code="fault")
+                error = ApiError(fault.error_status, fault.error_message, code="fault",
+                                 headers=fault.error_headers)
                 reply = render(pack, error)
                 status, response_body = reply.status, encode_json(reply.body) if reply.body is not None else b""
                 response_type = reply.media_type
@@ -125,6 +130,12 @@ class ControlMiddleware:
                 status = int(start_message["status"])
                 response_body = b"".join(body_parts)
                 response_type = _header(start_message, b"content-type")
+            # The request has been handled: a slow answer, or none at all, changes nothing it did.
+            await self._delay(fault)
+            if fault.drop:
+                status = None
+                await _drop(send)
+                return
             secrets = self._secrets(pack, scope, b"".join(chunks))
             if status >= 400 and secrets.values:
                 # An error message may quote the request it refuses: never hand a secret back.
@@ -138,6 +149,10 @@ class ControlMiddleware:
         finally:
             self._journal(scope, exchange, chunks, status, response_body, response_type, fault, started)
 
+    async def _delay(self, fault: faults.FaultOutcome) -> None:
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+
     async def _drain(self, receive: Receive) -> None:
         """Read the request body (for the journal) before answering without the app."""
         while True:
@@ -146,13 +161,22 @@ class ControlMiddleware:
                 return
 
     def _secrets(self, pack: Any, scope: Scope, body: bytes) -> Secrets:
+        """The secrets this request carries (by field name), plus those recent requests carried, which an
+        answer may repeat later (a password a client put in a run's parameters, say)."""
         secrets = Secrets(extra_names=pack.secret_fields)
         secrets.from_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         secrets.from_query(scope.get("query_string", b"").decode("latin-1"))
         if body:
-            with contextlib.suppress(ValueError, RecursionError):  # not JSON, or too deep to be a document
+            try:
                 secrets.from_document(json.loads(body))
-        return secrets
+            except (ValueError, RecursionError):  # not JSON (or too deep): look for "name": "value" pairs
+                secrets.from_text(body.decode("utf-8", errors="replace"))
+        for value in secrets.values:
+            self.recent_secrets.pop(value, None)
+            self.recent_secrets[value] = None
+        while len(self.recent_secrets) > _RECENT_SECRETS:
+            self.recent_secrets.pop(next(iter(self.recent_secrets)))
+        return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.recent_secrets))
 
     def _journal(self, scope: Scope, exchange: Exchange, chunks: list[bytes], status: int | None,
                  response_body: bytes, response_type: str | None, fault: faults.FaultOutcome,
@@ -179,6 +203,7 @@ class ControlMiddleware:
                     response_body=_clip(secrets.redact_body(response_body, response_type)),
                     fault=fault.label,
                     scenario=exchange.scenario,
+                    effect=exchange.effect.to_json() if exchange.effect else None,
                 )
         except Exception:  # the journal must never break the answer the client already has
             log.exception("could not journal a request")

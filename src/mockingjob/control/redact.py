@@ -8,6 +8,7 @@ still the same JSON document.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -21,13 +22,16 @@ REDACTED = "[REDACTED]"
 
 # Field names (compared lower-case, without "_" or "-") that carry secrets in the APIs we mock and their clients.
 _SECRET_NAME = re.compile(
-    r"password|passphrase|passwd|secret|token|privatekey|keypairkey|keypairpass|apikey|authorization|cookie"
+    r"pass(word|phrase|wd|wort)?$|passw|pasw|pwd|secret|token|privatekey|keypairkey|keypairpass|apikey"
+    r"|authorization|cookie"
 )
+# "name": "value" and name=value pairs in text that is not a JSON document (a truncated body, say).
+_TEXT_PAIR = re.compile(r'"([^"\\]{1,100})"\s*:\s*"((?:[^"\\]|\\.)*)"|([\w.-]{1,100})=([^&\s"]+)')
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # A cheap test on raw text (substring search, much faster than a regular expression): without any of these,
 # no field in it can have a secret's name.
-_SECRET_NAME_PARTS = ("pass", "secret", "token", "private", "keypair", "key_pair", "key-pair", "apikey", "api_key",
-                      "api-key", "authori", "cookie")
+_SECRET_NAME_PARTS = ("pass", "pasw", "pwd", "secret", "token", "private", "keypair", "key_pair", "key-pair",
+                      "apikey", "api_key", "api-key", "authori", "cookie")
 
 
 def _may_name_a_secret(text: str) -> bool:
@@ -71,6 +75,15 @@ class Secrets:
         elif isinstance(document, list):
             for item in document:
                 self.from_document(item)
+
+    def from_text(self, text: str) -> None:
+        """Collect secret-named values from text that is not a JSON document (malformed, or a form)."""
+        for match in _TEXT_PAIR.finditer(text):
+            name, value = (match.group(1), match.group(2)) if match.group(1) is not None else match.group(3, 4)
+            if value and is_secret_name(name, self.extra_names):
+                self.values.add(value)
+                with contextlib.suppress(ValueError):
+                    self.values.add(json.loads(f'"{value}"'))
 
     def from_query(self, query: str) -> None:
         for name, value in parse_qsl(query, keep_blank_values=True):

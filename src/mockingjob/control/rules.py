@@ -23,7 +23,7 @@ from ..pack import Pack
 from ..resources import load_spec, specs_dir
 from ..store import inserted_id
 from ..timeutil import parse_duration
-from .scenarios import Effect, normalise
+from .scenarios import MAX_SECONDS, Effect, normalise
 from .tables import ControlTables
 
 __all__ = ["Rules", "fault_json", "scenario_json"]
@@ -81,10 +81,22 @@ def fault_json(row: Any) -> dict[str, Any]:
 class Rules:
     """Checks and stores scenarios and faults for the packs being served."""
 
-    def __init__(self, tables: ControlTables, packs: Mapping[str, Pack], operations: Mapping[str, set[str]]):
+    def __init__(self, tables: ControlTables, packs: Mapping[str, Pack], specs: Mapping[str, dict[str, Any]],
+                 operations: Mapping[str, set[str]]):
         self.tables = tables
         self.packs = packs
+        self.specs = specs
         self.operations = operations
+
+    def _check_match(self, api: str, operation: str | None, match: Mapping[str, Any]) -> None:
+        """Every matched field must be one the requests can carry: a typo would match nothing, silently."""
+        pack = self.packs[api]
+        operations = [operation] if operation else sorted(self.operations[api])
+        known = set(pack.scenario_names) | request_field_roots(self.specs[api], operations)
+        for name in match:
+            if name.split(".", 1)[0] not in known:
+                raise ApiError(400, f"match: {api} requests carry no field {name!r}; they have: "
+                                    f"{', '.join(sorted(known))} (dotted paths go into a body)")
 
     def _target(self, api: str | None, operation: str | None) -> None:
         if api is not None and api not in self.packs:
@@ -100,11 +112,15 @@ class Rules:
         api, operation = doc["api"], doc.get("operation")
         self._target(api, operation)
         pack = self.packs[api]
+        self._check_match(api, operation, doc.get("match") or {})
         durations: dict[str, float] = {}
         for state, text in (doc.get("durations") or {}).items():
-            seconds = parse_duration(text).total_seconds()
-            if seconds < 0:
-                raise ApiError(400, f"durations.{state}: must not be negative")
+            try:
+                seconds = parse_duration(text).total_seconds()
+            except ValueError as exc:
+                raise ApiError(400, f"durations.{state}: {exc}") from exc
+            if not 0 <= seconds <= MAX_SECONDS:
+                raise ApiError(400, f"durations.{state}: must be between 0 and 3650 days")
             durations[state] = seconds
         effect = normalise(
             Effect.from_json({**doc, "durations": durations}), pack.outcomes, pack.states, api,
@@ -134,7 +150,7 @@ class Rules:
         if "error" in spec:
             spec["error"] = {"rate": 1, "status": 503, **spec["error"]}
         if "drop" in spec:
-            spec["drop"] = {"rate": 1, **spec["drop"]}
+            spec["drop"] = {"rate": 1, "after": False, **spec["drop"]}
         table = self.tables.faults
         result = conn.execute(table.insert().values(
             api=api, operation=operation, spec=spec, remaining=doc.get("times"), origin=origin, created=now,
@@ -143,6 +159,39 @@ class Rules:
 
     def clear(self, conn: Connection, table: sa.Table, api: str | None = None) -> None:
         conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+
+
+def request_field_roots(spec: dict[str, Any], operation_ids: list[str]) -> set[str]:
+    """Names of the parameters and top-level body fields of these operations of `spec`."""
+    components = spec.get("components", {})
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            kind, name = node["$ref"].split("/")[-2:]
+            node = components.get(kind, {}).get(name, {})
+        return node
+
+    def properties(schema: Any) -> set[str]:
+        schema = resolve(schema)
+        if not isinstance(schema, dict):
+            return set()
+        names = set(schema.get("properties", {}))
+        for key in ("allOf", "oneOf", "anyOf"):
+            for part in schema.get(key, []):
+                names |= properties(part)
+        return names
+
+    roots: set[str] = set()
+    for item in spec.get("paths", {}).values():
+        shared = item.get("parameters", [])
+        for op in item.values():
+            if not isinstance(op, dict) or op.get("operationId") not in operation_ids:
+                continue
+            roots |= {resolve(p).get("name", "") for p in [*shared, *op.get("parameters", [])]}
+            for media in resolve(op.get("requestBody", {})).get("content", {}).values():
+                roots |= properties(media.get("schema", {}))
+    roots.discard("")
+    return roots
 
 
 # --- start-up configuration ---------------------------------------------------------------------------

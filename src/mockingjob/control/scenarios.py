@@ -4,8 +4,9 @@ A scenario names an API, optionally an operation, and fields the request must ca
 friendly names (``job_type``, ``environment``, ``dataset``) or dotted paths into the parameters and body
 (``runDetails.environmentID``). Its `Effect` says what to do: settle the run in a given ``outcome`` with a
 ``failure`` reason, make states last given ``durations``, or answer at once with an HTTP ``status`` in the
-API's own error shape. The first matching scenario (oldest first) applies; one with ``remaining`` set applies
-that many more times. A request can also ask for an effect itself, with a ``Prefer`` header.
+API's own error shape. The newest matching scenario applies (so a test overrides what was configured at
+start-up, or added before); one with ``remaining`` set applies that many more times. A request can also ask
+for an effect itself, with a ``Prefer`` header.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Effect:
     """State → seconds it lasts."""
     status: int | None = None
     message: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra headers of a `status` answer (``Retry-After``, say)."""
     scenario: int | None = None
     """The id of the stored scenario this came from (None for a Prefer header)."""
 
@@ -59,15 +62,21 @@ class Effect:
         if self.durations:
             doc["durations"] = dict(self.durations)
         if self.status:
-            doc["respond"] = {"status": self.status, **({"message": self.message} if self.message else {})}
+            doc["respond"] = {"status": self.status, **({"message": self.message} if self.message else {}),
+                              **({"headers": dict(self.headers)} if self.headers else {})}
         return doc
+
+    @property
+    def steers_runs(self) -> bool:
+        return bool(self.outcome or self.failure or self.durations)
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], scenario: int | None = None) -> Effect:
         respond = doc.get("respond") or {}
         return cls(outcome=doc.get("outcome"), failure=doc.get("failure"),
                    durations=dict(doc.get("durations") or {}), status=respond.get("status"),
-                   message=respond.get("message"), scenario=scenario)
+                   message=respond.get("message"), headers=dict(respond.get("headers") or {}),
+                   scenario=scenario)
 
 
 # --- matching ---------------------------------------------------------------------------------------
@@ -118,7 +127,7 @@ def pick(conn: Connection, tables: ControlTables, api: str, operation: str, fiel
     rows = conn.execute(
         sa.select(table).where(table.c.api == api,
                                sa.or_(table.c.operation.is_(None), table.c.operation == operation))
-        .order_by(table.c.id)
+        .order_by(table.c.id.desc())
     ).all()
     for row in rows:
         if not starts_run and "respond" not in row.effect:
@@ -136,7 +145,13 @@ def pick(conn: Connection, tables: ControlTables, api: str, operation: str, fiel
 
 # --- the Prefer header --------------------------------------------------------------------------------
 
-_PREFERENCE = re.compile(r'\s*([A-Za-z][\w.-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,;]*))?\s*')
+# One preference: a token, optionally "=" and a token or quoted string (which may hold "," and ";"),
+# optionally followed by parameters, up to the "," that separates preferences (RFC 7240).
+_PREFERENCE = re.compile(
+    r'\s*([A-Za-z][\w.-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,;"]*))?\s*((?:;\s*[^,;"]*(?:"(?:[^"\\]|\\.)*")?\s*)*)(?:,|$)'
+)
+MAX_SECONDS = 3650 * 86400.0
+"""The longest a state may be made to last (ten years): beyond it a schedule could leave the calendar."""
 
 
 def parse_prefer(header: str | None) -> Effect | None:
@@ -151,9 +166,8 @@ def parse_prefer(header: str | None) -> Effect | None:
     outcome = failure = message = None
     status: int | None = None
     durations: dict[str, float] = {}
-    for part in re.split(r"[,;]", header):
-        found = _PREFERENCE.fullmatch(part)
-        if not found or found.group(2) is None:
+    for found in _PREFERENCE.finditer(header):
+        if found.group(2) is None:
             continue
         name, value = found.group(1).lower(), found.group(2).strip()
         if value.startswith('"') and value.endswith('"') and len(value) >= 2:
@@ -173,8 +187,8 @@ def parse_prefer(header: str | None) -> Effect | None:
                 seconds = parse_duration(value).total_seconds()
             except ValueError as exc:
                 raise ApiError(400, f"Prefer: {name} must be an ISO-8601 duration, not {value!r}") from exc
-            if seconds < 0:
-                raise ApiError(400, f"Prefer: {name} must not be negative")
+            if not 0 <= seconds <= MAX_SECONDS:
+                raise ApiError(400, f"Prefer: {name} must be between 0 and 3650 days")
             durations[found.group(1)[len("duration."):]] = seconds
     effect = Effect(outcome=outcome, failure=failure, durations=durations, status=status, message=message)
     return effect if effect else None

@@ -67,6 +67,7 @@ class ControlTables:
             sa.Column("response_body", PortableString, nullable=True),
             sa.Column("fault", sa.String(200), nullable=True),
             sa.Column("scenario", sa.Integer, nullable=True),
+            sa.Column("effect", JSONText, nullable=True),
             sqlite_autoincrement=True,
         )
         return cls(scenarios, faults, journal)

@@ -32,6 +32,7 @@ class CoalescePack(Pack):
     outcomes = (COMPLETED, FAILED)
     states = (WAITING, INITIALIZING, RENDERING, RUNNING)
     failure_outcome = FAILED
+    scenario_names = ("environment", "job", "jobName")
 
     def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
         return [table.to_metadata(metadata) for table in TABLES.all]

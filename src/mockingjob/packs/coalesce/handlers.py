@@ -34,7 +34,10 @@ async def start_run(call: Call) -> Reply:
     parameters = _parameters(body.get("parameters"))
     include = details.get("includeNodesSelector", job.include_selector if job else None)
     exclude = details.get("excludeNodesSelector", job.exclude_selector if job else None)
-    nodes = select(_nodes(call.conn, env.id), include, exclude)
+    try:
+        nodes = select(_nodes(call.conn, env.id), include, exclude)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from exc
     run_id = _start(call, env, job, credentials, parameters, [n.id for n in nodes], attempt=1, rerun_of=None,
                     parallelism=details.get("parallelism", DEFAULT_PARALLELISM), include=include, exclude=exclude,
                     force=bool(details.get("forceIgnoreWorkspaceStatus")))
@@ -45,7 +48,7 @@ async def rerun(call: Call) -> Reply:
     body = call.body
     details = body["runDetails"]
     d = Derived(T, call.now)
-    number = run_number(details["runID"])
+    number = run_number(str(details["runID"]))
     original = find_run(call.conn, d, number) if number is not None else None
     if original is None:
         raise ApiError(400, f"Run {details['runID']} not found.")
@@ -68,7 +71,7 @@ async def rerun(call: Call) -> Reply:
 
 async def cancel_run(call: Call) -> Reply:
     body = call.body
-    run = find_run(call.conn, Derived(T, call.now), body["runID"])
+    run = find_run(call.conn, Derived(T, call.now), int(body["runID"]))
     if run is None:
         raise ApiError(400, f"Run {body['runID']} not found.")
     if body.get("environmentID") is not None and body["environmentID"] != run.environment_id:

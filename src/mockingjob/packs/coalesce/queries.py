@@ -58,8 +58,8 @@ def _cursor(conn: Connection, d: Derived, value: str, order_by: str) -> Any:
         return conn.execute(sa.select(r.end_at).where(r.id == min(int(value), MAX_ID), r.end_at <= d.now)).scalar()
     try:
         return parse_iso(value)
-    except ValueError as exc:
-        raise ApiError(400, "startingFrom must be a run ID or an ISO-8601 date-time with a timezone.") from exc
+    except ValueError as exc:  # the pattern admits 29 February of every year; the calendar does not
+        raise ApiError(400, f"startingFrom {value} is not a date in the calendar.") from exc
 
 
 def list_page(conn: Connection, d: Derived, p: dict[str, Any]) -> Page:

@@ -3,7 +3,7 @@
 A selector is a list of terms separated by spaces (or ``OR``): ``{ location: STG name: STG_ORDERS }`` picks
 the nodes matching every key given (name, location, nodeType, id; case-insensitive), and a bare word picks the
 node of that name. Graph operators (``+`` for upstream/downstream) are accepted and ignored: the mock's nodes
-have no lineage. Unknown keys match nothing, so a typo selects no node instead of every node.
+have no lineage. An unknown key is refused (ValueError), so a typo does not quietly select nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ class Selector:
     def parse(cls, text: str) -> Selector:
         groups = []
         for body in _GROUP.findall(text):
-            groups.append(tuple((key.lower(), value.strip("\"'").lower()) for key, value in _PAIR.findall(body)))
+            pairs = tuple((key.lower(), value.strip("\"'").lower()) for key, value in _PAIR.findall(body))
+            unknown = sorted({key for key, _ in pairs if key not in _KEYS})
+            if unknown:
+                raise ValueError(f"Unknown node selector key(s) {', '.join(unknown)}: use name, location, "
+                                 "nodeType or id.")
+            groups.append(pairs)
         rest = _GROUP.sub(" ", text)
         names = {word.strip("+()").lower() for word in rest.split() if word.upper() not in _CONNECTIVES}
         return cls(tuple(groups), frozenset(name for name in names if name))

@@ -30,6 +30,7 @@ class ScalePack(Pack):
     outcomes = ("COMPLETED", "FAILED")
     states = ("QUEUED", "RUNNING")
     failure_outcome = "FAILED"
+    scenario_names = ("job_type", "job_type_version")
 
     def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
         return [table.to_metadata(metadata) for table in TABLES.all]

@@ -33,6 +33,7 @@ class TrifactaPack(Pack):
     # "Created": the wait before the first job starts; "InProgress": all the jobs together.
     states = ("Created", "InProgress")
     failure_outcome = "Failed"
+    scenario_names = ("dataset", "dataset_name", "flow")
 
     def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
         return [table.to_metadata(metadata) for table in TABLES.all]
