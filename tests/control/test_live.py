@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -32,7 +35,7 @@ def test_a_drop_fault_closes_the_connection_without_an_answer(mj):
 def test_the_typed_client_round_trips_every_control(mj):
     assert mj.clock.speed == 0
     start = mj.clock.now()
-    assert mj.clock.advance("PT2H") - start == __import__("datetime").timedelta(hours=2)
+    assert mj.clock.advance("PT2H") - start == timedelta(hours=2)
     scenario = mj.scenarios.add("scale", operation="queue_job", outcome="failed", durations={"RUNNING": 90},
                                 times=3)
     assert scenario.outcome == "FAILED" and scenario.durations == {"RUNNING": "PT90S"} and scenario.remaining == 3
@@ -99,3 +102,47 @@ def test_a_bad_scenarios_file_stops_the_server_before_it_starts(tmp_path, conten
 def test_a_bad_latency_option_is_a_usage_error():
     result = CliRunner().invoke(main, ["serve", "scale", "--latency", "fast", "--port", "0"])
     assert result.exit_code != 0 and "--latency" in result.output
+
+
+def test_a_slow_answer_still_handles_the_request_so_a_timed_out_post_may_have_started_a_job(mj):
+    mj.faults.add("scale", operation="queue_job", latency_ms=600, times=1)
+    base = mj.url("scale")
+    count = httpx.get(base + "/v6/jobs/?page_size=1").json()["count"]
+    body = {"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}}}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(base + "/v6/jobs/", json=body, headers={"Authorization": "Token t"}, timeout=0.2)
+    time.sleep(0.6)  # the server finishes its slow answer
+    assert httpx.get(base + "/v6/jobs/?page_size=1").json()["count"] == count + 1
+    (entry,) = mj.journal.entries("scale", operation="queue_job")
+    assert entry.status == 201 and entry.json() == body and "latency 600 ms" in (entry.fault or "")
+
+
+def test_a_connection_dropped_after_handling_loses_only_the_answer(mj):
+    mj.faults.add("scale", operation="queue_job", drop=True, drop_after=True, times=1)
+    base = mj.url("scale")
+    count = httpx.get(base + "/v6/jobs/?page_size=1").json()["count"]
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(base + "/v6/jobs/", json={"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}}},
+                   headers={"Authorization": "Token t"})
+    assert httpx.get(base + "/v6/jobs/?page_size=1").json()["count"] == count + 1
+    assert mj.journal.count("scale", status="dropped") == 1
+
+
+def test_the_typed_client_writes_durations_without_exponents(mj):
+    start = mj.clock.now()
+    assert mj.clock.advance(1_000_000) - start == timedelta(seconds=1_000_000)
+    assert mj.clock.advance(timedelta(microseconds=1)) - start == timedelta(seconds=1_000_000, microseconds=1)
+    with pytest.raises(AdminError) as refused:
+        mj.scenarios.add("scale", respond=503, times=0)
+    assert refused.value.status == 400
+
+
+def test_the_plugin_applies_its_clock_speed_to_a_server_given_by_url(pytester, tmp_path):
+    with LiveServer(Config(apis=["scale"], speed=10, mount="prefix")) as url:
+        pytester.makeini("[pytest]\nmockingjob_speed = 0\n")
+        pytester.makepyfile(test_speed='''
+def test_stopped(mockingjob):
+    assert mockingjob.clock.speed == 0
+''')
+        result = pytester.runpytest_subprocess("-q", f"--mockingjob-url={url}")
+        result.assert_outcomes(passed=1)

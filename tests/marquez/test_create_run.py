@@ -139,3 +139,13 @@ def test_a_body_that_is_not_json_is_a_415(client: TestClient) -> None:
     response = client.post(RUNS, content=b"id=1", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 415
     assert response.json() == {"code": 415, "message": "HTTP 415 Unsupported Media Type"}
+
+
+def test_a_prefer_header_asking_for_an_outcome_is_refused_since_marquez_runs_nothing(client):
+    response = client.post("/api/v1/namespaces/default/jobs/example_job/runs", json={},
+                           headers={"Prefer": "outcome=FAILED"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == 400 and "runs nothing by itself" in body["message"]
+    assert client.post("/api/v1/namespaces/default/jobs/example_job/runs", json={},
+                       headers={"Prefer": "code=409"}).status_code == 409

@@ -76,7 +76,7 @@ class AdminApi(Pack):
 
 def _clock_json(mock: MockApp, call: Call) -> dict[str, Any]:
     state = mock.clock.state(call.conn)
-    return {"now": format_iso(mock.clock.now(call.conn), digits=3), "speed": state.speed,
+    return {"now": format_iso(mock.clock.now(call.conn), digits=6), "speed": state.speed,
             "manual": state.speed == 0}
 
 
