@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .tables import ControlTables
+from .tables import ControlTables, claim
 
 __all__ = ["FaultOutcome", "Latency", "roll"]
 
@@ -79,37 +79,29 @@ def roll(conn: Connection, tables: ControlTables, api: str, operation: str | Non
         if not _applies(row, api, operation):
             continue
         spec = row.spec
-        took_effect = False
+        found = FaultOutcome()
         labels: list[str] = []
         if spec.get("latency"):
-            delay = Latency.from_json(spec["latency"]).sample_ms(rng)
-            outcome.delay_ms += delay
-            labels.append(f"latency {delay:.0f} ms")
-            took_effect = True
-        if spec.get("drop") and not outcome.drop and outcome.error_status is None \
-                and rng.random() < float(spec["drop"].get("rate", 1.0)):
-            outcome.drop = True
-            outcome.drop_after = bool(spec["drop"].get("after", False))
-            labels.append("dropped connection" + (" after handling" if outcome.drop_after else ""))
-            took_effect = True
+            found.delay_ms = Latency.from_json(spec["latency"]).sample_ms(rng)
+            labels.append(f"latency {found.delay_ms:.0f} ms")
+        answered = outcome.drop or outcome.error_status is not None
+        if spec.get("drop") and not answered and rng.random() < float(spec["drop"].get("rate", 1.0)):
+            found.drop = True
+            found.drop_after = bool(spec["drop"].get("after", False))
+            labels.append("dropped connection" + (" after handling" if found.drop_after else ""))
         error = spec.get("error")
-        if error and not outcome.drop and outcome.error_status is None \
-                and rng.random() < float(error.get("rate", 1.0)):
-            outcome.error_status = int(error.get("status", 503))
-            outcome.error_message = error.get("message")
-            outcome.error_headers = dict(error.get("headers") or {})
-            labels.append(f"error {outcome.error_status}")
-            took_effect = True
-        if took_effect:
-            outcome.labels += (f"fault {row.id}: {', '.join(labels)}",)
-            _consume(conn, tables.faults, row)
+        if error and not answered and not found.drop and rng.random() < float(error.get("rate", 1.0)):
+            found.error_status = int(error.get("status", 503))
+            found.error_message = error.get("message")
+            found.error_headers = dict(error.get("headers") or {})
+            labels.append(f"error {found.error_status}")
+        if not labels or not claim(conn, tables.faults, row):
+            continue
+        outcome.delay_ms += found.delay_ms
+        if found.drop:
+            outcome.drop, outcome.drop_after = True, found.drop_after
+        if found.error_status is not None:
+            outcome.error_status, outcome.error_message = found.error_status, found.error_message
+            outcome.error_headers = found.error_headers
+        outcome.labels += (f"fault {row.id}: {', '.join(labels)}",)
     return outcome
-
-
-def _consume(conn: Connection, table: sa.Table, row: Any) -> None:
-    if row.remaining is None:
-        return
-    if row.remaining <= 1:
-        conn.execute(table.delete().where(table.c.id == row.id))
-    else:
-        conn.execute(table.update().where(table.c.id == row.id).values(remaining=table.c.remaining - 1))

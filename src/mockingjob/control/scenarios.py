@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from ..errors import ApiError
 from ..lifecycle import Phase, Plan
 from ..timeutil import parse_duration
-from .tables import ControlTables
+from .tables import ControlTables, claim
 
 __all__ = ["Effect", "flatten", "matches", "parse_prefer", "pick"]
 
@@ -132,13 +132,7 @@ def pick(conn: Connection, tables: ControlTables, api: str, operation: str, fiel
     for row in rows:
         if not starts_run and "respond" not in row.effect:
             continue
-        if matches(row.match, fields):
-            if row.remaining is not None:
-                if row.remaining <= 1:
-                    conn.execute(table.delete().where(table.c.id == row.id))
-                else:
-                    conn.execute(table.update().where(table.c.id == row.id)
-                                 .values(remaining=table.c.remaining - 1))
+        if matches(row.match, fields) and claim(conn, table, row):
             return Effect.from_json(row.effect, scenario=row.id)
     return None
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..store import JSONText, PortableString, UtcDateTime
 
-__all__ = ["ControlTables"]
+__all__ = ["ControlTables", "claim"]
 
 # Ids are never reused (SQLite AUTOINCREMENT; sequences elsewhere): a journal id marks a point in time, and
 # "fault 3" in the journal means one fault. A journal id grows without bound; BigInteger everywhere but SQLite,
@@ -71,3 +73,18 @@ class ControlTables:
             sqlite_autoincrement=True,
         )
         return cls(scenarios, faults, journal)
+
+
+def claim(conn: Connection, table: sa.Table, row: Any) -> bool:
+    """Use one of a rule's remaining applications; False if other requests have used them all up first.
+
+    The decrement is conditional, so concurrent workers cannot apply a rule more times than it was given.
+    """
+    if row.remaining is None:
+        return True
+    used = conn.execute(table.update().where(table.c.id == row.id, table.c.remaining >= 1)
+                        .values(remaining=table.c.remaining - 1)).rowcount
+    if not used:
+        return False
+    conn.execute(table.delete().where(table.c.id == row.id, table.c.remaining <= 0))
+    return True
