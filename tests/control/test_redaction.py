@@ -72,3 +72,16 @@ def test_a_secret_echoed_by_a_later_answer_is_scrubbed_from_the_journal(client):
     later = client.get(f"/v6/jobs/{created['id']}/")  # Scale hands the job's input back, as it should
     assert PASSWORD in later.text
     assert PASSWORD not in _everything(client)
+
+
+def test_a_bare_scheme_is_no_secret_and_one_requests_secrets_do_not_alter_anothers_answer(client):
+    client.post("/v6/jobs/cancel/", json={"job_ids": [20]}, headers={"Authorization": "Token"})
+    client.post("/v6/jobs/", json={"job_type_id": INGEST,
+                                   "input": {**INPUTS[INGEST], "json": {"password": "landsat-ingest"}}},
+                headers={"Authorization": f"Token {SECRET_TOKEN}"})
+    response = client.post("/v6/jobs/cancel/", json={"job_ids": [20]}, headers={"Authorization": "Token a b"})
+    assert response.json() == {"detail": "Invalid token header. Token string should not contain spaces."}
+    # Another request's password is that request's business: this answer quotes its own input unchanged.
+    other = client.post("/v6/jobs/cancel/", json={"job_types": [{"name": "landsat-ingest", "version": "1.0"}]},
+                        headers={"Authorization": "Token t"})
+    assert other.json() == {"detail": "Job Type with name: landsat-ingest and version: 1.0 does not exist"}

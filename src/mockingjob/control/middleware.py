@@ -37,6 +37,7 @@ EXCHANGE = "mockingjob.exchange"
 _CAPTURED_BYTES = 1 << 20  # request bodies beyond this are journaled truncated
 _STORED_CHARS = 64 * 1024
 _RECENT_SECRETS = 256
+_REMEMBERED_LENGTH = 6
 
 
 @dataclass
@@ -136,7 +137,7 @@ class ControlMiddleware:
                 status = None
                 await _drop(send)
                 return
-            secrets = self._secrets(pack, scope, b"".join(chunks))
+            secrets = self._secrets(pack, scope, b"".join(chunks))  # this request's own, for its answer
             if status >= 400 and secrets.values:
                 # An error message may quote the request it refuses: never hand a secret back.
                 scrubbed = secrets.redact_body(response_body, response_type, structural=True)
@@ -160,9 +161,9 @@ class ControlMiddleware:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
 
-    def _secrets(self, pack: Any, scope: Scope, body: bytes) -> Secrets:
-        """The secrets this request carries (by field name), plus those recent requests carried, which an
-        answer may repeat later (a password a client put in a run's parameters, say)."""
+    def _secrets(self, pack: Any, scope: Scope, body: bytes, *, with_recent: bool = False) -> Secrets:
+        """The secrets this request carries (by field name); `with_recent` adds those recent requests carried,
+        which a later answer may repeat (a password a client put in a run's parameters, say)."""
         secrets = Secrets(extra_names=pack.secret_fields)
         secrets.from_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         secrets.from_query(scope.get("query_string", b"").decode("latin-1"))
@@ -171,9 +172,12 @@ class ControlMiddleware:
                 secrets.from_document(json.loads(body))
             except (ValueError, RecursionError):  # not JSON (or too deep): look for "name": "value" pairs
                 secrets.from_text(body.decode("utf-8", errors="replace"))
+        if not with_recent:
+            return secrets
         for value in secrets.values:
-            self.recent_secrets.pop(value, None)
-            self.recent_secrets[value] = None
+            if len(value) >= _REMEMBERED_LENGTH:  # short values would be found in innocent text
+                self.recent_secrets.pop(value, None)
+                self.recent_secrets[value] = None
         while len(self.recent_secrets) > _RECENT_SECRETS:
             self.recent_secrets.pop(next(iter(self.recent_secrets)))
         return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.recent_secrets))
@@ -184,7 +188,7 @@ class ControlMiddleware:
         try:
             pack = self.mock.packs[exchange.api]
             request_body = b"".join(chunks)
-            secrets = self._secrets(pack, scope, request_body)
+            secrets = self._secrets(pack, scope, request_body, with_recent=True)
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             request_type = next((v for k, v in headers if k.lower() == "content-type"), None)
             with self.mock.store.begin() as conn:

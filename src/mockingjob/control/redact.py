@@ -27,6 +27,7 @@ _SECRET_NAME = re.compile(
 )
 # "name": "value" and name=value pairs in text that is not a JSON document (a truncated body, say).
 _TEXT_PAIR = re.compile(r'"([^"\\]{1,100})"\s*:\s*"((?:[^"\\]|\\.)*)"|([\w.-]{1,100})=([^&\s"]+)')
+_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "apikey", "api-key", "negotiate", "hoba", "mutual"})
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # A cheap test on raw text (substring search, much faster than a regular expression): without any of these,
 # no field in it can have a secret's name.
@@ -58,11 +59,14 @@ class Secrets:
     # --- finding -----------------------------------------------------------------------------------
     def from_headers(self, headers: Iterable[tuple[str, str]]) -> None:
         for name, value in headers:
-            if name.lower() in _SECRET_HEADERS and value:
+            value = value.strip()
+            if name.lower() not in _SECRET_HEADERS or not value:
+                continue
+            scheme, _, credential = value.partition(" ")
+            if credential.strip():
+                self.values.update((value, credential.strip()))
+            elif scheme.lower() not in _SCHEMES:  # a bare scheme name ("Token") carries no secret
                 self.values.add(value)
-                credential = value.partition(" ")[2]
-                if credential.strip():
-                    self.values.add(credential.strip())
 
     def from_document(self, document: Any) -> None:
         """Collect the values of secret-named fields anywhere in a decoded JSON document."""
