@@ -1,43 +1,14 @@
-"""Shared fixtures: one in-process mock per test session, on a manual clock, reset before every test."""
+"""Shared fixtures: the Scale API in process, one per test session, on a manual clock, reset before every test.
+Each API's test package has the same fixtures for its API (see tests/support.py)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from tests.support import EPOCH, STATE, api_fixtures
 
-import pytest
-from starlette.testclient import TestClient
-
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+__all__ = ["EPOCH", "STATE", "TOKEN"]
 
 pytest_plugins = ["pytester"]
 
-# Set to a database URL (an empty PostgreSQL database, say) to run the suite on that store instead of memory.
-STATE = os.environ.get("MOCKINGJOB_TEST_STATE") or None
-
-# A fixed starting instant, so that fixture times (relative to seeding) are reproducible.
-EPOCH = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 TOKEN = {"Authorization": "Token test-token"}
 
-
-@pytest.fixture(scope="session")
-def scale_mock() -> Iterator[MockApp]:
-    """The Scale API at its real root paths, manual clock, responses validated against the spec."""
-    mock = MockApp(Config(apis=["scale"], speed=0, validate_responses=True, state=STATE))
-    yield mock
-    mock.store.dispose()
-
-
-@pytest.fixture
-def mock(scale_mock: MockApp) -> MockApp:
-    """Fixtures, scenarios, faults and journal reset; the clock stopped at EPOCH."""
-    scale_mock.reset(control=True, at=EPOCH)
-    return scale_mock
-
-
-@pytest.fixture
-def client(mock: MockApp) -> Iterator[TestClient]:
-    with mock.asgi.test_client() as test_client:
-        yield test_client
+scale_mock, mock, client = api_fixtures("scale")

@@ -224,7 +224,7 @@ class MockApp:
                 exchange.effect = effect
             return effect
         starts_run = call.operation_id in pack.run_operations
-        stored = pick(call.conn, self.control, pack.name, call.operation_id, pack.scenario_fields(call),
+        stored = pick(call.conn, self.control, pack.name, call.operation_id, lambda: pack.scenario_fields(call),
                       starts_run=starts_run)
         if stored is None:
             return Effect()
@@ -247,9 +247,10 @@ class MockApp:
         return pack.name, None
 
     def _allowed_methods(self, path: str) -> list[str]:
-        for pattern, methods in self._paths:
-            if pattern.match(path):
-                return methods
+        for routes in self._operation_routes.values():
+            for pattern, operations in routes:
+                if pattern.match(path):
+                    return sorted(operations)
         return []
 
     def _error_handler(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -296,18 +297,15 @@ class MockApp:
             validate_responses=self.config.validate_responses,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
         )
-        self._paths: list[tuple[re.Pattern[str], list[str]]] = []
+        # Per API: each path's pattern and its operations by method (for the control plane and for `Allow`).
         self._operation_routes: dict[str, list[tuple[re.Pattern[str], dict[str, str]]]] = {}
         mounted = [(pack, self.specs[name], self.prefixes[name]) for name, pack in self.packs.items()]
         mounted.append((self.admin, self._admin_spec(), ADMIN_PREFIX))
         for pack, spec, prefix in mounted:
             routes = self._operation_routes.setdefault(pack.name, [])
             for template, item in spec.get("paths", {}).items():
-                methods = sorted(m.upper() for m in item if m in _HTTP_METHODS)
-                pattern = compile_path(prefix + template)[0]
-                self._paths.append((pattern, methods))
-                routes.append((pattern, {m.upper(): op["operationId"] for m, op in item.items()
-                                         if m in _HTTP_METHODS and "operationId" in op}))
+                routes.append((compile_path(prefix + template)[0], {
+                    m.upper(): op["operationId"] for m, op in item.items() if m in _HTTP_METHODS}))
             app.add_api(
                 spec,
                 base_path=prefix,

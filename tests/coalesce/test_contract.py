@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
-from schemathesis.core.parameters import ParameterLocation
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 from tests.conftest import EPOCH, STATE
+from tests.support import BOUNDED, headers_unless_broken
 
 # A fixed token, so that a wrong one is refused (by default any non-empty token is accepted).
 mock = MockApp(Config(apis=["coalesce"], speed=0, validate_responses=True, state=STATE, tokens=["contract-test"]))
@@ -55,14 +55,9 @@ def _checks_for(case: schemathesis.Case) -> dict[str, list[object]]:
 
 
 def _credentials(case: schemathesis.Case) -> dict[str, str]:
-    """The token, unless this case deliberately breaks the request's headers (e.g. leaves out Authorization)."""
-    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
-        return {}
-    return TOKEN
+    return headers_unless_broken(case, TOKEN)
 
 
-BOUNDED = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                   database=None)
 
 
 @schema.parametrize()

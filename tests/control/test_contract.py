@@ -4,12 +4,14 @@ runs over its links (add a scenario or fault → read it → remove it)."""
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 from tests.conftest import EPOCH, STATE
+from tests.support import BOUNDED as SHARED_BOUNDS
+from tests.support import headers_unless_broken
 
 ADMIN_TOKEN = "contract-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -23,8 +25,7 @@ def teardown_module() -> None:
     mock.store.dispose()
 
 
-BOUNDED = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                   database=None)
+BOUNDED = settings(SHARED_BOUNDS, max_examples=25)
 
 # Schema-valid documents the served APIs cannot take (an API or operation not served, an outcome the API does
 # not have, a uniform range upside down, a date past the year 9999): 400, or 404 for an unknown API to reset.
@@ -51,11 +52,7 @@ def _checks_for(case: schemathesis.Case) -> dict[str, list[object]]:
 
 
 def _auth(case: schemathesis.Case) -> dict[str, str]:
-    from schemathesis.core.parameters import ParameterLocation
-
-    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
-        return {}
-    return AUTH
+    return headers_unless_broken(case, AUTH)
 
 
 @schema.parametrize()

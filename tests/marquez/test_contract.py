@@ -4,12 +4,13 @@ runs that follow the spec's links (namespace → job → run → get / start / c
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 from tests.conftest import EPOCH, STATE
+from tests.support import BOUNDED
 
 mock = MockApp(Config(apis=["marquez"], speed=0, validate_responses=True, state=STATE))
 # Marquez has no auth: the project's schemathesis.toml (a token for Scale's scheme) is not for this spec.
@@ -20,8 +21,6 @@ def teardown_module() -> None:
     mock.store.dispose()
 
 
-BOUNDED = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                   database=None)
 
 
 # A schema-valid run id is refused (400) when a run with that id already exists, which the schema cannot

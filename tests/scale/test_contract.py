@@ -4,14 +4,14 @@ runs that follow the spec's links (queue → details → executions → cancel/r
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.core.parameters import ParameterLocation
+from hypothesis import settings
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 from mockingjob.errors import ApiError
 from mockingjob.packs.scale.drf import parse_timestamp
 from tests.conftest import EPOCH, STATE, TOKEN
+from tests.support import BOUNDED, headers_unless_broken
 
 mock = MockApp(Config(apis=["scale"], speed=0, validate_responses=True, state=STATE))
 schema = schemathesis.openapi.from_asgi("/openapi.json", mock.asgi)
@@ -68,15 +68,10 @@ def rejected_only_for_missing_references(ctx: object, response: object, case: sc
         assert detail.startswith(STATE_REASONS), f"schema-valid request rejected: {detail}"
 
 
-BOUNDED = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                   database=None)
 
 
 def _credentials(case: schemathesis.Case) -> dict[str, str]:
-    """The token, unless this case deliberately breaks the request's headers (e.g. leaves out Authorization)."""
-    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
-        return {}
-    return TOKEN
+    return headers_unless_broken(case, TOKEN)
 
 
 def _breaks_time_rules(case: schemathesis.Case) -> bool:

@@ -4,13 +4,13 @@ stateful runs that follow the spec's links (run → job group, status, jobs, can
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
-from schemathesis.core.parameters import ParameterLocation
 
 from mockingjob.app import MockApp
 from mockingjob.config import Config
 from tests.conftest import EPOCH, STATE
+from tests.support import BOUNDED, headers_unless_broken
 
 TOKEN = "contract-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -46,14 +46,9 @@ def _checks_for(case: schemathesis.Case) -> dict[str, list[object]]:
 
 
 def _credentials(case: schemathesis.Case) -> dict[str, str]:
-    """The token, unless this case deliberately breaks the request's headers (e.g. leaves out Authorization)."""
-    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
-        return {}
-    return AUTH
+    return headers_unless_broken(case, AUTH)
 
 
-BOUNDED = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                   database=None)
 
 
 @schema.parametrize()

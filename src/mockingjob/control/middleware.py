@@ -108,6 +108,7 @@ class ControlMiddleware:
         status: int | None = None
         response_body = b""
         response_type: str | None = None
+        own_secrets: Secrets | None = None
         try:
             if fault.drop and not fault.drop_after:
                 await self._drain(capturing_receive)
@@ -137,7 +138,7 @@ class ControlMiddleware:
                 status = None
                 await _drop(send)
                 return
-            secrets = self._secrets(pack, scope, b"".join(chunks))  # this request's own, for its answer
+            secrets = own_secrets = self._secrets(pack, scope, b"".join(chunks))
             if status >= 400 and secrets.values:
                 # An error message may quote the request it refuses: never hand a secret back.
                 scrubbed = secrets.redact_body(response_body, response_type, structural=True)
@@ -148,7 +149,8 @@ class ControlMiddleware:
             await send({**start_message, "headers": headers})
             await send({"type": "http.response.body", "body": response_body})
         finally:
-            self._journal(scope, exchange, chunks, status, response_body, response_type, fault, started)
+            self._journal(scope, exchange, chunks, status, response_body, response_type, fault, started,
+                          own_secrets)
 
     async def _delay(self, fault: faults.FaultOutcome) -> None:
         if fault.delay_ms:
@@ -161,9 +163,8 @@ class ControlMiddleware:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
 
-    def _secrets(self, pack: Any, scope: Scope, body: bytes, *, with_recent: bool = False) -> Secrets:
-        """The secrets this request carries (by field name); `with_recent` adds those recent requests carried,
-        which a later answer may repeat (a password a client put in a run's parameters, say)."""
+    def _secrets(self, pack: Any, scope: Scope, body: bytes) -> Secrets:
+        """The secrets this request carries (by field name), which its own answer must not repeat."""
         secrets = Secrets(extra_names=pack.secret_fields)
         secrets.from_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         secrets.from_query(scope.get("query_string", b"").decode("latin-1"))
@@ -172,8 +173,11 @@ class ControlMiddleware:
                 secrets.from_document(json.loads(body))
             except (ValueError, RecursionError):  # not JSON (or too deep): look for "name": "value" pairs
                 secrets.from_text(body.decode("utf-8", errors="replace"))
-        if not with_recent:
-            return secrets
+        return secrets
+
+    def _with_recent(self, secrets: Secrets) -> Secrets:
+        """`secrets` and those recent requests carried, which a later answer may repeat (a password a client
+        put in a run's parameters, say): the journal hides them too."""
         for value in secrets.values:
             if len(value) >= _REMEMBERED_LENGTH:  # short values would be found in innocent text
                 self.recent_secrets.pop(value, None)
@@ -184,11 +188,11 @@ class ControlMiddleware:
 
     def _journal(self, scope: Scope, exchange: Exchange, chunks: list[bytes], status: int | None,
                  response_body: bytes, response_type: str | None, fault: faults.FaultOutcome,
-                 started: float) -> None:
+                 started: float, own_secrets: Secrets | None) -> None:
         try:
             pack = self.mock.packs[exchange.api]
             request_body = b"".join(chunks)
-            secrets = self._secrets(pack, scope, request_body, with_recent=True)
+            secrets = self._with_recent(own_secrets or self._secrets(pack, scope, request_body))
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             request_type = next((v for k, v in headers if k.lower() == "content-type"), None)
             with self.mock.store.begin() as conn:

@@ -22,8 +22,7 @@ from ..errors import ApiError, UsageError
 from ..pack import Pack
 from ..resources import load_spec, specs_dir
 from ..store import inserted_id
-from ..timeutil import parse_duration
-from .scenarios import MAX_SECONDS, Effect, normalise
+from .scenarios import Effect, normalise, state_seconds
 from .tables import ControlTables
 
 __all__ = ["Rules", "fault_json", "scenario_json"]
@@ -116,12 +115,9 @@ class Rules:
         durations: dict[str, float] = {}
         for state, text in (doc.get("durations") or {}).items():
             try:
-                seconds = parse_duration(text).total_seconds()
+                durations[state] = state_seconds(text)
             except ValueError as exc:
                 raise ApiError(400, f"durations.{state}: {exc}") from exc
-            if not 0 <= seconds <= MAX_SECONDS:
-                raise ApiError(400, f"durations.{state}: must be between 0 and 3650 days")
-            durations[state] = seconds
         effect = normalise(
             Effect.from_json({**doc, "durations": durations}), pack.outcomes, pack.states, api,
             pack.failure_outcome)

@@ -12,7 +12,7 @@ for an effect itself, with a ``Prefer`` header.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -116,12 +116,13 @@ def matches(match: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
     return True
 
 
-def pick(conn: Connection, tables: ControlTables, api: str, operation: str, fields: Mapping[str, Any], *,
-         starts_run: bool = True) -> Effect | None:
+def pick(conn: Connection, tables: ControlTables, api: str, operation: str,
+         fields: Callable[[], Mapping[str, Any]], *, starts_run: bool = True) -> Effect | None:
     """The effect of the first stored scenario matching this request, consuming one of its uses.
 
     A request that starts no run matches only scenarios that answer with an error: a scenario about runs is
-    kept for the request that starts one (a client polling in between must not use it up).
+    kept for the request that starts one (a client polling in between must not use it up). The request's
+    `fields` (which may take queries to name) are worked out only if some scenario could match.
     """
     table = tables.scenarios
     rows = conn.execute(
@@ -129,10 +130,13 @@ def pick(conn: Connection, tables: ControlTables, api: str, operation: str, fiel
                                sa.or_(table.c.operation.is_(None), table.c.operation == operation))
         .order_by(table.c.id.desc())
     ).all()
+    known: Mapping[str, Any] | None = None
     for row in rows:
         if not starts_run and "respond" not in row.effect:
             continue
-        if matches(row.match, fields) and claim(conn, table, row):
+        if row.match and known is None:
+            known = fields()
+        if matches(row.match, known or {}) and claim(conn, table, row):
             return Effect.from_json(row.effect, scenario=row.id)
     return None
 
@@ -146,6 +150,14 @@ _PREFERENCE = re.compile(
 )
 MAX_SECONDS = 3650 * 86400.0
 """The longest a state may be made to last (ten years): beyond it a schedule could leave the calendar."""
+
+
+def state_seconds(text: str) -> float:
+    """How long a state lasts, from an ISO-8601 duration; ValueError unless it is one, from 0 to 3650 days."""
+    seconds = parse_duration(text).total_seconds()
+    if not 0 <= seconds <= MAX_SECONDS:
+        raise ValueError("must be between 0 and 3650 days")
+    return seconds
 
 
 def parse_prefer(header: str | None) -> Effect | None:
@@ -178,12 +190,9 @@ def parse_prefer(header: str | None) -> Effect | None:
             status = int(value)
         elif name.startswith("duration."):
             try:
-                seconds = parse_duration(value).total_seconds()
+                durations[found.group(1)[len("duration."):]] = state_seconds(value)
             except ValueError as exc:
-                raise ApiError(400, f"Prefer: {name} must be an ISO-8601 duration, not {value!r}") from exc
-            if not 0 <= seconds <= MAX_SECONDS:
-                raise ApiError(400, f"Prefer: {name} must be between 0 and 3650 days")
-            durations[found.group(1)[len("duration."):]] = seconds
+                raise ApiError(400, f"Prefer: {name} {value!r}: {exc}") from exc
     effect = Effect(outcome=outcome, failure=failure, durations=durations, status=status, message=message)
     return effect if effect else None
 
