@@ -4,17 +4,28 @@
   Starlette's mounts match it without its trailing slash, so its routers redirect between the two forms forever.
 - `SwaggerUIMiddleware`: an API mounted at the root is served with ``servers: [{url: "/"}]`` rather than an
   empty URL, which OpenAPI tools would resolve against the spec document's own URL.
+- `RequestValidationMiddleware` and `OperationCallingApi`: connexion builds, for every request, the URI parser,
+  the parameter and body validators and the decorated handler (with a signature inspection) of the operation
+  it routed to. All of them depend only on the operation (and the body's media type and charset), so these
+  build them once per operation. Validation itself is unchanged.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from connexion.middleware import swagger_ui
+from connexion import utils
+from connexion.apps.asynchronous import AsyncApi, AsyncOperation
+from connexion.context import receive as context_receive
+from connexion.context import scope as context_scope
+from connexion.decorators import StarletteDecorator
+from connexion.middleware import request_validation, swagger_ui
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RejectControlCharacters", "SwaggerUIMiddleware"]
+__all__ = ["OperationCallingApi", "RejectControlCharacters", "RequestValidationMiddleware", "SwaggerUIMiddleware"]
 
 
 class RejectControlCharacters:
@@ -42,3 +53,91 @@ class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):
         api = _SwaggerUIAPI(specification, base_path=base_path, arguments=arguments, default=self.default_fn,
                             **kwargs)
         self.router.mount(api.base_path, app=api.router)
+
+
+# --- one-time set-up per operation ------------------------------------------------------------------------
+
+class _OnceDecorator(StarletteDecorator):
+    """connexion's decorator, with the URI parser and the wrapped handler built at the first call."""
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        built: tuple[Any, Callable[..., Any]] | None = None
+
+        @functools.wraps(function)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            nonlocal built
+            if built is None:  # needs the routed operation, known only inside a request
+                built = (self.uri_parser, self.decorate(function))
+            uri_parser, decorated = built
+            request = self.framework.get_request(uri_parser=uri_parser, scope=context_scope,
+                                                 receive=context_receive)
+            return await decorated(request)
+
+        return wrapper
+
+
+class _Operation(AsyncOperation):
+    @functools.cached_property
+    def fn(self) -> Callable[..., Any]:
+        return _OnceDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(self._fn)
+
+
+class OperationCallingApi(AsyncApi):
+    """connexion's innermost API, calling each handler through a decorator built once."""
+
+    def make_operation(self, operation: Any) -> AsyncOperation:
+        return _Operation.from_operation(operation, pythonic_params=self.pythonic_params,
+                                         jsonifier=self.jsonifier)
+
+
+class _ValidationOperation(request_validation.RequestValidationOperation):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        operation = self._operation
+        parameters = self.__dict__.get("_parameter_validator")
+        if parameters is None:
+            parameters = self._parameter_validator = self._validator_map["parameter"](
+                operation.parameters,
+                uri_parser=operation._uri_parser_class(operation.parameters, operation.body_definition()),
+                strict_validation=self.strict_validation,
+                security_query_params=self.security_query_params,
+            )
+        parameters.validate(scope)
+
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        schema = operation.body_schema(mime_type)
+        if schema:
+            body = self._body_validator(mime_type, encoding, schema)
+            if body is not None:
+                receive, scope = await body.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+    def _body_validator(self, mime_type: str, encoding: str, schema: dict[str, Any]) -> Any:
+        validators: dict[tuple[str, str], Any] = self.__dict__.setdefault("_body_validators", {})
+        key = (mime_type, encoding)
+        if key not in validators:
+            try:
+                validator_class = self._validator_map["body"][mime_type]
+            except KeyError:  # connexion skips validation of media types it has no validator for
+                validators[key] = None
+            else:
+                operation = self._operation
+                validators[key] = validator_class(
+                    schema=schema,
+                    required=operation.request_body.get("required", False),
+                    nullable=utils.is_nullable(operation.body_definition(mime_type)),
+                    encoding=encoding,
+                    strict_validation=self.strict_validation,
+                    uri_parser=operation.uri_parser_class(operation.parameters, operation.body_definition()),
+                )
+        return validators[key]
+
+
+class _ValidationApi(request_validation.RequestValidationAPI):
+    def make_operation(self, operation: Any) -> request_validation.RequestValidationOperation:
+        return _ValidationOperation(self.next_app, operation=operation, strict_validation=self.strict_validation,
+                                    validator_map=self.validator_map)
+
+
+class RequestValidationMiddleware(request_validation.RequestValidationMiddleware):
+    api_cls = _ValidationApi

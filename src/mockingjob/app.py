@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import connexion
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware import ConnexionMiddleware
+from connexion.middleware import ConnexionMiddleware, request_validation
 from connexion.middleware import swagger_ui as connexion_swagger_ui
 from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -27,10 +27,11 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import registry
-from ._connexion import RejectControlCharacters, SwaggerUIMiddleware
+from ._connexion import OperationCallingApi, RejectControlCharacters, RequestValidationMiddleware, SwaggerUIMiddleware
 from .clock import Clock
 from .config import Config
 from .control.admin import ADMIN_PREFIX, AdminApi
+from .control.journal import JournalWriter
 from .control.middleware import EXCHANGE, ControlMiddleware
 from .control.rules import Rules, startup_documents
 from .control.scenarios import Effect, normalise, parse_prefer, pick
@@ -90,6 +91,7 @@ class MockApp:
         self.specs = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
         self.operations = {name: _operation_ids(spec) for name, spec in self.specs.items()}
         self.rules = Rules(self.control, self.packs, self.specs, self.operations)
+        self.journal = JournalWriter(self.store, self.control, self.config.journal_size)
         self._startup = startup_documents(self.config.latency, self.config.error_rate, self.config.error_status,
                                           self.config.scenarios_file)
         self.admin = AdminApi(self)
@@ -131,6 +133,7 @@ class MockApp:
         resetting every API then also restarts the clock at the configured speed, at `at` (default: now).
         """
         if conn is None:
+            self.journal.flush()
             with self.store.begin() as own:
                 self.reset(api, conn=own, control=control, at=at)
             return
@@ -147,6 +150,11 @@ class MockApp:
             self._seed(conn, name, now)
         if control:
             self._configure_rules(conn, api, now)
+
+    def close(self) -> None:
+        """Write what the journal still holds, then let go of the database."""
+        self.journal.close()
+        self.store.dispose()
 
     def _configure_rules(self, conn: Connection, api: str | None, now: datetime) -> None:
         """Store the scenarios and faults the server was started with (those of one API, or all)."""
@@ -192,6 +200,8 @@ class MockApp:
             request = connexion.request
             body = params.pop("body", None)
             base = _external_base(request)
+            if pack is self.admin:
+                self.journal.flush()  # the admin API reads, clears or resets the journal
             try:
                 with self.store.begin() as conn:
                     call = Call(operation_id, params, body, request, conn, self.clock.now(conn), base + prefix)
@@ -224,8 +234,8 @@ class MockApp:
                 exchange.effect = effect
             return effect
         starts_run = call.operation_id in pack.run_operations
-        stored = pick(call.conn, self.control, pack.name, call.operation_id, lambda: pack.scenario_fields(call),
-                      starts_run=starts_run)
+        stored = pick(self.store, call.conn, self.control, pack.name, call.operation_id,
+                      lambda: pack.scenario_fields(call), starts_run=starts_run)
         if stored is None:
             return Effect()
         if exchange is not None:
@@ -279,7 +289,8 @@ class MockApp:
                 await self.app(scope, receive, send)
 
         replacements = {SecurityMiddleware: PackAuthentication, connexion_swagger_ui.SwaggerUIMiddleware:
-                        SwaggerUIMiddleware}
+                        SwaggerUIMiddleware, request_validation.RequestValidationMiddleware:
+                        RequestValidationMiddleware}
         class Control(ControlMiddleware):
             def __init__(self, app: ASGIApp) -> None:
                 super().__init__(app, mock, mock._route)
@@ -297,6 +308,7 @@ class MockApp:
             validate_responses=self.config.validate_responses,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
         )
+        app._middleware_app.api_cls = OperationCallingApi
         # Per API: each path's pattern and its operations by method (for the control plane and for `Allow`).
         self._operation_routes: dict[str, list[tuple[re.Pattern[str], dict[str, str]]]] = {}
         mounted = [(pack, self.specs[name], self.prefixes[name]) for name, pack in self.packs.items()]

@@ -82,7 +82,7 @@ def check_admin() -> Iterator[Problem]:
             if isinstance(found, Problem):
                 yield found
     finally:
-        mock.store.dispose()
+        mock.close()
 
 
 def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:

@@ -98,7 +98,7 @@ def run(config: Config) -> None:
     if config.workers == 1:
         uvicorn.run(mock.asgi, host=config.host, port=config.port, log_level="info")
         return
-    mock.store.dispose()
+    mock.close()
     worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
     os.environ[ENV_CONFIG] = worker_config.to_env()
     uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,

@@ -61,7 +61,7 @@ class Clock:
         data = self._store.get_setting(conn, _KEY)
         if data is None:
             return ClockState(datetime.now(UTC), self._wall(), 1.0)
-        return ClockState.from_json(data)
+        return self._store.cached(conn, _KEY, (self._store.settings,), lambda _conn: ClockState.from_json(data))
 
     def now(self, conn: Connection | None = None) -> datetime:
         """The current virtual time, as an aware UTC datetime."""

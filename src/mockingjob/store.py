@@ -8,17 +8,20 @@ expressions only. Dialect-specific tuning stays in this module, at connection se
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 __all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url", "inserted_id"]
+
+T = TypeVar("T")
 
 
 class PortableString(sa.types.TypeDecorator[str]):
@@ -114,6 +117,13 @@ class Store:
     def __init__(self, state: str | None = None) -> None:
         self.url = database_url(state)
         self.engine = _engine(self.url)
+        # A database in this process's memory has no other writer, so what it read it can keep (`cached`).
+        self.private = self.url == "sqlite://"
+        self._writes: Counter[str] = Counter()
+        self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
+        if self.private:
+            sa.event.listen(self.engine, "after_execute", self._count_write)
+            sa.event.listen(self.engine, "rollback", self._forget_all)
         self.metadata = sa.MetaData()
         self.settings = sa.Table(
             "mockingjob_settings",
@@ -121,6 +131,7 @@ class Store:
             sa.Column("key", sa.String(100), primary_key=True),
             sa.Column("value", sa.Text, nullable=False),
         )
+        self._setting_query = sa.select(self.settings.c.value).where(self.settings.c.key == sa.bindparam("key"))
 
     def create_tables(self) -> None:
         self.metadata.create_all(self.engine)
@@ -131,9 +142,40 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    # --- tables read on every request, written rarely -----------------------------------------------------
+    def _count_write(self, _conn: Connection, statement: Any, *_args: Any) -> None:
+        table = getattr(statement, "table", None)
+        if isinstance(statement, sa.sql.dml.UpdateBase) and isinstance(table, sa.Table):
+            self._writes[table.name] += 1
+        elif not isinstance(statement, sa.sql.Select):  # text or DDL: it may have changed anything
+            self._forget_all()
+
+    def _forget_all(self, *_args: Any) -> None:
+        self._writes["*"] += 1
+
+    def cached(self, conn: Connection, key: str, tables: tuple[sa.Table, ...], load: Callable[[Connection], T]
+               ) -> T:
+        """`load(conn)`, or what it returned last time if none of `tables` has been written since.
+
+        Only a private store keeps anything: with several processes, another may have written. A read inside a
+        transaction that later rolls back is forgotten with it. The value must not be modified by callers.
+        """
+        if not self.private:
+            return load(conn)
+        stamp = (self._writes["*"], *(self._writes[t.name] for t in tables))
+        kept = self._cache.get(key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        value = load(conn)
+        self._cache[key] = (stamp, value)
+        return value
+
     def get_setting(self, conn: Connection, key: str) -> Any:
-        value = conn.execute(sa.select(self.settings.c.value).where(self.settings.c.key == key)).scalar()
-        return None if value is None else json.loads(value)
+        def load(conn: Connection) -> Any:
+            value = conn.execute(self._setting_query, {"key": key}).scalar()
+            return None if value is None else json.loads(value)
+
+        return self.cached(conn, f"setting:{key}", (self.settings,), load)
 
     def put_setting(self, conn: Connection, key: str, value: Any) -> None:
         text = json.dumps(value)

@@ -8,6 +8,7 @@ that is not valid UTF-8 (connexion #1860) and a body that is not JSON at all bot
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -93,6 +94,11 @@ class StructuredParameterValidator(ParameterValidator):
 
 class StructuredJSONBodyValidator(JSONRequestBodyValidator):
     """connexion's JSON body validator, with decoding errors as 400s and structured violations."""
+
+    @functools.cached_property
+    def _validator(self) -> Draft4Validator:
+        # connexion builds one per request; the schema is the operation's, so one per validator does.
+        return super()._validator
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])

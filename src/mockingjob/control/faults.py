@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..store import Store
 from .tables import ControlTables, claim
 
 __all__ = ["FaultOutcome", "Latency", "roll"]
@@ -70,11 +71,12 @@ def _applies(row: Any, api: str, operation: str | None) -> bool:
     return (row.api is None or row.api == api) and (row.operation is None or row.operation == operation)
 
 
-def roll(conn: Connection, tables: ControlTables, api: str, operation: str | None,
+def roll(store: Store, conn: Connection, tables: ControlTables, api: str, operation: str | None,
          rng: random.Random) -> FaultOutcome:
     """Decide the faults of one request to `api` (`operation` None when no operation matched the path)."""
     outcome = FaultOutcome()
-    rows = conn.execute(sa.select(tables.faults).order_by(tables.faults.c.id)).all()
+    rows = store.cached(conn, "faults", (tables.faults,),
+                        lambda c: c.execute(sa.select(tables.faults).order_by(tables.faults.c.id)).all())
     for row in rows:
         if not _applies(row, api, operation):
             continue

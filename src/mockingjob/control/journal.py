@@ -6,6 +6,8 @@ newest `size` entries; older ones are pruned now and then, and never returned.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,13 +15,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..store import inserted_id
+from ..store import Store
 from ..timeutil import format_iso
 from .tables import ControlTables
 
-__all__ = ["JournalFilter", "count", "entries", "record", "to_json"]
+__all__ = ["JournalFilter", "JournalWriter", "count", "entries", "to_json"]
+
+log = logging.getLogger("mockingjob")
 
 _PRUNE_EVERY = 64
+_BATCH = 256
+_BATCH_DELAY = 0.05  # seconds an entry may wait in memory before it is written
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,51 @@ class JournalFilter:
         return clauses
 
 
-def record(conn: Connection, tables: ControlTables, size: int, **entry: Any) -> int:
-    table = tables.journal
-    entry_id = inserted_id(conn.execute(table.insert().values(**entry)))
-    if entry_id % _PRUNE_EVERY == 0:
-        conn.execute(table.delete().where(table.c.id <= entry_id - size))
-    return entry_id
+class JournalWriter:
+    """Writes entries after their answers have gone out.
+
+    In a private store (one process, in memory) entries wait in memory and are written in batches: soon after
+    a request, at once when a batch fills, and always before anything reads the journal (`flush`). With a
+    shared store each entry is written at once, so that any worker reading the journal sees it.
+    """
+
+    def __init__(self, store: Store, tables: ControlTables, size: int) -> None:
+        self.store, self.table, self.size = store, tables.journal, size
+        self.pending: list[dict[str, Any]] = []
+        self._flush_scheduled = False
+        self.closed = False
+        self._insert = self.table.insert()
+        self._newest = sa.select(sa.func.max(self.table.c.id))
+        self._prune = self.table.delete().where(self.table.c.id <= sa.bindparam("oldest_kept") - 1)
+
+    def add(self, **entry: Any) -> None:
+        self.pending.append(entry)
+        if not self.store.private or len(self.pending) >= _BATCH:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(_BATCH_DELAY, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # logged, not raised: nobody is waiting for this write
+            log.exception("could not write journal entries")
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        if not self.pending or self.closed:
+            return
+        entries, self.pending = self.pending, []
+        with self.store.begin() as conn:
+            conn.execute(self._insert, entries)
+            newest = int(conn.execute(self._newest).scalar() or 0)
+            if newest // _PRUNE_EVERY != (newest - len(entries)) // _PRUNE_EVERY:
+                conn.execute(self._prune, {"oldest_kept": newest - self.size + 1})
 
 
 def _newest(conn: Connection, table: sa.Table) -> int:

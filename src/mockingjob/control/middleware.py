@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ApiError
 from ..rendering import encode_json, render
-from . import faults, journal
+from . import faults
 from .redact import Secrets
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class ControlMiddleware:
         pack = self.mock.packs[api]
         control = self.mock.control
         with self.mock.store.begin() as conn:
-            fault = faults.roll(conn, control, api, operation, self.rng)
+            fault = faults.roll(self.mock.store, conn, control, api, operation, self.rng)
 
         chunks: list[bytes] = []
         size = 0
@@ -195,24 +195,22 @@ class ControlMiddleware:
             secrets = self._with_recent(own_secrets or self._secrets(pack, scope, request_body))
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             request_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-            with self.mock.store.begin() as conn:
-                journal.record(
-                    conn, self.mock.control, self.mock.config.journal_size,
-                    at=datetime.now(UTC),
-                    api=exchange.api,
-                    operation=exchange.operation,
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=secrets.redact_query(scope.get("query_string", b"").decode("latin-1")),
-                    status=status,
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                    request_headers=secrets.redact_headers(headers),
-                    request_body=_clip(secrets.redact_body(request_body, request_type)),
-                    response_body=_clip(secrets.redact_body(response_body, response_type)),
-                    fault=fault.label,
-                    scenario=exchange.scenario,
-                    effect=exchange.effect.to_json() if exchange.effect else None,
-                )
+            self.mock.journal.add(
+                at=datetime.now(UTC),
+                api=exchange.api,
+                operation=exchange.operation,
+                method=scope["method"],
+                path=scope["path"],
+                query=secrets.redact_query(scope.get("query_string", b"").decode("latin-1")),
+                status=status,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                request_headers=secrets.redact_headers(headers),
+                request_body=_clip(secrets.redact_body(request_body, request_type)),
+                response_body=_clip(secrets.redact_body(response_body, response_type)),
+                fault=fault.label,
+                scenario=exchange.scenario,
+                effect=exchange.effect.to_json() if exchange.effect else None,
+            )
         except Exception:  # the journal must never break the answer the client already has
             log.exception("could not journal a request")
 

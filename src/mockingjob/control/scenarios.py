@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from ..errors import ApiError
 from ..lifecycle import Phase, Plan
+from ..store import Store
 from ..timeutil import parse_duration
 from .tables import ControlTables, claim
 
@@ -116,7 +117,7 @@ def matches(match: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
     return True
 
 
-def pick(conn: Connection, tables: ControlTables, api: str, operation: str,
+def pick(store: Store, conn: Connection, tables: ControlTables, api: str, operation: str,
          fields: Callable[[], Mapping[str, Any]], *, starts_run: bool = True) -> Effect | None:
     """The effect of the first stored scenario matching this request, consuming one of its uses.
 
@@ -125,13 +126,12 @@ def pick(conn: Connection, tables: ControlTables, api: str, operation: str,
     `fields` (which may take queries to name) are worked out only if some scenario could match.
     """
     table = tables.scenarios
-    rows = conn.execute(
-        sa.select(table).where(table.c.api == api,
-                               sa.or_(table.c.operation.is_(None), table.c.operation == operation))
-        .order_by(table.c.id.desc())
-    ).all()
+    rows = store.cached(conn, "scenarios", (table,),
+                        lambda c: c.execute(sa.select(table).order_by(table.c.id.desc())).all())
     known: Mapping[str, Any] | None = None
     for row in rows:
+        if row.api != api or row.operation not in (None, operation):
+            continue
         if not starts_run and "respond" not in row.effect:
             continue
         if row.match and known is None:

@@ -23,6 +23,11 @@ from .model import COMPLETED, FAILED, INITIALIZING, RENDERING, RUNNING, WAITING
 from .queries import run_number
 from .tables import TABLES
 
+# Built once: a statement reused is served from SQLAlchemy's compiled cache.
+_RUN_SCOPE = (sa.select(TABLES.runs.c.environment_id, TABLES.runs.c.job_id)
+              .where(TABLES.runs.c.id == sa.bindparam("id")))
+_JOB_NAME = sa.select(TABLES.jobs.c.name).where(TABLES.jobs.c.id == sa.bindparam("id"))
+
 
 class CoalescePack(Pack):
     name = "coalesce"
@@ -53,8 +58,7 @@ class CoalescePack(Pack):
         environment, job = details.get("environmentID"), details.get("jobID")
         if isinstance(details.get("runID"), str):
             number = run_number(details["runID"])
-            run = call.conn.execute(sa.select(TABLES.runs.c.environment_id, TABLES.runs.c.job_id)
-                                    .where(TABLES.runs.c.id == number)).first() if number is not None else None
+            run = call.conn.execute(_RUN_SCOPE, {"id": number}).first() if number is not None else None
             if run is not None:
                 environment, job = run.environment_id, run.job_id
         if environment is not None:
@@ -62,8 +66,7 @@ class CoalescePack(Pack):
         if job is not None:
             fields["job"] = job
             number = run_number(str(job))
-            name = call.conn.execute(sa.select(TABLES.jobs.c.name).where(TABLES.jobs.c.id == number)).scalar() \
-                if number is not None else None
+            name = call.conn.execute(_JOB_NAME, {"id": number}).scalar() if number is not None else None
             if name is not None:
                 fields["jobName"] = name
         return fields

@@ -11,8 +11,7 @@ from sqlalchemy.engine import Connection
 from mockingjob.pack import Sample
 
 from .documents import run_detail, run_summary
-from .model import Derived
-from .queries import runs_query
+from .queries import RUNS
 from .results import run_results
 from .tables import TABLES as T
 
@@ -21,8 +20,7 @@ def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
     nodes = {row.id: row for row in conn.execute(sa.select(T.nodes))}
     # Now, and later, when the runs in flight have moved on or finished.
     for at in (now, now + timedelta(minutes=30)):
-        d = Derived(T, at)
-        for run in conn.execute(runs_query(d).order_by(T.runs.c.id)):
+        for run in conn.execute(RUNS.order_by(T.runs.c.id), {"now": at}):
             label = f"run {run.id} at {at.isoformat()}"
             yield Sample("RunSummary", run_summary(run), f"{label} (list)")
             yield Sample("RunInfo", run_detail(run), f"{label} (detail)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from mockingjob.pack import Call, Reply
 
 from .credentials import PublicCredentials, public_part
 from .documents import run_detail, run_summary
-from .model import COMPLETED, FAILED, FINAL, Derived, NodeRef, RunDefaults, cancel, plan_for_new_run, write_run
+from .model import COMPLETED, FAILED, FINAL, NOW, STATUS, NodeRef, RunDefaults, cancel, plan_for_new_run, write_run
 from .queries import find_run, list_page, run_number
 from .results import run_results, unfinished_nodes
 from .selectors import select
@@ -21,16 +22,41 @@ from .tables import TABLES as T
 
 DEFAULT_PARALLELISM = 16
 
+# Statements are built once and run with bind parameters, so SQLAlchemy's compiled cache serves every request.
+_e, _j, _n, _r = T.environments.c, T.jobs.c, T.nodes.c, T.runs.c
+_ENVIRONMENT_NODES = (sa.select(T.nodes).where(_n.environment_id == sa.bindparam("environment_id"))
+                      .order_by(_n.position, _n.id))
+_NODES = sa.select(T.nodes).where(_n.id.in_(sa.bindparam("ids", expanding=True)))
+_NODE_NAMES = sa.select(_n.id, _n.name).where(_n.id.in_(sa.bindparam("ids", expanding=True)))
+# The status of an environment's last deployment that completed or failed. A run is in either state exactly
+# when it has ended with that outcome: said so, an index finds it.
+_LAST_DEPLOYMENT = (
+    sa.select(_r.outcome)
+    .where(_r.environment_id == _e.id, _r.run_type == "deploy", _r.end_at <= NOW,
+           sa.or_(_r.outcome == COMPLETED, _r.outcome == FAILED))  # not IN (…): rewritten on every execution
+    .order_by(_r.end_at.desc(), _r.id.desc()).limit(1).scalar_subquery()
+)
+# An environment and, in the same round trip, the job asked for (if it is the environment's) and its last
+# deployment's status.
+_ENVIRONMENT = (
+    sa.select(T.environments, _LAST_DEPLOYMENT.label("last_deployment"), _j.id.label("job_id"), _j.include_selector,
+              _j.exclude_selector, _j.plan.label("job_plan"))
+    .outerjoin(T.jobs, sa.and_(_j.id == sa.bindparam("job_id"), _j.environment_id == _e.id))
+    .where(_e.id == sa.bindparam("environment_id"))
+)
+# What runStatus shows, without the columns only the detail needs (joined like every run read, see RUNS).
+_RUN_STATUS = (sa.select(_r.id, _r.run_type, STATUS.label("status"))
+               .join_from(T.runs, T.environments, _e.id == _r.environment_id).where(_r.id == sa.bindparam("run_id")))
+
 # --- scheduler ----------------------------------------------------------------------------------------
 
 
 async def start_run(call: Call) -> Reply:
     body = call.body
     details = body["runDetails"]
-    env = _environment(call.conn, details["environmentID"])
-    job = _job(call.conn, env.id, details.get("jobID")) if details.get("jobID") is not None else None
+    env, job = _environment(call, details["environmentID"], details.get("jobID"))
     credentials = public_part(body.get("userCredentials"), env.oauth_enabled, env.id)
-    _check_workspace(call, env.id, bool(details.get("forceIgnoreWorkspaceStatus")))
+    _check_workspace(env, bool(details.get("forceIgnoreWorkspaceStatus")))
     parameters = _parameters(body.get("parameters"))
     include = details.get("includeNodesSelector", job.include_selector if job else None)
     exclude = details.get("excludeNodesSelector", job.exclude_selector if job else None)
@@ -38,30 +64,31 @@ async def start_run(call: Call) -> Reply:
         nodes = select(_nodes(call.conn, env.id), include, exclude)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from exc
-    run_id = _start(call, env, job, credentials, parameters, [n.id for n in nodes], attempt=1, rerun_of=None,
-                    parallelism=details.get("parallelism", DEFAULT_PARALLELISM), include=include, exclude=exclude,
-                    force=bool(details.get("forceIgnoreWorkspaceStatus")))
+    run_id = _start(call, env, job, credentials, parameters, [NodeRef(n.id, n.name) for n in nodes], attempt=1,
+                    rerun_of=None, parallelism=details.get("parallelism", DEFAULT_PARALLELISM), include=include,
+                    exclude=exclude, force=bool(details.get("forceIgnoreWorkspaceStatus")))
     return Reply({"runCounter": run_id})
 
 
 async def rerun(call: Call) -> Reply:
     body = call.body
     details = body["runDetails"]
-    d = Derived(T, call.now)
     number = run_number(str(details["runID"]))
-    original = find_run(call.conn, d, number) if number is not None else None
+    original = find_run(call.conn, call.now, number) if number is not None else None
     if original is None:
         raise ApiError(400, f"Run {details['runID']} not found.")
     if original.run_type != "refresh" or original.status not in (FAILED, "canceled"):
         raise ApiError(400, f"Run {original.id} is a {original.status} {original.run_type} run; only failed or "
                             "canceled refresh runs can be rerun.")
-    env = _environment(call.conn, original.environment_id)
-    job = _job(call.conn, env.id, str(original.job_id)) if original.job_id is not None else None
+    env, job = _environment(call, original.environment_id,
+                            str(original.job_id) if original.job_id is not None else None)
     credentials = public_part(body["userCredentials"], env.oauth_enabled, env.id)
-    _check_workspace(call, env.id, bool(details.get("forceIgnoreWorkspaceStatus")))
+    _check_workspace(env, bool(details.get("forceIgnoreWorkspaceStatus")))
     # Runtime parameters of the previous run are not kept (Coalesce's documented behaviour).
     parameters = _parameters(body.get("parameters"))
-    run_id = _start(call, env, job, credentials, parameters, unfinished_nodes(original, call.now),
+    node_ids = unfinished_nodes(original, call.now)
+    names = dict(call.conn.execute(_NODE_NAMES, {"ids": node_ids}).all())
+    run_id = _start(call, env, job, credentials, parameters, [NodeRef(i, names[i]) for i in node_ids],
                     attempt=original.attempt + 1, rerun_of=original.id,
                     parallelism=details.get("parallelism", original.parallelism),
                     include=original.include_selector, exclude=original.exclude_selector,
@@ -71,19 +98,19 @@ async def rerun(call: Call) -> Reply:
 
 async def cancel_run(call: Call) -> Reply:
     body = call.body
-    run = find_run(call.conn, Derived(T, call.now), int(body["runID"]))
+    run = find_run(call.conn, call.now, int(body["runID"]))
     if run is None:
         raise ApiError(400, f"Run {body['runID']} not found.")
     if body.get("environmentID") is not None and body["environmentID"] != run.environment_id:
         raise ApiError(400, f"Run {run.id} not found in environment {body['environmentID']}.")
     if run.status in FINAL:
         raise ApiError(400, f"Run {run.id} is already {run.status} and cannot be canceled.")
-    cancel(call.conn, T, run, call.now)
+    cancel(call.conn, run, call.now)
     return Reply(None, 204)
 
 
 async def run_status(call: Call) -> Reply:
-    run = find_run(call.conn, Derived(T, call.now), call.params["runCounter"])
+    run = call.conn.execute(_RUN_STATUS, {"now": call.now, "run_id": call.params["runCounter"]}).first()
     if run is None:
         raise ApiError(400, f"Run {call.params['runCounter']} not found.")
     return Reply({"runStatus": run.status, "runType": run.run_type, "runLink": call.url(f"/api/v1/runs/{run.id}")})
@@ -94,7 +121,7 @@ async def run_status(call: Call) -> Reply:
 
 async def list_runs(call: Call) -> Reply:
     p = call.params
-    page = list_page(call.conn, Derived(T, call.now), p)
+    page = list_page(call.conn, call.now, p)
     document = run_detail if p.get("detail") else run_summary
     body: dict[str, Any] = {
         "limit": 25 if p.get("limit") is None else p["limit"],
@@ -108,60 +135,56 @@ async def list_runs(call: Call) -> Reply:
 
 
 async def get_run(call: Call) -> Reply:
-    return Reply(run_detail(_run(call)))
+    return Reply(run_detail(_run(call, detail_only=True)))
 
 
 async def list_run_results(call: Call) -> Reply:
     run = _run(call)
-    nodes = {row.id: row for row in call.conn.execute(sa.select(T.nodes).where(T.nodes.c.id.in_(run.node_ids)))}
+    nodes = {row.id: row for row in call.conn.execute(_NODES, {"ids": run.node_ids})}
     return Reply({"data": run_results(run, nodes, call.now)})
 
 
 # --- shared -------------------------------------------------------------------------------------------
 
 
-def _run(call: Call) -> Any:
-    run = find_run(call.conn, Derived(T, call.now), call.params["runID"])
+def _run(call: Call, *, detail_only: bool = False) -> Any:
+    run = find_run(call.conn, call.now, call.params["runID"], detail_only=detail_only)
     if run is None:
         raise ApiError(404, f"Run {call.params['runID']} not found.")
     return run
 
 
-def _environment(conn: Connection, environment_id: str) -> Any:
-    env = conn.execute(sa.select(T.environments).where(T.environments.c.id == environment_id)).first()
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    include_selector: str | None
+    exclude_selector: str | None
+    plan: dict[str, Any]
+
+
+def _environment(call: Call, environment_id: str, job_id: str | None) -> tuple[Any, _Job | None]:
+    """The environment (with ``last_deployment``, the status of its last deployment) and, if `job_id` is
+    given, its job of that ID."""
+    number = run_number(job_id) if job_id is not None else None
+    env = call.conn.execute(_ENVIRONMENT, {"environment_id": environment_id, "job_id": number, "now": call.now}
+                            ).first()
     if env is None:
         raise ApiError(400, f"Environment {environment_id} not found.")
-    return env
-
-
-def _job(conn: Connection, environment_id: str, job_id: str) -> Any:
-    number = run_number(job_id)
-    job = None
-    if number is not None:
-        job = conn.execute(sa.select(T.jobs).where(T.jobs.c.id == number,
-                                                   T.jobs.c.environment_id == environment_id)).first()
-    if job is None:
-        raise ApiError(400, f"Job {job_id} not found in environment {environment_id}.")
-    return job
+    if job_id is None:
+        return env, None
+    if env.job_id is None:
+        raise ApiError(400, f"Job {job_id} not found in environment {env.id}.")
+    return env, _Job(env.job_id, env.include_selector, env.exclude_selector, env.job_plan)
 
 
 def _nodes(conn: Connection, environment_id: str) -> list[Any]:
-    n = T.nodes.c
-    return list(conn.execute(sa.select(T.nodes).where(n.environment_id == environment_id).order_by(n.position, n.id)))
+    return list(conn.execute(_ENVIRONMENT_NODES, {"environment_id": environment_id}))
 
 
-def _check_workspace(call: Call, environment_id: str, force: bool) -> None:
+def _check_workspace(env: Any, force: bool) -> None:
     """A refresh of an environment whose last deployment failed needs ``forceIgnoreWorkspaceStatus``."""
-    if force:
-        return
-    d = Derived(T, call.now)
-    r = T.runs.c
-    last = call.conn.execute(
-        sa.select(d.status.label("status")).where(
-            r.environment_id == environment_id, r.run_type == "deploy", d.status.in_([COMPLETED, FAILED]))
-        .order_by(r.end_at.desc(), r.id.desc()).limit(1)).first()
-    if last is not None and last.status == FAILED:
-        raise ApiError(400, f"The last deployment of environment {environment_id} failed; set "
+    if not force and env.last_deployment == FAILED:
+        raise ApiError(400, f"The last deployment of environment {env.id} failed; set "
                             "forceIgnoreWorkspaceStatus to refresh it anyway.")
 
 
@@ -179,20 +202,19 @@ def _parameters(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _start(call: Call, env: Any, job: Any, credentials: PublicCredentials, parameters: dict[str, Any],
-           node_ids: list[str], *, attempt: int, rerun_of: int | None, parallelism: int, include: str | None,
+def _start(call: Call, env: Any, job: _Job | None, credentials: PublicCredentials, parameters: dict[str, Any],
+           nodes: list[NodeRef], *, attempt: int, rerun_of: int | None, parallelism: int, include: str | None,
            exclude: str | None, force: bool) -> int:
-    names = dict(call.conn.execute(sa.select(T.nodes.c.id, T.nodes.c.name).where(T.nodes.c.id.in_(node_ids))).all())
     defaults = RunDefaults.from_json(env.plan, job.plan if job else None)
-    plan = plan_for_new_run(defaults, attempt, [NodeRef(i, names[i]) for i in node_ids], parallelism, call.effect)
+    plan = plan_for_new_run(defaults, attempt, nodes, parallelism, call.effect)
     values = {
         "run_type": "refresh", "environment_id": env.id, "job_id": job.id if job else None, "rerun_of": rerun_of,
         "attempt": attempt, "include_selector": include, "exclude_selector": exclude, "parallelism": parallelism,
         "force_ignore": force, "runtime_parameters": {**env.runtime_parameters, **parameters},
         "auth_type": credentials.auth_type, "username": credentials.username, "role": credentials.role,
-        "warehouse": credentials.warehouse, "node_ids": node_ids,
+        "warehouse": credentials.warehouse, "node_ids": [node.id for node in nodes],
     }
-    return write_run(call.conn, T, values, plan, call.now)
+    return write_run(call.conn, values, plan, call.now)
 
 
 HANDLERS = {

@@ -10,15 +10,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.control.scenarios import Effect
 from mockingjob.lifecycle import Phase, Plan, sql_state
+from mockingjob.store import UtcDateTime
 
-from .tables import Tables
+from .tables import TABLES as T
 
 WAITING, INITIALIZING, RENDERING, RUNNING = "waitingToRun", "initializing", "rendering", "running"
 COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
@@ -119,30 +120,37 @@ def to_millisecond(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-def _taken(conn: Connection, column: Any, at: datetime) -> bool:
-    return conn.execute(sa.select(sa.literal(1)).where(column == at).limit(1)).first() is not None
+_r = T.runs.c
+# Statements are built once and run with bind parameters, so SQLAlchemy's compiled cache serves every request.
+_AT = sa.bindparam("at", type_=UtcDateTime())
+_TAKEN = {column: sa.select(sa.literal(1)).where(getattr(_r, column) == _AT).limit(1)
+          for column in ("queued_at", "end_at")}
+_LATEST_START = sa.select(sa.func.max(_r.queued_at))
+_INSERT_RUN = T.runs.insert()
+_UPDATE_RUN = T.runs.update().where(_r.id == sa.bindparam("run_id"))
 
 
-def unique_instant(conn: Connection, column: Any, at: datetime, step: timedelta = MILLISECOND) -> datetime:
-    """`at`, moved by a millisecond at a time until no other run has it: a cursor over start or end times
-    (``startingFrom``, exclusive) must never fall between two runs of the same instant."""
+def unique_instant(conn: Connection, column: str, at: datetime, step: timedelta = MILLISECOND) -> datetime:
+    """`at`, moved by a millisecond at a time until no other run has it in `column` (``queued_at`` or
+    ``end_at``): a cursor over start or end times (``startingFrom``, exclusive) must never fall between two
+    runs of the same instant."""
     at = to_millisecond(at)
-    while _taken(conn, column, at):
+    while conn.execute(_TAKEN[column], {"at": at}).first() is not None:
         at += step
     return at
 
 
-def write_run(conn: Connection, t: Tables, values: dict[str, Any], plan: RunPlan, start: datetime,
+def write_run(conn: Connection, values: dict[str, Any], plan: RunPlan, start: datetime,
               run_id: int | None = None) -> int:
     """Insert a run that starts (is queued) at `start`, following `plan`; return its id."""
-    r = t.runs.c
-    latest = conn.execute(sa.select(sa.func.max(r.queued_at))).scalar()
+    latest = conn.execute(_LATEST_START).scalar()
     start = to_millisecond(start)
-    if run_id is None and latest is not None and latest >= start:
-        start = latest + MILLISECOND  # run IDs follow start times
-    start = unique_instant(conn, r.queued_at, start)
+    if latest is not None and latest >= start:
+        # A new run starts after every other (run IDs follow start times), so no other can have its instant;
+        # only a fixture run, placed at its own time, has to look for a free one.
+        start = to_millisecond(latest + MILLISECOND) if run_id is None else unique_instant(conn, "queued_at", start)
     steps = dict(plan.lifecycle.schedule(start).steps)
-    end = unique_instant(conn, r.end_at, steps[plan.lifecycle.outcome] or start)
+    end = unique_instant(conn, "end_at", steps[plan.lifecycle.outcome] or start)
     row = {
         **values,
         "queued_at": start,
@@ -155,7 +163,7 @@ def write_run(conn: Connection, t: Tables, values: dict[str, Any], plan: RunPlan
     }
     if run_id is not None:
         row["id"] = run_id
-    key = conn.execute(t.runs.insert().values(**row)).inserted_primary_key
+    key = conn.execute(_INSERT_RUN, row).inserted_primary_key
     assert key is not None
     return int(key[0])
 
@@ -168,18 +176,17 @@ def canceled_instants(run: Mapping[Any, Any], at: datetime) -> dict[str, Any]:
     return values
 
 
-def cancel(conn: Connection, t: Tables, row: Any, now: datetime) -> None:
+def cancel(conn: Connection, row: Any, now: datetime) -> None:
     """Cancel run `row` (not final) at `now`. A colliding end instant moves back, so the run is canceled now."""
-    at = unique_instant(conn, t.runs.c.end_at, now, -MILLISECOND)
-    conn.execute(t.runs.update().where(t.runs.c.id == row.id).values(**canceled_instants(row._mapping, at)))
+    at = unique_instant(conn, "end_at", now, -MILLISECOND)
+    conn.execute(_UPDATE_RUN, {"run_id": row.id, **canceled_instants(row._mapping, at)})
 
 
-class Derived:
-    """SQL expressions for what a run looks like at `now`."""
-
-    def __init__(self, t: Tables, now: datetime) -> None:
-        r = t.runs.c
-        self.now = now
-        self.status = sql_state(now, [(WAITING, r.queued_at), (INITIALIZING, r.init_at), (RENDERING, r.render_at),
-                                      (RUNNING, r.run_at), (r.outcome, r.end_at)])
-        self.ended = sa.case((r.end_at <= now, r.end_at), else_=sa.null())
+# The clock's instant, bound when a statement runs, so that statements over it are built once and reused.
+NOW = sa.bindparam("now", type_=UtcDateTime())
+# sql_state only compares columns with the instant, so the bind parameter stands in for it.
+_NOW = cast(datetime, NOW)
+# What a run looks like at `now`: its status, and its end time once it has ended.
+STATUS = sql_state(_NOW, [(WAITING, _r.queued_at), (INITIALIZING, _r.init_at), (RENDERING, _r.render_at),
+                          (RUNNING, _r.run_at), (_r.outcome, _r.end_at)])
+ENDED = sa.case((_r.end_at <= NOW, _r.end_at), else_=sa.null())

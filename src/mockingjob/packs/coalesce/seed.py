@@ -93,7 +93,7 @@ def _seed_run(conn: Connection, t: Tables, run: dict[str, Any], environments: di
     }
     if run["runType"] == "deploy":
         values.update(include_selector=None, exclude_selector=None, job_id=None)
-    run_id = write_run(conn, t, values, plan, start, run_id=run["id"])
+    run_id = write_run(conn, values, plan, start, run_id=run["id"])
     if outcome == "canceled":
         row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one()
         at = to_millisecond(start + timedelta(seconds=float(run["canceledAfter"])))

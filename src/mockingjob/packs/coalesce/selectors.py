@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _GROUP = re.compile(r"\{([^{}]*)\}")
@@ -26,6 +27,7 @@ class Selector:
     names: frozenset[str]
 
     @classmethod
+    @lru_cache(maxsize=256)  # a job's selectors come with every run of it; a Selector is immutable
     def parse(cls, text: str) -> Selector:
         groups = []
         for body in _GROUP.findall(text):

@@ -66,7 +66,7 @@ def define(metadata: sa.MetaData) -> Tables:
         "runs",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("run_type", PortableString(20), nullable=False),
-        sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False, index=True),
+        sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False),
         sa.Column("job_id", sa.ForeignKey("coalesce_jobs.id")),
         sa.Column("rerun_of", sa.Integer),
         sa.Column("attempt", sa.Integer, nullable=False),
@@ -92,6 +92,13 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("run_at", UtcDateTime),
         sa.Column("end_at", UtcDateTime, index=True),
         sa.Column("outcome", PortableString(20), nullable=False),
+        # The list's filters and orders (start and end time above; id is the key): an environment's runs in ID
+        # order; of a type, by end time (also the last deployment every refresh checks); runs of a type in ID
+        # order; runs in a final state, which is their outcome once ended.
+        sa.Index("ix_coalesce_runs_environment", "environment_id", "id"),
+        sa.Index("ix_coalesce_runs_environment_type", "environment_id", "run_type", "end_at"),
+        sa.Index("ix_coalesce_runs_type", "run_type", "id"),
+        sa.Index("ix_coalesce_runs_outcome", "outcome", "end_at"),
     )
     return Tables(environments, nodes, jobs, runs)
 

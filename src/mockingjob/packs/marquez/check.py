@@ -18,6 +18,6 @@ def samples(conn: Connection) -> Iterator[Sample]:
         yield Sample("Namespace", namespace_document(ns), f"namespace {ns.name}")
     jobs = {job.id: job for job in conn.execute(sa.select(T.jobs).order_by(T.jobs.c.id))}
     for job in jobs.values():
-        yield Sample("Job", job_document(job, latest_runs(conn, T, job.id)), f"job {job.namespace}/{job.name}")
+        yield Sample("Job", job_document(job, latest_runs(conn, job.id)), f"job {job.namespace}/{job.name}")
     for run in conn.execute(sa.select(T.runs).order_by(T.runs.c.id)):
         yield Sample("Run", run_document(run, jobs[run.job_id]), f"run {run.id}")

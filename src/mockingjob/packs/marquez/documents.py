@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .dropwizard import format_instant
 from .model import duration_ms
-from .tables import Tables
-
-LATEST_RUNS = 10
+from .queries import LATEST_RUNS, LATEST_RUNS_OF_JOBS_PAGE
 
 
 def namespace_document(ns: Any) -> dict[str, Any]:
@@ -23,6 +20,7 @@ def namespace_document(ns: Any) -> dict[str, Any]:
 
 
 def run_document(run: Any, job: Any) -> dict[str, Any]:
+    """`job` need only have the job's ``namespace`` and ``name`` (a run row joined with them will do)."""
     return {
         "id": run.id,
         "createdAt": format_instant(run.created_at),
@@ -71,36 +69,15 @@ def job_document(job: Any, runs: Sequence[Any]) -> dict[str, Any]:
 
 # --- queries -------------------------------------------------------------------------------------------
 
-def find_job(conn: Connection, t: Tables, namespace: str, name: str) -> Any:
-    return conn.execute(sa.select(t.jobs).where(t.jobs.c.namespace == namespace, t.jobs.c.name == name)).first()
-
-
-def next_run_seq(conn: Connection, t: Tables) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.runs.c.seq), 0))).scalar_one()) + 1
-
-
-def find_run(conn: Connection, t: Tables, run_id: str) -> Any:
-    return conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).first()
-
-
-def job_by_id(conn: Connection, t: Tables, job_id: int) -> Any:
-    return conn.execute(sa.select(t.jobs).where(t.jobs.c.id == job_id)).one()
-
-
-def latest_runs(conn: Connection, t: Tables, job_id: int) -> Sequence[Any]:
+def latest_runs(conn: Connection, job_id: int) -> Sequence[Any]:
     """A job's most recently changed runs first (RunDao.findByLatestJob orders by ``transitioned_at``)."""
-    r = t.runs.c
-    return conn.execute(sa.select(t.runs).where(r.job_id == job_id)
-                        .order_by(r.transitioned_at.desc(), r.seq.desc())
-                        .limit(LATEST_RUNS)).all()
+    return conn.execute(LATEST_RUNS, {"job_id": job_id}).all()
 
 
-def runs_page(conn: Connection, t: Tables, job_id: int, limit: int, offset: int) -> tuple[Sequence[Any], int]:
-    """A page of a job's runs in Marquez's order: ``started_at DESC NULLS LAST`` (then newest created)."""
-    r = t.runs.c
-    never_started = sa.case((r.started_at.is_(None), 1), else_=0)
-    rows = conn.execute(sa.select(t.runs).where(r.job_id == job_id)
-                        .order_by(never_started, r.started_at.desc(), r.created_at.desc(), r.seq.desc())
-                        .limit(limit).offset(offset)).all()
-    total = conn.execute(sa.select(sa.func.count()).select_from(t.runs).where(r.job_id == job_id)).scalar_one()
-    return rows, int(total)
+def latest_runs_of_jobs_page(conn: Connection, page: Mapping[str, Any]) -> dict[int, list[Any]]:
+    """`latest_runs` of every job on the page of `JOBS_PAGE` that `page` (its parameters) selects, in one query;
+    a job without runs is left out."""
+    runs: dict[int, list[Any]] = {}
+    for run in conn.execute(LATEST_RUNS_OF_JOBS_PAGE, page):
+        runs.setdefault(run.job_id, []).append(run)
+    return runs

@@ -7,55 +7,77 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
 from mockingjob.pack import Call, Handler, Reply
+from mockingjob.store import PortableString
 
-from .documents import (
-    find_job,
-    find_run,
-    job_by_id,
-    job_document,
-    latest_runs,
-    namespace_document,
-    next_run_seq,
-    run_document,
-    runs_page,
-)
+from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
 from .dropwizard import bad_request, not_found, parse_instant
 from .model import arg_text, new_run_record, transition
-from .tables import TABLES as T
+from .queries import (
+    DATASETS_NAMED,
+    INSERT_JOB,
+    INSERT_NAMESPACE,
+    INSERT_RUN,
+    JOB,
+    JOB_FOR_NEW_RUN,
+    JOB_FOR_RUNS,
+    JOBS_PAGE,
+    NAMESPACE,
+    NAMESPACE_WITH_JOB_COUNT,
+    NAMESPACES_PAGE,
+    RUN_JOB_ID,
+    RUN_WITH_JOB,
+    RUNS_PAGE,
+    UPDATE_JOB,
+    UPDATE_NAMESPACE,
+)
 
 DEFAULT_LIMIT = 100
 
+# How the database sees a name a client sends (see PortableString): datasets are matched as it matches them.
+_as_stored = PortableString().process_bind_param
 
-def _page(call: Call) -> tuple[int, int]:
+
+def _page(call: Call) -> dict[str, int]:
     limit = call.params.get("limit")
     offset = call.params.get("offset")
-    return (DEFAULT_LIMIT if limit is None else int(limit)), (0 if offset is None else int(offset))
+    return {"limit": DEFAULT_LIMIT if limit is None else int(limit), "offset": 0 if offset is None else int(offset)}
 
 
-def _namespace(call: Call) -> Any:
+def _namespace(call: Call, statement: sa.Select[Any] = NAMESPACE) -> Any:
     name = call.params["namespace"]
-    ns = call.conn.execute(sa.select(T.namespaces).where(T.namespaces.c.name == name)).first()
+    ns = call.conn.execute(statement, {"namespace": name}).first()
     if ns is None:
         raise not_found(f"Namespace '{name}' not found.")
     return ns
 
 
-def _job(call: Call) -> Any:
-    _namespace(call)
-    job = find_job(call.conn, T, call.params["namespace"], call.params["job"])
-    if job is None:
+def _namespace_and_job(call: Call, statement: sa.Select[Any] = JOB, **params: Any) -> Any:
+    """The row of `statement` (a `queries._job_lookup`) for the path's namespace and job, once the namespace
+    is known to exist; its job columns are NULL when the job does not."""
+    name = call.params["namespace"]
+    row = call.conn.execute(statement, {"namespace": name, "job": call.params["job"], **params}).first()
+    if row is None:
+        raise not_found(f"Namespace '{name}' not found.")
+    return row
+
+
+def _job(call: Call, statement: sa.Select[Any] = JOB, **params: Any) -> Any:
+    job = _namespace_and_job(call, statement, **params)
+    if job.id is None:
         raise not_found(f"Job '{call.params['job']}' not found.")
     return job
 
 
 def _run(call: Call) -> Any:
+    """The run of the path's id, with its job's ``namespace`` and ``name``."""
     run_id = str(call.params["id"]).lower()
-    run = find_run(call.conn, T, run_id)
+    run = call.conn.execute(RUN_WITH_JOB, {"run_id": run_id}).first()
     if run is None:
         raise not_found(f"Run '{run_id}' not found.")
     return run
@@ -65,12 +87,12 @@ def _run(call: Call) -> Any:
 
 async def put_namespace(call: Call) -> Reply:
     name, body, now = call.params["namespace"], call.body, call.now
-    n = T.namespaces.c
     values = {"owner_name": body["ownerName"], "description": body.get("description"), "updated_at": now,
               "is_hidden": False}
-    updated = call.conn.execute(T.namespaces.update().where(n.name == name).values(**values)).rowcount
+    updated = call.conn.execute(UPDATE_NAMESPACE, {"namespace": name, **values}).rowcount
     if not updated:
-        call.conn.execute(T.namespaces.insert().values(name=name, created_at=now, **values))
+        call.conn.execute(INSERT_NAMESPACE, {"name": name, "created_at": now, **values})
+    # Read back: the store may keep a value other than the one sent (see PortableString).
     return Reply(namespace_document(_namespace(call)))
 
 
@@ -79,22 +101,19 @@ async def get_namespace(call: Call) -> Reply:
 
 
 async def list_namespaces(call: Call) -> Reply:
-    limit, offset = _page(call)
-    rows = call.conn.execute(sa.select(T.namespaces).order_by(T.namespaces.c.name).limit(limit).offset(offset))
+    rows = call.conn.execute(NAMESPACES_PAGE, _page(call))
     return Reply({"namespaces": [namespace_document(ns) for ns in rows]})
 
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
-def _datasets(call: Call, given: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The datasets named, once each, in order; every one must exist (BaseResource.throwIfDatasetsNotExist)."""
+def _datasets(given: list[dict[str, str]], known: set[tuple[str | None, str | None]]) -> list[dict[str, str]]:
+    """The datasets named, once each, in order; every one must be `known` to exist
+    (BaseResource.throwIfDatasetsNotExist)."""
     seen: list[dict[str, str]] = []
     for item in given:
         dataset = {"namespace": item["namespace"], "name": item["name"]}
-        d = T.datasets.c
-        exists = call.conn.execute(sa.select(d.name).where(d.namespace == dataset["namespace"],
-                                                            d.name == dataset["name"])).first()
-        if exists is None:
+        if (_as_stored(dataset["namespace"], None), _as_stored(dataset["name"], None)) not in known:
             raise not_found(f"Dataset '{dataset['name']}' not found.")
         if dataset not in seen:
             seen.append(dataset)
@@ -103,40 +122,43 @@ def _datasets(call: Call, given: list[dict[str, str]]) -> list[dict[str, str]]:
 
 async def put_job(call: Call) -> Reply:
     namespace, name, body, now = call.params["namespace"], call.params["job"], call.body, call.now
-    _namespace(call)
-    job = find_job(call.conn, T, namespace, name)
+    job = _namespace_and_job(call)
+    if job.id is None:
+        job = None
     if body.get("runId"):
         run_id = str(body["runId"]).lower()
-        run = find_run(call.conn, T, run_id)
-        if run is None or job is None or run.job_id != job.id:
+        run_job_id = call.conn.execute(RUN_JOB_ID, {"run_id": run_id}).scalar()
+        if run_job_id is None or job is None or run_job_id != job.id:
             raise not_found(f"Run '{run_id}' not found.")
+    named = [(d["namespace"], d["name"]) for d in (*body["inputs"], *body["outputs"])]
+    known = ({(row.namespace, row.name) for row in call.conn.execute(DATASETS_NAMED, {"keys": named})}
+             if named else set())
     values = {
         "type": body["type"], "location": body.get("location"), "description": body.get("description"),
-        "context": body.get("context") or {}, "inputs": _datasets(call, body["inputs"]),
-        "outputs": _datasets(call, body["outputs"]), "updated_at": now,
+        "context": body.get("context") or {}, "inputs": _datasets(body["inputs"], known),
+        "outputs": _datasets(body["outputs"], known), "updated_at": now,
     }
     if job is None:
-        call.conn.execute(T.jobs.insert().values(namespace=namespace, name=name, created_at=now, **values))
+        call.conn.execute(INSERT_JOB, {"namespace": namespace, "name": name, "created_at": now, **values})
     else:
-        call.conn.execute(T.jobs.update().where(T.jobs.c.id == job.id).values(**values))
-    job = find_job(call.conn, T, namespace, name)
-    return Reply(job_document(job, latest_runs(call.conn, T, job.id)))
+        call.conn.execute(UPDATE_JOB, {"job_id": job.id, **values})
+    # Read back: the store may keep a name other than the one sent (see PortableString).
+    job = _job(call)
+    return Reply(job_document(job, latest_runs(call.conn, job.id)))
 
 
 async def get_job(call: Call) -> Reply:
     job = _job(call)
-    return Reply(job_document(job, latest_runs(call.conn, T, job.id)))
+    return Reply(job_document(job, latest_runs(call.conn, job.id)))
 
 
 async def list_jobs(call: Call) -> Reply:
-    namespace = _namespace(call).name
-    limit, offset = _page(call)
-    j = T.jobs.c
-    jobs = call.conn.execute(sa.select(T.jobs).where(j.namespace == namespace).order_by(j.name, j.id)
-                             .limit(limit).offset(offset)).all()
-    total = call.conn.execute(sa.select(sa.func.count()).select_from(T.jobs).where(j.namespace == namespace))
-    return Reply({"jobs": [job_document(job, latest_runs(call.conn, T, job.id)) for job in jobs],
-                  "totalCount": int(total.scalar_one())})
+    ns = _namespace(call, NAMESPACE_WITH_JOB_COUNT)
+    page = {"namespace": ns.name, **_page(call)}
+    jobs = call.conn.execute(JOBS_PAGE, page).all()
+    latest = latest_runs_of_jobs_page(call.conn, page) if jobs else {}
+    return Reply({"jobs": [job_document(job, latest.get(job.id, [])) for job in jobs],
+                  "totalCount": int(ns.job_count)})
 
 
 # --- runs ----------------------------------------------------------------------------------------------
@@ -147,41 +169,41 @@ def _instant(body: dict[str, Any], name: str) -> datetime | None:
 
 
 async def create_run(call: Call) -> Reply:
-    job = _job(call)
     body = call.body or {}
-    run_id = str(body["id"]).lower() if body.get("id") else str(uuid.uuid4())
-    if body.get("id") and find_run(call.conn, T, run_id) is not None:
-        raise bad_request(f"Run '{run_id}' already exists for '{job.name}' under namespace '{job.namespace}'.")
+    given = str(body["id"]).lower() if body.get("id") else None
+    job = _job(call, JOB_FOR_NEW_RUN, run_id=given)
+    if given is not None and job.run_taken:
+        raise bad_request(f"Run '{given}' already exists for '{job.name}' under namespace '{job.namespace}'.")
+    run_id = given or str(uuid.uuid4())
     meta = {
         "nominalStartTime": _instant(body, "nominalStartTime"),
         "nominalEndTime": _instant(body, "nominalEndTime"),
         "args": {key: arg_text(value) for key, value in (body.get("args") or {}).items()},
     }
-    record = new_run_record(job, run_id, next_run_seq(call.conn, T), call.now, meta)
-    call.conn.execute(T.runs.insert().values(**record))
-    run = find_run(call.conn, T, run_id)
+    record = new_run_record(job, run_id, job.next_seq, call.now, meta)
+    call.conn.execute(INSERT_RUN, record)
+    # The document is the record just written (no column of a run is altered on the way into the store).
+    run = SimpleNamespace(**record)
     return Reply(run_document(run, job), 201, {"Location": call.url(f"/api/v1/jobs/runs/{run_id}")})
 
 
 async def list_runs(call: Call) -> Reply:
-    job = _job(call)
-    limit, offset = _page(call)
-    rows, total = runs_page(call.conn, T, job.id, limit, offset)
-    return Reply({"runs": [run_document(run, job) for run in rows], "totalCount": total})
+    job = _job(call, JOB_FOR_RUNS)
+    rows = call.conn.execute(RUNS_PAGE, {"job_id": job.id, **_page(call)}).all()
+    return Reply({"runs": [run_document(run, job) for run in rows], "totalCount": int(job.run_count)})
 
 
 async def get_run(call: Call) -> Reply:
     run = _run(call)
-    return Reply(run_document(run, job_by_id(call.conn, T, run.job_id)))
+    return Reply(run_document(run, run))
 
 
 def _transition_to(state: str) -> Handler:
     async def mark(call: Call) -> Reply:
         run = _run(call)  # the run is looked up before `at` is read, as in Marquez's sub-resource locator
         at = parse_instant("at", call.params["at"]) if call.params.get("at") is not None else call.now
-        job = job_by_id(call.conn, T, run.job_id)
-        transition(call.conn, T, run, job, state, at)
-        return Reply(run_document(find_run(call.conn, T, run.id), job_by_id(call.conn, T, run.job_id)))
+        changed = transition(call.conn, run, state, at)
+        return Reply(run_document(SimpleNamespace(**{**run._asdict(), **changed}), run))
 
     mark.__name__ = f"mark_run_as_{state.lower()}"
     return mark

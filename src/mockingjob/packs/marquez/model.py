@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from mockingjob.lifecycle import Plan
 
-from .tables import Tables
+from .queries import JOB_BY_ID, UPDATE_JOB, UPDATE_RUN
 
 STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
 DONE = ("COMPLETED", "FAILED", "ABORTED")
@@ -73,8 +73,9 @@ def _dataset_ids(datasets: list[dict[str, str]]) -> str:
     return ":".join(f"{d['namespace']}:{d['name']}" for d in datasets)
 
 
-def transition(conn: Connection, t: Tables, run: Any, job: Any, state: str, at: datetime) -> None:
+def transition(conn: Connection, run: Any, state: str, at: datetime) -> dict[str, Any]:
     """Mark `run` as `state` at `at` (RunStateDao.updateRunState): no state machine, any state to any state.
+    Return the run's columns that changed, with their new values.
 
     The state and ``updatedAt`` always follow; only the first start sets ``startedAt`` (Marquez updates it only
     while no start was recorded); every finish sets ``endedAt`` and records the job version the run ran.
@@ -83,7 +84,9 @@ def transition(conn: Connection, t: Tables, run: Any, job: Any, state: str, at: 
     if state == "RUNNING" and run.started_at is None:
         values["started_at"] = at
     if state in DONE:
+        job = conn.execute(JOB_BY_ID, {"job_id": run.job_id}).one()
         version = job_version(job)
         values.update(ended_at=at, job_version=version)
-        conn.execute(t.jobs.update().where(t.jobs.c.id == job.id).values(current_version=version))
-    conn.execute(t.runs.update().where(t.runs.c.id == run.id).values(**values))
+        conn.execute(UPDATE_JOB, {"job_id": job.id, "current_version": version})
+    conn.execute(UPDATE_RUN, {"run_id": run.id, **values})
+    return values

@@ -80,6 +80,10 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("args", JSONText, nullable=False),
         sa.Column("context", JSONText, nullable=False),
         sa.Column("job_version", PortableString(36)),
+        # A job's runs in the orders the API lists them: a page of runs (``started_at DESC NULLS LAST``, newest
+        # created first) and a job's latest runs (latest transition first); read backwards, neither needs a sort.
+        sa.Index("ix_marquez_runs_page", "job_id", "started_at", "created_at", "seq"),
+        sa.Index("ix_marquez_runs_latest", "job_id", "transitioned_at", "seq"),
     )
     return Tables(namespaces, datasets, jobs, runs)
 

@@ -21,6 +21,9 @@ from . import drf, seed
 from .handlers import HANDLERS
 from .tables import TABLES
 
+_JOB_TYPE_NAME = sa.select(TABLES.job_types.c.name, TABLES.job_types.c.version).where(
+    TABLES.job_types.c.id == sa.bindparam("id"))
+
 
 class ScalePack(Pack):
     name = "scale"
@@ -47,8 +50,7 @@ class ScalePack(Pack):
         fields = dict(super().scenario_fields(call))
         job_type_id = (call.body or {}).get("job_type_id") if isinstance(call.body, dict) else None
         if isinstance(job_type_id, int):
-            row = call.conn.execute(sa.select(TABLES.job_types.c.name, TABLES.job_types.c.version)
-                                    .where(TABLES.job_types.c.id == job_type_id)).first()
+            row = call.conn.execute(_JOB_TYPE_NAME, {"id": job_type_id}).first()
             if row is not None:
                 fields.update(job_type=row.name, job_type_version=row.version)
         return fields

@@ -11,22 +11,21 @@ from sqlalchemy.engine import Connection
 from mockingjob.pack import Sample
 
 from . import logs
-from .model import Derived
-from .queries import exes_with_log_script, job_details, jobs_query
-from .serialize import Documents, job_type_document
+from .queries import EXES, EXES_WITH_LOG_SCRIPT, JOB_FROM, LIST_COLUMNS, input_files, job_details
+from .serialize import execution_document, job_document, job_type_document
 from .tables import TABLES as T
 
 
 def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
-    d = Derived(T, now)
-    docs = Documents(conn, T, now)
-    jobs = conn.execute(jobs_query(d).order_by(T.jobs.c.id)).all()
-    for job, doc in zip(jobs, docs.jobs(jobs), strict=True):
-        yield Sample("Job", doc, f"job {job.id} (list)")
-        yield Sample("JobDetails", job_details(conn, d, job), f"job {job.id} (details)")
-    exes = conn.execute(exes_with_log_script(d).order_by(T.exes.c.id)).all()
-    for exe, doc in zip(exes, docs.executions(exes, details=True), strict=True):
-        yield Sample("JobExecutionDetails", doc, f"execution {exe.id}")
+    values = {"now": now}
+    jobs = conn.execute(sa.select(*LIST_COLUMNS).select_from(JOB_FROM).order_by(T.jobs.c.id), values).all()
+    files = input_files(conn, [job.id for job in jobs])
+    for job in jobs:
+        yield Sample("Job", job_document(job, now, files.get(job.id, {})), f"job {job.id} (list)")
+        yield Sample("JobDetails", job_details(conn, now, job.id), f"job {job.id} (details)")
+    for exe in conn.execute(EXES.order_by(T.exes.c.id), values):
+        yield Sample("JobExecutionDetails", execution_document(exe, now, details=True), f"execution {exe.x_id}")
+    for exe in conn.execute(EXES_WITH_LOG_SCRIPT.order_by(T.exes.c.id), values):
         for line in logs.lines(exe, now, "combined", None):
             yield Sample("LogLine", line, f"execution {exe.id} log")
     for jt in conn.execute(sa.select(T.job_types)).all():

@@ -189,15 +189,28 @@ def _with_page(url: str, page: int | None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
 
 
-def paginate(call: Call, query: sa.Select[Any], conn: Connection) -> tuple[dict[str, Any], Sequence[Any]]:
-    """Run `query` for the requested page; return the DRF envelope (without results) and the rows."""
+def paginate(call: Call, conn: Connection, page_query: sa.Select[Any], count_query: sa.Select[Any],
+             values: dict[str, Any]) -> tuple[dict[str, Any], Sequence[Any]]:
+    """Run `page_query` (whose LIMIT and OFFSET are the bind parameters ``limit`` and ``offset``) with `values`
+    for the requested page; return the DRF envelope (without results) and the rows.
+
+    A first page shorter than the page size is the whole answer: its length is the count.
+    """
     page = int(call.params.get("page") or 1)
     size = int(call.params.get("page_size") or 100)
-    count = conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows: Sequence[Any] | None = None
+    count = None
+    if page == 1:
+        rows = conn.execute(page_query, {**values, "limit": size, "offset": 0}).all()
+        if len(rows) < size:
+            count = len(rows)
+    if count is None:
+        count = conn.execute(count_query, values).scalar_one()
     pages = max(1, math.ceil(count / size))
     if page > pages:
         raise ApiError(404, "Invalid page.")
-    rows = conn.execute(query.limit(size).offset((page - 1) * size)).all()
+    if rows is None:
+        rows = conn.execute(page_query, {**values, "limit": size, "offset": (page - 1) * size}).all()
     envelope = {
         "count": count,
         "next": _with_page(call.full_url, page + 1) if page < pages else None,

@@ -1,82 +1,103 @@
-"""Handlers of the Scale v6 job services, one per operationId of ``specs/scale.yaml``."""
+"""Handlers of the Scale v6 job services, one per operationId of ``specs/scale.yaml``.
+
+Statements are built once (here, or per request shape in queries.py) and run with bind parameters.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from mockingjob.errors import ApiError
 from mockingjob.pack import Call, Reply
-from mockingjob.store import PortableString
+from mockingjob.store import PortableString, UtcDateTime, inserted_id
 
 from . import logs
 from .drf import NOT_FOUND, bad_parameter, flag, paginate, parse_timestamp, time_range
-from .model import Derived, JobPlan, cancel, plan_attempt
-from .queries import body_filters, exes_query, exes_with_log_script, filtered, job_details, job_row, jobs_query, ordered
-from .serialize import Documents, job_type_document
+from .model import JobPlan, cancel, plan_attempt
+from .queries import (
+    EXE_WITH_LOG_SCRIPT,
+    ExeShape,
+    body_filters,
+    exe_list_statements,
+    execution,
+    input_files,
+    job_details,
+    job_filter,
+    list_statements,
+    matching_ids,
+    requeue_rows,
+)
+from .serialize import execution_document, job_document, job_type_document, ts
 from .tables import TABLES as T
+
+jt, f, e = T.job_types.c, T.files.c, T.errors.c
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
+
 async def list_jobs(call: Call) -> Reply:
-    d = Derived(T, call.now)
     p = call.params
-    query = filtered(jobs_query(d), p, d)
-    source_started, source_ended = time_range(p, call.now, "source_started", "source_ended")
-    if source_started:
-        query = query.where(T.jobs.c.source_started >= source_started)
-    if source_ended:
-        query = query.where(T.jobs.c.source_ended <= source_ended)
-    envelope, rows = paginate(call, ordered(query, p.get("order"), d), call.conn)
-    return Reply({**envelope, "results": Documents(call.conn, T, call.now).jobs(rows)})
+    query = job_filter(p, call.now, source_times=True)
+    count, page = list_statements(query, p.get("order"))
+    envelope, rows = paginate(call, call.conn, page, count, query.values)
+    files = input_files(call.conn, [row.id for row in rows])
+    return Reply({**envelope, "results": [job_document(row, call.now, files.get(row.id, {})) for row in rows]})
+
+
+_JOB_TYPE = sa.select(T.job_types).where(jt.id == sa.bindparam("id"))
+_FILE_SIZES = sa.select(f.id, f.file_size).where(f.id.in_(sa.bindparam("ids", expanding=True)))
+_INSERT_EVENT = T.events.insert()
+_INSERT_JOB = T.jobs.insert()
+_INSERT_INPUT = T.job_inputs.insert()
+_NODE_IDS = sa.select(T.nodes.c.id).order_by(T.nodes.c.id)
+_ERROR_NAMED = sa.select(e.id).where(e.name == sa.bindparam("name"))
+_ERROR_NAMED_OR_OF_CATEGORY = (
+    sa.select(e.id).where(sa.or_(e.name == sa.bindparam("name"), e.category == sa.bindparam("category")))
+    .order_by(sa.case((e.name == sa.bindparam("name"), 0), else_=1), e.id)
+)
 
 
 async def queue_job(call: Call) -> Reply:
     body = call.body
     conn, now = call.conn, call.now
-    jt = conn.execute(sa.select(T.job_types).where(T.job_types.c.id == body["job_type_id"])).first()
-    if jt is None:
+    job_type = conn.execute(_JOB_TYPE, {"id": body["job_type_id"]}).first()
+    if job_type is None:
         raise ApiError(404, NOT_FOUND)
     data = body.get("input") or {}
     files = data.get("files") or {}
-    _check_input(jt, data)
+    _check_input(job_type, data)
     file_ids = sorted({fid for ids in files.values() for fid in ids})
-    sizes = dict(conn.execute(sa.select(T.files.c.id, T.files.c.file_size).where(T.files.c.id.in_(file_ids))).all())
+    sizes = dict(conn.execute(_FILE_SIZES, {"ids": file_ids}).all()) if file_ids else {}
     missing = [fid for fid in file_ids if fid not in sizes]
     if missing:
         raise bad_parameter(f"Invalid job data: file(s) {missing} do not exist")
     size_mib = round(sum(sizes.values()) / (1024 * 1024), 2) if sizes else 0.0
-    plan = JobPlan.from_json(jt.plan)
-    event_id = _new_id(conn.execute(T.events.insert().values(type="USER", occurred=now)))
-    configuration = {**jt.configuration, **(body.get("configuration") or {})}
-    job_id = _new_id(conn.execute(T.jobs.insert().values(
-        job_type_id=jt.id, event_id=event_id, is_superseded=False,
-        input={"files": files, "json": data.get("json") or {}},
-        output=jt.plan.get("output", {"files": {}, "json": {}}), configuration=configuration,
-        priority=configuration.get("priority", 100), max_tries=jt.max_tries, num_exes=0,
-        input_file_size=size_mib, created=now, outcome="COMPLETED",
-    )))
-    for input_name, ids in files.items():
-        for fid in sorted(set(ids)):
-            conn.execute(T.job_inputs.insert().values(job_id=job_id, job_input=input_name, file_id=fid))
-    plan_attempt(conn, T, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan), jt.timeout,
+    plan = JobPlan.from_json(job_type.plan)
+    event_id = inserted_id(conn.execute(_INSERT_EVENT, {"type": "USER", "occurred": now}))
+    configuration = {**job_type.configuration, **(body.get("configuration") or {})}
+    job_id = inserted_id(conn.execute(_INSERT_JOB, {
+        "job_type_id": job_type.id, "event_id": event_id, "is_superseded": False,
+        "input": {"files": files, "json": data.get("json") or {}},
+        "output": job_type.plan.get("output", {"files": {}, "json": {}}), "configuration": configuration,
+        "priority": configuration.get("priority", 100), "max_tries": job_type.max_tries, "num_exes": 0,
+        "input_file_size": size_mib, "created": now, "outcome": "COMPLETED",
+    }))
+    links = [{"job_id": job_id, "job_input": name, "file_id": fid}
+             for name, ids in files.items() for fid in sorted(set(ids))]
+    if links:
+        conn.execute(_INSERT_INPUT, links)
+    plan_attempt(conn, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan), job_type.timeout,
                  size_mib, call.effect)
-    d = Derived(T, now)
-    doc = job_details(call.conn, d, job_row(call, d, job_id))
-    return Reply(doc, 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
+    return Reply(job_details(conn, now, job_id), 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
 
 
-def _new_id(result: sa.CursorResult[Any]) -> int:
-    """The id the database gave the row just inserted."""
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def _check_input(jt: Any, data: dict[str, Any]) -> None:
+def _check_input(job_type: Any, data: dict[str, Any]) -> None:
     """The job type's Seed interface decides which inputs are required (Scale's DataV6 validation)."""
-    interface = jt.manifest.get("job", {}).get("interface", {}).get("inputs", {})
+    interface = job_type.manifest.get("job", {}).get("interface", {}).get("inputs", {})
     for spec_file in interface.get("files", []):
         given = (data.get("files") or {}).get(spec_file["name"])
         if spec_file.get("required", True) and not given:
@@ -90,86 +111,92 @@ def _check_input(jt: Any, data: dict[str, Any]) -> None:
 
 def _pick_node(call: Call, seed: int) -> int:
     """Spread executions over the cluster's nodes, deterministically."""
-    nodes = call.conn.execute(sa.select(T.nodes.c.id).order_by(T.nodes.c.id)).scalars().all()
+    nodes = call.conn.execute(_NODE_IDS).scalars().all()
     return nodes[seed % len(nodes)]
 
 
 def _error_id(call: Call, plan: JobPlan) -> int | None:
     """The error a failure of this attempt reports: the scenario's (an error name, or a category for the first
     error of it), else the job type's plan's, else Scale's "unknown" error."""
-    e = T.errors.c
     wanted = call.effect.failure
     if wanted:
-        found = call.conn.execute(
-            sa.select(e.id).where(sa.or_(e.name == wanted, e.category == wanted.upper())).order_by(
-                sa.case((e.name == wanted, 0), else_=1), e.id)
-        ).scalar()
+        found = call.conn.execute(_ERROR_NAMED_OR_OF_CATEGORY, {"name": wanted, "category": wanted.upper()}).scalar()
         if found is None:
             raise bad_parameter(f"Scenario failure {wanted!r} is neither the name nor the category of an error")
         return int(found)
-    name = plan.error or "unknown"
-    return call.conn.execute(sa.select(e.id).where(e.name == name)).scalar()
+    return call.conn.execute(_ERROR_NAMED, {"name": plan.error or "unknown"}).scalar()
 
 
 async def get_job(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    return Reply(job_details(call.conn, d, job_row(call, d, call.params["job_id"])))
+    return Reply(job_details(call.conn, call.now, call.params["job_id"]))
 
 
 async def cancel_jobs(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    query = filtered(jobs_query(d), body_filters(call, d), d)
-    ids = [row.id for row in call.conn.execute(query.with_only_columns(T.jobs.c.id))]
-    cancel(call.conn, T, d, ids)
+    query = job_filter(body_filters(call), call.now)
+    cancel(call.conn, call.now, matching_ids(call.conn, query))
     return Reply(None, 202)
 
 
 async def requeue_jobs(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    query = filtered(jobs_query(d), body_filters(call, d), d)
-    query = query.where(d.status.in_(["FAILED", "CANCELED"]), T.jobs.c.is_superseded.is_(False))
-    rows = call.conn.execute(query.with_only_columns(T.jobs.c.id, T.jobs.c.num_exes, T.jobs.c.input_file_size,
-                                                     T.jobs.c.max_tries, T.job_types.c.plan,
-                                                     T.job_types.c.timeout)).all()
+    query = job_filter(body_filters(call), call.now, requeue=True)
     priority = (call.body or {}).get("priority")
-    for row in rows:
+    for row in requeue_rows(call.conn, query):
         plan = JobPlan.from_json(row.plan)
         values: dict[str, Any] = {"max_tries": row.max_tries + 1}
         if priority is not None:
             values["priority"] = priority
-        call.conn.execute(T.jobs.update().where(T.jobs.c.id == row.id).values(**values))
-        plan_attempt(call.conn, T, row.id, row.num_exes + 1, plan, call.now,
+        plan_attempt(call.conn, row.id, row.num_exes + 1, plan, call.now,
                      _pick_node(call, row.id + row.num_exes), _error_id(call, plan), row.timeout,
-                     row.input_file_size, call.effect)
+                     row.input_file_size, call.effect, **values)
     return Reply(None, 202)
+
+
+@dataclass(frozen=True)
+class _FileShape:
+    time_field: str
+    started: bool
+    ended: bool
+    file_name: bool
+    job_input: bool
+
+
+@lru_cache(maxsize=64)
+def _input_file_statements(shape: _FileShape) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    low, high = {"source": (f.source_started, f.source_ended), "data": (f.data_started, f.data_ended)}.get(
+        shape.time_field, (f.last_modified, f.last_modified))
+    inputs = T.job_inputs.c
+    query = (sa.select(T.files, T.workspaces.c.name.label("workspace_name"))
+             .join(T.workspaces, T.workspaces.c.id == f.workspace_id)
+             .where(f.id.in_(sa.select(inputs.file_id).where(inputs.job_id == sa.bindparam("job_id")))))
+    if shape.started:
+        query = query.where(low >= sa.bindparam("started", type_=UtcDateTime()))
+    if shape.ended:
+        query = query.where(high <= sa.bindparam("ended", type_=UtcDateTime()))
+    if shape.file_name:
+        query = query.where(f.file_name == sa.bindparam("file_name", type_=PortableString()))
+    if shape.job_input:
+        query = query.where(f.id.in_(sa.select(inputs.file_id).where(
+            inputs.job_id == sa.bindparam("job_id"),
+            inputs.job_input == sa.bindparam("job_input", type_=PortableString()))))
+    count = sa.select(sa.func.count()).select_from(query.subquery())
+    page = query.order_by(f.last_modified, f.id).limit(sa.bindparam("limit", type_=sa.Integer())).offset(
+        sa.bindparam("offset", type_=sa.Integer()))
+    return count, page
 
 
 async def list_job_input_files(call: Call) -> Reply:
     p = call.params
-    f = T.files.c
     started, ended = time_range(p, call.now)
-    field = p.get("time_field") or "last_modified"
-    low, high = {"source": (f.source_started, f.source_ended), "data": (f.data_started, f.data_ended)}.get(
-        field, (f.last_modified, f.last_modified))
-    query = (sa.select(T.files, T.workspaces.c.name.label("workspace_name"))
-             .join(T.workspaces, T.workspaces.c.id == f.workspace_id)
-             .where(f.id.in_(sa.select(T.job_inputs.c.file_id).where(T.job_inputs.c.job_id == p["job_id"]))))
-    if started:
-        query = query.where(low >= started)
-    if ended:
-        query = query.where(high <= ended)
-    if p.get("file_name"):
-        query = query.where(f.file_name == p["file_name"])
-    if p.get("job_input"):
-        query = query.where(f.id.in_(sa.select(T.job_inputs.c.file_id).where(
-            T.job_inputs.c.job_id == p["job_id"], T.job_inputs.c.job_input == p["job_input"])))
-    envelope, rows = paginate(call, query.order_by(f.last_modified, f.id), call.conn)
+    shape = _FileShape(p.get("time_field") or "last_modified", bool(started), bool(ended), bool(p.get("file_name")),
+                       bool(p.get("job_input")))
+    values = {"job_id": p["job_id"], "started": started, "ended": ended, "file_name": p.get("file_name"),
+              "job_input": p.get("job_input")}
+    count, page = _input_file_statements(shape)
+    envelope, rows = paginate(call, call.conn, page, count, values)
     return Reply({**envelope, "results": [_file_document(row) for row in rows]})
 
 
 def _file_document(f: Any) -> dict[str, Any]:
-    from .serialize import ts
-
     return {
         "id": f.id, "file_name": f.file_name, "workspace": {"id": f.workspace_id, "name": f.workspace_name},
         "data_type_tags": f.data_type_tags, "media_type": f.media_type, "file_type": f.file_type,
@@ -188,36 +215,25 @@ def _file_document(f: Any) -> dict[str, Any]:
 
 # --- executions ----------------------------------------------------------------------------------------
 
+
 async def list_job_executions(call: Call) -> Reply:
-    d = Derived(T, call.now)
     p = call.params
-    x = T.exes.c
-    query = exes_query(d).where(x.job_id == p["job_id"])
-    if p.get("status"):
-        query = query.where(d.exe_status.in_(p["status"]))
-    if p.get("node_id"):
-        query = query.where(x.node_id.in_(p["node_id"]))
-    if p.get("error_id"):
-        query = query.where(d.exe_status == "FAILED", x.error_id.in_(p["error_id"]))
-    if p.get("error_category"):
-        query = query.where(d.exe_status == "FAILED", x.error_id.in_(
-            sa.select(T.errors.c.id).where(T.errors.c.category.in_(p["error_category"]))))
-    envelope, rows = paginate(call, query.order_by(x.exe_num.desc()), call.conn)
-    return Reply({**envelope, "results": Documents(call.conn, T, call.now).executions(rows)})
+    values: dict[str, Any] = {"now": call.now, "job_id": p["job_id"]}
+    for name in ("status", "node_id", "error_id", "error_category"):
+        if p.get(name):
+            values[name] = list(p[name])
+    shape = ExeShape(*(bool(p.get(name)) for name in ("status", "node_id", "error_id", "error_category")))
+    count, page = exe_list_statements(shape)
+    envelope, rows = paginate(call, call.conn, page, count, values)
+    return Reply({**envelope, "results": [execution_document(row, call.now) for row in rows]})
 
 
 async def get_job_execution(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    row = call.conn.execute(exes_query(d).where(
-        T.exes.c.job_id == call.params["job_id"], T.exes.c.exe_num == call.params["exe_num"])).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    return Reply(Documents(call.conn, T, call.now).executions([row], details=True)[0])
+    return Reply(execution(call.conn, call.now, call.params["job_id"], call.params["exe_num"]))
 
 
 async def get_job_execution_log(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    row = call.conn.execute(exes_with_log_script(d).where(T.exes.c.id == call.params["job_exe_id"])).first()
+    row = call.conn.execute(EXE_WITH_LOG_SCRIPT, {"now": call.now, "exe_id": call.params["job_exe_id"]}).first()
     if row is None:
         raise ApiError(404, NOT_FOUND)
     since = parse_timestamp("started", call.params["started"], call.now) if call.params.get("started") else None
@@ -233,44 +249,87 @@ async def get_job_execution_log(call: Call) -> Reply:
 
 # --- job types -----------------------------------------------------------------------------------------
 
-async def list_job_types(call: Call) -> Reply:
-    p = call.params
-    jt = T.job_types.c
-    versions = sa.select(T.job_types)
-    for keyword in p.get("keyword") or []:
-        like = f"%{keyword.lower()}%"
+
+@dataclass(frozen=True)
+class _JobTypeShape:
+    keywords: int
+    ids: bool
+    is_active: bool
+    is_system: bool
+
+
+@lru_cache(maxsize=64)
+def _job_type_statements(shape: _JobTypeShape) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    versions = sa.select(jt.id)
+    for n in range(shape.keywords):
+        like = sa.bindparam(f"keyword_{n}", type_=PortableString())
         versions = versions.where(sa.or_(*(sa.func.lower(column, type_=PortableString()).like(like)
                                            for column in (jt.name, jt.title, jt.description))))
+    if shape.ids:
+        versions = versions.where(jt.id.in_(sa.bindparam("id", expanding=True)))
+    for name, given in (("is_active", shape.is_active), ("is_system", shape.is_system)):
+        if given:
+            versions = versions.where(jt[name] == sa.bindparam(name))
+    names = sa.select(jt.name).distinct().where(jt.id.in_(versions))
+    count = sa.select(sa.func.count()).select_from(names.subquery())
+    page = names.order_by(jt.name).limit(sa.bindparam("limit", type_=sa.Integer())).offset(
+        sa.bindparam("offset", type_=sa.Integer()))
+    return count, page
+
+
+_VERSIONS_OF = sa.select(T.job_types).where(jt.name.in_(sa.bindparam("names", expanding=True))).order_by(jt.id)
+
+
+async def list_job_types(call: Call) -> Reply:
+    p = call.params
+    keywords = p.get("keyword") or []
+    values: dict[str, Any] = {f"keyword_{n}": f"%{keyword.lower()}%" for n, keyword in enumerate(keywords)}
     if p.get("id"):
-        versions = versions.where(jt.id.in_(p["id"]))
+        values["id"] = list(p["id"])
     for name in ("is_active", "is_system"):
         if p.get(name) is not None:
-            versions = versions.where(jt[name] == flag(p[name]))
-    names = sa.select(jt.name).distinct().where(jt.id.in_(versions.with_only_columns(jt.id)))
-    envelope, rows = paginate(call, names.order_by(jt.name), call.conn)
+            values[name] = flag(p[name])
+    shape = _JobTypeShape(len(keywords), bool(p.get("id")), p.get("is_active") is not None,
+                          p.get("is_system") is not None)
+    count, page = _job_type_statements(shape)
+    envelope, rows = paginate(call, call.conn, page, count, values)
+    versions: dict[str, list[Any]] = {row.name: [] for row in rows}
+    if versions:
+        for version in call.conn.execute(_VERSIONS_OF, {"names": list(versions)}):
+            versions[version.name].append(version)
     results = []
-    for row in rows:
-        all_versions = call.conn.execute(sa.select(T.job_types).where(jt.name == row.name).order_by(jt.id)).all()
+    for name, all_versions in versions.items():
         latest = all_versions[-1]
-        results.append({"name": row.name, "title": latest.title, "description": latest.description,
+        results.append({"name": name, "title": latest.title, "description": latest.description,
                         "icon_code": latest.icon_code, "versions": [v.version for v in all_versions],
                         "latest_version": latest.version})
     return Reply({**envelope, "results": results})
 
 
+_VERSIONS_NAMED = sa.select(T.job_types).where(jt.name == sa.bindparam("name", type_=PortableString()))
+_ACTIVE_VERSIONS_NAMED = _VERSIONS_NAMED.where(jt.is_active == sa.bindparam("is_active"))
+_VERSIONS_PAGES = {
+    active: (sa.select(sa.func.count()).select_from(query.subquery()),
+             query.order_by(jt.id).limit(sa.bindparam("limit", type_=sa.Integer())).offset(
+                 sa.bindparam("offset", type_=sa.Integer())))
+    for active, query in ((False, _VERSIONS_NAMED), (True, _ACTIVE_VERSIONS_NAMED))
+}
+
+
 async def list_job_type_versions(call: Call) -> Reply:
-    jt = T.job_types.c
-    query = sa.select(T.job_types).where(jt.name == call.params["name"])
-    if call.params.get("is_active") is not None:
-        query = query.where(jt.is_active == flag(call.params["is_active"]))
-    envelope, rows = paginate(call, query.order_by(jt.id), call.conn)
+    active = call.params.get("is_active")
+    count, page = _VERSIONS_PAGES[active is not None]
+    values = {"name": call.params["name"], "is_active": None if active is None else flag(active)}
+    envelope, rows = paginate(call, call.conn, page, count, values)
     return Reply({**envelope, "results": [job_type_document(row) for row in rows]})
 
 
+_JOB_TYPE_VERSION = sa.select(T.job_types).where(jt.name == sa.bindparam("name", type_=PortableString()),
+                                                 jt.version == sa.bindparam("version", type_=PortableString()))
+
+
 async def get_job_type(call: Call) -> Reply:
-    jt = T.job_types.c
-    row = call.conn.execute(sa.select(T.job_types).where(
-        jt.name == call.params["name"], jt.version == call.params["version"])).first()
+    row = call.conn.execute(_JOB_TYPE_VERSION, {"name": call.params["name"], "version": call.params["version"]}).first()
     if row is None:
         raise ApiError(404, NOT_FOUND)
     return Reply(job_type_document(row, details=True))

@@ -44,7 +44,7 @@ def negotiate(accept: str | None) -> str:
 
 
 def lines(exe: Any, now: datetime, log_id: str, since: datetime | None) -> list[dict[str, Any]]:
-    """The log lines of execution row `exe` (a row of `queries.exes_with_log_script`)."""
+    """The log lines of execution row `exe` (a row of `queries.EXES_WITH_LOG_SCRIPT`)."""
     if exe.run_at is None or exe.run_at > now:
         return []
     stop = min(now, exe.end_at) if exe.end_at is not None else now
@@ -70,6 +70,6 @@ def lines(exe: Any, now: datetime, log_id: str, since: datetime | None) -> list[
             continue
         result.append({
             "message": message, "@timestamp": ts(at), "scale_order_num": order, "scale_task": exe.id,
-            "scale_job_exe": cluster_id(exe), "scale_node": exe.hostname, "stream": stream,
+            "scale_job_exe": cluster_id(exe.job_id, exe.id, exe.exe_num), "scale_node": exe.hostname, "stream": stream,
         })
     return result

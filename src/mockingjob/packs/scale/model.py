@@ -1,20 +1,73 @@
-"""Jobs and executions on the clock: derived state in SQL, and the writes that change a job's plan."""
+"""Jobs and executions on the clock: derived state in SQL, and the writes that change a job's plan.
+
+Every expression here is built once, on the bind parameter `NOW`: statements that use them are built once
+too and executed with ``{"now": call.now, ...}``, so SQLAlchemy's compiled cache serves every request.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import Phase, Plan, sql_last_change, sql_state
+from mockingjob.lifecycle import Phase, Plan
+from mockingjob.store import PortableString, UtcDateTime
 
-from .tables import Tables
+from .tables import TABLES as T
 
 FINAL = ("FAILED", "COMPLETED", "CANCELED")
+# The states a job is in before its plan's end; any other status is the stored outcome of an ended plan.
+UNENDED_STATES = frozenset({"QUEUED", "RUNNING"})
+
+NOW = sa.bindparam("now", type_=UtcDateTime())
+"""The clock's instant: every statement using the expressions below takes it at execute time."""
+
+
+def _state(name: str) -> ColumnElement[str]:
+    return sa.literal_column(f"'{name}'", PortableString())
+
+
+_j, _x = T.jobs.c, T.exes.c
+_ENDED = _j.end_at <= NOW
+# lifecycle.sql_state/sql_last_change over the plan (queued → run_at → end_at/outcome), on `NOW`; a NULL
+# instant is never reached, as `NULL <= now` is not true.
+STATUS: ColumnElement[str] = sa.case((_ENDED, _j.outcome), (_j.run_at <= NOW, _state("RUNNING")),
+                                     else_=_state("QUEUED"))
+STARTED: ColumnElement[datetime] = sa.case((_j.run_at <= NOW, _j.run_at), else_=sa.null())
+ENDED: ColumnElement[datetime] = sa.case((_ENDED, _j.end_at), else_=sa.null())
+_PLANNED = sa.case((_ENDED, _j.end_at), (_j.run_at <= NOW, _j.run_at), else_=_j.queued)
+# A cancel of a job that had already ended is a change the plan does not show.
+LAST_MODIFIED: ColumnElement[datetime] = sa.case((_j.changed > _PLANNED, _j.changed), else_=_PLANNED)
+# For a job whose plan has ended, _PLANNED is end_at, so LAST_MODIFIED is this clock-free expression: end_at
+# itself while `changed` is NULL.
+FINAL_MODIFIED: ColumnElement[datetime] = sa.case((_j.changed > _j.end_at, _j.changed), else_=_j.end_at)
+
+EXE_STATUS: ColumnElement[str] = sa.case((_x.end_at <= NOW, _x.outcome), else_=_state("RUNNING"))
+EXE_VISIBLE = _x.run_at <= NOW
+
+
+# Whether a job's plan has ended, twice: as a range an index can serve (to count or to walk jobs by end_at),
+# and hidden from the planner's choice of index (to walk another order, testing end_at on the way: a range
+# on end_at would make SQLite read every ended job and sort them).
+PLAN_ENDED: ColumnElement[bool] = _ENDED
+PLAN_ENDED_OPAQUE: ColumnElement[bool] = sa.case((_ENDED, 1), else_=0) == 1
+
+
+def ended_with(statuses: ColumnElement[Any] | Sequence[str], *, sargable: bool = True) -> ColumnElement[bool]:
+    """``STATUS IN statuses`` for statuses none of which is QUEUED or RUNNING, as an index can serve it.
+
+    Such a status is only ever the outcome of an ended plan, so the two are equivalent. `statuses` is a list
+    of names or an expanding bind parameter.
+    """
+    if not isinstance(statuses, ColumnElement):
+        assert not UNENDED_STATES & set(statuses)
+    return sa.and_(_j.outcome.in_(statuses), PLAN_ENDED if sargable else PLAN_ENDED_OPAQUE)
 
 
 @dataclass(frozen=True)
@@ -40,61 +93,51 @@ class JobPlan:
                     self.outcome(attempt))
 
 
-class Derived:
-    """SQL expressions for what a job or execution looks like at `now`."""
-
-    def __init__(self, t: Tables, now: datetime) -> None:
-        j, x = t.jobs.c, t.exes.c
-        self.now = now
-        self.status = sql_state(now, [("QUEUED", j.queued), ("RUNNING", j.run_at), (j.outcome, j.end_at)])
-        self.started = sa.case((j.run_at <= now, j.run_at), else_=sa.null())
-        self.ended = sa.case((j.end_at <= now, j.end_at), else_=sa.null())
-        planned = sql_last_change(now, [j.queued, j.run_at, j.end_at])
-        # A cancel of a job that had already ended is a change the plan does not show.
-        self.last_status_change = sa.case((j.changed > planned, j.changed), else_=planned)
-        self.last_modified = self.last_status_change
-        self.exe_status = sql_state(now, [("RUNNING", x.run_at), (x.outcome, x.end_at)])
-        self.exe_visible = sa.and_(x.run_at.is_not(None), x.run_at <= now)
+# Writes, built once: the SET/VALUES columns come from the parameters each call passes. A WHERE parameter
+# may not share a column's name.
+_UPDATE_JOB = T.jobs.update().where(_j.id == sa.bindparam("job_id_"))
+_UPDATE_EXE = T.exes.update().where(_x.job_id == sa.bindparam("job_id_"), _x.exe_num == sa.bindparam("exe_num_"))
+_INSERT_EXE = T.exes.insert()
+_CANCEL_ROWS = sa.select(_j.id, _j.num_exes, STATUS.label("status")).where(
+    _j.id.in_(sa.bindparam("ids", expanding=True)))
 
 
-def plan_attempt(conn: Connection, t: Tables, job_id: int, attempt: int, plan: JobPlan, start: datetime,
-                 node_id: int, error_id: int | None, timeout: int, input_file_size: float | None,
-                 effect: Effect) -> None:
+def update_job(conn: Connection, job_id: int, **values: Any) -> None:
+    conn.execute(_UPDATE_JOB, {"job_id_": job_id, **values})
+
+
+def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, start: datetime, node_id: int,
+                 error_id: int | None, timeout: int, input_file_size: float | None, effect: Effect,
+                 **job_values: Any) -> None:
     """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions.
 
     `effect` is what a scenario asks instead of the job type's plan: another outcome, state durations, and
-    (through `error_id`) the error a failure reports.
+    (through `error_id`) the error a failure reports. `job_values` are further job columns to set.
     """
     lifecycle = effect.apply(plan.lifecycle(attempt))
     (_, queued), (_, run_at), (outcome, end_at) = lifecycle.schedule(start).steps
     error = error_id if outcome == "FAILED" else None
-    conn.execute(t.jobs.update().where(t.jobs.c.id == job_id).values(
-        queued=queued, run_at=run_at, end_at=end_at, outcome=outcome, node_id=node_id, error_id=error,
-        num_exes=attempt, changed=None))
-    conn.execute(t.exes.insert().values(
-        job_id=job_id, exe_num=attempt, node_id=node_id, error_id=error, queued=queued, run_at=run_at,
-        end_at=end_at, outcome=outcome, timeout=timeout, input_file_size=input_file_size))
+    update_job(conn, job_id, queued=queued, run_at=run_at, end_at=end_at, outcome=outcome, node_id=node_id,
+               error_id=error, num_exes=attempt, changed=None, **job_values)
+    conn.execute(_INSERT_EXE, {
+        "job_id": job_id, "exe_num": attempt, "node_id": node_id, "error_id": error, "queued": queued,
+        "run_at": run_at, "end_at": end_at, "outcome": outcome, "timeout": timeout,
+        "input_file_size": input_file_size})
 
 
-def cancel(conn: Connection, t: Tables, d: Derived, job_ids: list[int]) -> None:
-    """Cancel these jobs at `d.now`: what is queued never runs, what runs stops, what failed is canceled."""
-    now = d.now
-    j = t.jobs.c
+def cancel(conn: Connection, now: datetime, job_ids: list[int]) -> None:
+    """Cancel these jobs at `now`: what is queued never runs, what runs stops, what failed is canceled."""
     if not job_ids:
         return
-    rows = conn.execute(sa.select(j.id, j.num_exes, d.status.label("status")).where(j.id.in_(job_ids))).all()
-    for row in rows:
+    for row in conn.execute(_CANCEL_ROWS, {"now": now, "ids": job_ids}).all():
         if row.status in ("CANCELED", "COMPLETED"):
             continue
-        latest = sa.and_(t.exes.c.job_id == row.id, t.exes.c.exe_num == row.num_exes)
+        latest = {"job_id_": row.id, "exe_num_": row.num_exes}
         if row.status == "QUEUED":
-            conn.execute(t.jobs.update().where(j.id == row.id).values(
-                run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now))
-            conn.execute(t.exes.update().where(latest).values(run_at=None, end_at=now, outcome="CANCELED"))
+            update_job(conn, row.id, run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now)
+            conn.execute(_UPDATE_EXE, {**latest, "run_at": None, "end_at": now, "outcome": "CANCELED"})
         elif row.status == "RUNNING":
-            conn.execute(t.jobs.update().where(j.id == row.id).values(
-                end_at=now, outcome="CANCELED", error_id=None, changed=now))
-            conn.execute(t.exes.update().where(latest).values(end_at=now, outcome="CANCELED", error_id=None))
+            update_job(conn, row.id, end_at=now, outcome="CANCELED", error_id=None, changed=now)
+            conn.execute(_UPDATE_EXE, {**latest, "end_at": now, "outcome": "CANCELED", "error_id": None})
         else:  # FAILED (or PENDING/BLOCKED): the job is canceled; its failed execution stays failed
-            conn.execute(t.jobs.update().where(j.id == row.id).values(
-                outcome="CANCELED", error_id=None, changed=now))
+            update_job(conn, row.id, outcome="CANCELED", error_id=None, changed=now)

@@ -1,99 +1,375 @@
-"""Queries of the Scale pack: jobs and executions with their derived state, filters, ordering, documents."""
+"""Queries of the Scale pack: jobs and executions with their derived state, filters, ordering, documents.
+
+Statements are built once — at import, or once per *shape* of request (which filters and orders it uses) —
+and run with bind parameters, the clock's instant included (`model.NOW`). A reused statement object keeps
+its cache key, so each request costs SQLAlchemy a dictionary lookup instead of building and compiling SQL.
+
+A job document needs its job type, event, recipe, batch, node and error: the job statements join them in
+(outer joins on the foreign keys, so the job stays the driving table and an index can walk the order).
+Filters on final statuses are written as ``outcome IN (...) AND end_at <= now`` (what such a status means)
+and such jobs ordered by stored columns where they equal the derived ones, so that the indexes of tables.py
+serve the common lists without reading every job.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.elements import ColumnElement
 
 from mockingjob.errors import ApiError
 from mockingjob.pack import Call
+from mockingjob.store import UtcDateTime
 
 from .drf import NOT_FOUND, bad_parameter, flag, time_range
-from .model import Derived
-from .serialize import Documents
+from .model import (
+    ENDED,
+    EXE_STATUS,
+    EXE_VISIBLE,
+    FINAL_MODIFIED,
+    LAST_MODIFIED,
+    NOW,
+    PLAN_ENDED,
+    PLAN_ENDED_OPAQUE,
+    STARTED,
+    STATUS,
+    UNENDED_STATES,
+    ended_with,
+)
+from .serialize import execution_document, job_details_document
 from .tables import TABLES as T
 
-
-def jobs_query(d: Derived) -> sa.Select[Any]:
-    j = T.jobs.c
-    return sa.select(
-        T.jobs,
-        d.status.label("status"),
-        d.started.label("started"),
-        d.ended.label("ended"),
-        d.last_status_change.label("last_status_change"),
-        d.last_modified.label("last_modified"),
-    ).select_from(T.jobs.join(T.job_types, T.job_types.c.id == j.job_type_id))
+j, x = T.jobs.c, T.exes.c
+JT = T.job_types
+EXE_NODE, EXE_ERROR = T.nodes.alias("exe_node"), T.errors.alias("exe_error")
 
 
+def _labeled(table: sa.FromClause, prefix: str, names: Iterable[str]) -> list[sa.Label[Any]]:
+    return [table.c[name].label(f"{prefix}_{name}") for name in names]
+
+
+def _ids(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, expanding=True)
+
+
+_ERROR_COLUMNS = ("id", "name", "title", "description", "job_type_name", "category", "is_builtin",
+                  "should_be_retried")
+JOB_TYPE_SUMMARY = _labeled(JT, "jt", ("id", "name", "version", "title", "description", "is_active", "is_system",
+                                       "is_paused", "is_published", "icon_code", "unmet_resources"))
+# What a job's list document shows (serialize.job_document reads these labels).
+LIST_COLUMNS = [
+    *(j[name] for name in (
+        "id", "job_type_id", "event_id", "recipe_id", "batch_id", "node_id", "error_id", "is_superseded",
+        "superseded", "superseded_job_id", "max_tries", "num_exes", "input_file_size", "source_started",
+        "source_ended", "source_sensor_class", "source_sensor", "source_collection", "source_task", "created",
+        "queued", "run_at")),
+    STATUS.label("status"), STARTED.label("started"), ENDED.label("ended"), LAST_MODIFIED.label("last_modified"),
+    *JOB_TYPE_SUMMARY, *_labeled(JT, "jt", ("revision_id", "revision_num")),
+    *_labeled(T.events, "ev", ("id", "type", "occurred")),
+    *_labeled(T.recipes, "rc", ("id", "recipe_type", "recipe_type_rev_id", "event_id")),
+    *_labeled(T.batches, "bt", ("id", "title", "description", "created")),
+    *_labeled(T.nodes, "nd", ("id", "hostname")),
+    *_labeled(T.errors, "er", _ERROR_COLUMNS),
+]
+JOB_FROM = (
+    T.jobs.outerjoin(JT, JT.c.id == j.job_type_id)
+    .outerjoin(T.events, T.events.c.id == j.event_id)
+    .outerjoin(T.recipes, T.recipes.c.id == j.recipe_id)
+    .outerjoin(T.batches, T.batches.c.id == j.batch_id)
+    .outerjoin(T.nodes, T.nodes.c.id == j.node_id)
+    .outerjoin(T.errors, T.errors.c.id == j.error_id)
+)
+
+# What an execution document shows (serialize.execution_document reads these labels): the execution and its
+# status, its node and error; also its job's output and job type, which a job's details already carry.
+_EXE_OWN = [
+    *_labeled(T.exes, "x", ("id", "job_id", "exe_num", "queued", "run_at", "end_at", "timeout", "input_file_size")),
+    EXE_STATUS.label("x_status"),
+    *_labeled(EXE_NODE, "xn", ("id", "hostname")), *_labeled(EXE_ERROR, "xe", _ERROR_COLUMNS),
+]
+_JOB_TYPE_DETAILS = _labeled(JT, "jt", ("resources", "manifest"))
+EXE_COLUMNS = [*_EXE_OWN, j.output, *JOB_TYPE_SUMMARY, *_JOB_TYPE_DETAILS]
+
+
+def _with_exe_related(source: sa.FromClause) -> sa.FromClause:
+    return (source.outerjoin(EXE_NODE, EXE_NODE.c.id == x.node_id)
+            .outerjoin(EXE_ERROR, EXE_ERROR.c.id == x.error_id))
+
+
+EXES: sa.Select[Any] = (
+    sa.select(*EXE_COLUMNS)
+    .select_from(_with_exe_related(T.exes.join(T.jobs, j.id == x.job_id).outerjoin(JT, JT.c.id == j.job_type_id)))
+    .where(EXE_VISIBLE)
+)
+
+# --- a job's details ------------------------------------------------------------------------------------
+
+# Scale's ``get_details`` shows the execution numbered ``num_exes`` (once it runs) while the job is
+# QUEUED/RUNNING/FAILED/COMPLETED; serialize checks the status.
+_DETAILS: sa.Select[Any] = (
+    sa.select(*LIST_COLUMNS, j.superseded_by_job_id, j.input, j.output, j.configuration,
+              *_labeled(JT, "jt", ("docker_image", "created")), *_JOB_TYPE_DETAILS, *_EXE_OWN)
+    .select_from(_with_exe_related(JOB_FROM.outerjoin(
+        T.exes, sa.and_(x.job_id == j.id, x.exe_num == j.num_exes, EXE_VISIBLE))))
+    .where(j.id == sa.bindparam("job_id"))
+)
+# The jobs a job superseded or was superseded by: their id, job type and status.
+_CHAIN: sa.Select[Any] = (
+    sa.select(j.id, STATUS.label("status"), *JOB_TYPE_SUMMARY)
+    .select_from(T.jobs.outerjoin(JT, JT.c.id == j.job_type_id))
+    .where(j.id.in_(_ids("ids")))
+)
+_INPUT_FILES = (
+    sa.select(T.job_inputs.c.job_id, T.job_inputs.c.job_input, T.files.c.file_name)
+    .join(T.files, T.files.c.id == T.job_inputs.c.file_id)
+    .where(T.job_inputs.c.job_id.in_(_ids("ids")))
+    .order_by(T.job_inputs.c.job_id, T.job_inputs.c.job_input, T.files.c.id)
+)
+
+
+def input_files(conn: Connection, job_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Each job's input names and the names of their files."""
+    files: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    if job_ids:
+        for row in conn.execute(_INPUT_FILES, {"ids": job_ids}):
+            files[row.job_id].setdefault(row.job_input, []).append(row.file_name)
+    return files
+
+
+def job_details(conn: Connection, now: datetime, job_id: int) -> dict[str, Any]:
+    """The details document of a job; 404 if there is none."""
+    row = conn.execute(_DETAILS, {"now": now, "job_id": job_id}).first()
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    chain_ids = [i for i in (row.superseded_job_id, row.superseded_by_job_id) if i]
+    chain = {r.id: r for r in conn.execute(_CHAIN, {"now": now, "ids": chain_ids})} if chain_ids else {}
+    return job_details_document(row, now, input_files(conn, [row.id]).get(row.id, {}), chain)
+
+
+# --- job filters (the list, cancel and requeue) ----------------------------------------------------------
+
+_IN_FILTERS: dict[str, ColumnElement[Any]] = {
+    "source_sensor_class": j.source_sensor_class, "source_sensor": j.source_sensor,
+    "source_collection": j.source_collection, "source_task": j.source_task, "job_id": j.id,
+    "job_type_id": j.job_type_id, "batch_id": j.batch_id, "recipe_id": j.recipe_id, "error_id": j.error_id,
+}
 _DIRECT_ORDER = {
     "id", "is_superseded", "max_tries", "num_exes", "priority", "input_file_size", "source_started",
     "source_ended", "source_sensor_class", "source_sensor", "source_collection", "source_task", "created",
     "queued", "superseded",
 }
+_OF_ERROR_CATEGORY = j.error_id.in_(sa.select(T.errors.c.id).where(T.errors.c.category.in_(_ids("error_category"))))
 
 
-def _order_column(field: str, d: Derived) -> Any:
-    j = T.jobs.c
-    if field in _DIRECT_ORDER:
-        return j[field]
-    return {
-        "job_type": T.job_types.c.name,
-        "job_type_rev": T.job_types.c.revision_id,
-        "event": j.event_id,
-        "recipe": j.recipe_id,
-        "batch": j.batch_id,
-        "node": j.node_id,
-        "error": j.error_id,
-        "status": d.status,
-        "started": d.started,
-        "ended": d.ended,
-        "last_status_change": d.last_status_change,
-        "last_modified": d.last_modified,
-    }[field]
+@dataclass(frozen=True)
+class JobShape:
+    """Which filters a job query applies; a statement is built once per shape."""
+
+    lists: tuple[str, ...] = ()
+    """Names of `_IN_FILTERS` given (and "job_type_name")."""
+    status: str | None = None
+    """"ended" for statuses an ended plan reports (indexable), "any" otherwise."""
+    error_category: bool = False
+    is_superseded: bool = False
+    started: bool = False
+    ended: bool = False
+    source_started: bool = False
+    source_ended: bool = False
+    requeue: bool = False
+    """Only FAILED/CANCELED jobs that are not superseded (what requeue acts on)."""
+
+    @property
+    def ended_only(self) -> bool:
+        """Every job it matches has an ended plan (``end_at <= now``), so its status is its outcome."""
+        return self.status == "ended" or self.error_category or self.requeue
+
+    def conditions(self, form: Literal["range", "walk", "plain"] = "range") -> list[ColumnElement[bool]]:
+        """The WHERE clause. A final status is tested as a range of end_at ("range", to count or to walk
+        end_at), as an outcome with "the plan has ended" hidden from the planner ("walk", to walk another
+        order; see model.PLAN_ENDED_OPAQUE), or as the derived status itself, and a job type name on the joined
+        job types ("plain": the jobs come in the order the database finds them, as they always did)."""
+        where: list[ColumnElement[bool]] = []
+        plain = form == "plain"
+        # Equal to LAST_MODIFIED on jobs whose plan has ended, without the clock.
+        modified = FINAL_MODIFIED if self.ended_only else LAST_MODIFIED
+        if self.started:
+            where.append(modified >= sa.bindparam("started", type_=UtcDateTime()))
+        if self.ended:
+            where.append(modified <= sa.bindparam("ended", type_=UtcDateTime()))
+        for name in self.lists:
+            if name == "job_type_name" and plain:
+                where.append(JT.c.name.in_(_ids(name)))
+            elif name == "job_type_name":
+                where.append(j.job_type_id.in_(sa.select(JT.c.id).where(JT.c.name.in_(_ids(name)))))
+            else:
+                where.append(_IN_FILTERS[name].in_(_ids(name)))
+        if self.status == "ended" and not plain:
+            where.append(ended_with(_ids("status"), sargable=form == "range"))
+        elif self.status:
+            where.append(STATUS.in_(_ids("status")))
+        if self.error_category:
+            failed = STATUS == "FAILED" if plain else ended_with(["FAILED"], sargable=form == "range")
+            where += [failed, _OF_ERROR_CATEGORY]
+        if self.is_superseded:
+            where.append(j.is_superseded == sa.bindparam("is_superseded"))
+        if self.source_started:
+            where.append(j.source_started >= sa.bindparam("source_started", type_=UtcDateTime()))
+        if self.source_ended:
+            where.append(j.source_ended <= sa.bindparam("source_ended", type_=UtcDateTime()))
+        if self.requeue:
+            where += [STATUS.in_(["FAILED", "CANCELED"]), j.is_superseded.is_(False)]
+        return where
+
+    def order_column(self, field: str) -> ColumnElement[Any]:
+        if field in _DIRECT_ORDER:
+            return j[field]
+        ended = self.ended_only
+        return {
+            "job_type": JT.c.name,
+            "job_type_rev": JT.c.revision_id,
+            "event": j.event_id,
+            "recipe": j.recipe_id,
+            "batch": j.batch_id,
+            "node": j.node_id,
+            "error": j.error_id,
+            # On ended plans these equal stored columns (or the clock-free FINAL_MODIFIED).
+            "status": j.outcome if ended else STATUS,
+            "started": STARTED,
+            "ended": j.end_at if ended else ENDED,
+            "last_status_change": FINAL_MODIFIED if ended else LAST_MODIFIED,
+            "last_modified": FINAL_MODIFIED if ended else LAST_MODIFIED,
+        }[field]
 
 
-def ordered(query: sa.Select[Any], order: list[str] | None, d: Derived) -> sa.Select[Any]:
-    clauses = []
-    for item in order or ["last_modified"]:
-        column = _order_column(item.lstrip("-"), d)
-        clauses.append(column.desc() if item.startswith("-") else column.asc())
-    return query.order_by(*clauses, T.jobs.c.id.asc())
+@dataclass(frozen=True)
+class JobQuery:
+    """A job filter's shape and the values bound to it."""
+
+    shape: JobShape
+    values: dict[str, Any]
 
 
-def filtered(query: sa.Select[Any], p: dict[str, Any], d: Derived) -> sa.Select[Any]:
-    """Apply the filters shared by the job list (query names) and cancel/requeue (body names)."""
-    j = T.jobs.c
-    started, ended = time_range(p, d.now)
-    if started:
-        query = query.where(d.last_modified >= started)
-    if ended:
-        query = query.where(d.last_modified <= ended)
-    lists = {
-        "source_sensor_class": j.source_sensor_class, "source_sensor": j.source_sensor,
-        "source_collection": j.source_collection, "job_id": j.id, "job_type_id": j.job_type_id,
-        "job_type_name": T.job_types.c.name, "batch_id": j.batch_id, "recipe_id": j.recipe_id,
-        "error_id": j.error_id,
-    }
-    for name, column in lists.items():
-        if p.get(name):
-            query = query.where(column.in_(p[name]))
-    tasks = (p.get("source_task") or []) + (p.get("source_tasks") or [])
-    if tasks:
-        query = query.where(j.source_task.in_(tasks))
+def job_filter(p: dict[str, Any], now: datetime, *, requeue: bool = False, source_times: bool = False
+               ) -> JobQuery:
+    """The filters shared by the job list (query names) and cancel/requeue (body names, see `body_filters`)."""
+    values: dict[str, Any] = {"now": now}
+    started, ended = time_range(p, now)
+    source_started = source_ended = None
+    if source_times:
+        source_started, source_ended = time_range(p, now, "source_started", "source_ended")
+    lists = []
+    for name in (*_IN_FILTERS, "job_type_name"):
+        given = p.get(name)
+        if name == "source_task":
+            given = (given or []) + (p.get("source_tasks") or [])
+        if given:
+            lists.append(name)
+            values[name] = list(given)
+    status = None
     if p.get("status"):
-        query = query.where(d.status.in_(p["status"]))
+        statuses = list(p["status"])
+        values["status"] = statuses
+        status = "any" if UNENDED_STATES & set(statuses) else "ended"
     if p.get("error_category"):
-        failed = sa.select(T.errors.c.id).where(T.errors.c.category.in_(p["error_category"]))
-        query = query.where(d.status == "FAILED", j.error_id.in_(failed))
+        values["error_category"] = list(p["error_category"])
     if p.get("is_superseded") is not None:
-        query = query.where(j.is_superseded == flag(p["is_superseded"]))
-    return query
+        values["is_superseded"] = flag(p["is_superseded"])
+    for name, value in (("started", started), ("ended", ended), ("source_started", source_started),
+                        ("source_ended", source_ended)):
+        if value:
+            values[name] = value
+    shape = JobShape(tuple(lists), status, bool(p.get("error_category")), p.get("is_superseded") is not None,
+                     bool(started), bool(ended), bool(source_started), bool(source_ended), requeue)
+    return JobQuery(shape, values)
 
 
-def body_filters(call: Call, d: Derived) -> dict[str, Any]:
+_LIMIT = sa.bindparam("limit", type_=sa.Integer())
+_OFFSET = sa.bindparam("offset", type_=sa.Integer())
+
+
+def _direction(column: ColumnElement[Any], descending: bool) -> ColumnElement[Any]:
+    return column.desc() if descending else column.asc()
+
+
+@lru_cache(maxsize=1024)
+def _list_statements(shape: JobShape, order: tuple[str, ...]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The job list's count and page statements for one shape and order (LIMIT and OFFSET bound too)."""
+    count = sa.select(sa.func.count()).select_from(T.jobs).where(*shape.conditions())
+    page = sa.select(*LIST_COLUMNS).select_from(JOB_FROM)
+    if len(order) == 1 and order[0].lstrip("-") in ("last_modified", "last_status_change"):
+        page = page.where(j.id.in_(_by_last_modified(shape, order[0].startswith("-"))))
+    else:
+        page = page.where(*shape.conditions("walk")).limit(_LIMIT).offset(_OFFSET)
+    clauses = [_direction(shape.order_column(item.lstrip("-")), item.startswith("-")) for item in order]
+    return count, page.order_by(*clauses, j.id.asc())
+
+
+def _by_last_modified(shape: JobShape, descending: bool) -> sa.Select[Any]:
+    """The ids of the page of jobs `shape` matches, ordered by last modification (then id).
+
+    LAST_MODIFIED depends on the clock, so no index holds it. But for a job whose plan has ended it is end_at
+    while `changed` is NULL (jobs never canceled after they ended: nearly all of them), which one does. So the
+    jobs are split in three: ended and unchanged (walked by end_at), ended and changed (few, found by
+    `changed`), not ended (in flight: sorted, the one part whose cost grows with their number); the first
+    ``offset + limit`` of each, merged, give exactly the page.
+    """
+    top = _LIMIT + _OFFSET
+    ended = () if shape.ended_only else (PLAN_ENDED,)
+    parts = [
+        (j.end_at, [*shape.conditions("range"), *ended, j.changed.is_(None)]),
+        # The end is hidden from the planner here, so that it finds these few jobs by `changed`.
+        (FINAL_MODIFIED, [*shape.conditions("walk"), *(() if shape.ended_only else (PLAN_ENDED_OPAQUE,)),
+                          j.changed.is_not(None)]),
+    ]
+    if not shape.ended_only:
+        parts.append((LAST_MODIFIED, [*shape.conditions("walk"), sa.or_(j.end_at > NOW, j.end_at.is_(None))]))
+    arms = []
+    for key, where in parts:
+        arm = sa.select(j.id.label("id"), key.label("k")).where(*where).order_by(
+            _direction(key, descending), j.id.asc()).limit(top)
+        arms.append(arm.subquery().select())  # SQLite takes ORDER BY/LIMIT in a compound only in a subquery
+    merged = sa.union_all(*arms).subquery("merged")
+    return (sa.select(merged.c.id).order_by(_direction(merged.c.k, descending), merged.c.id.asc())
+            .limit(_LIMIT).offset(_OFFSET))
+
+
+def list_statements(query: JobQuery, order: list[str] | None) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    return _list_statements(query.shape, tuple(order or ["last_modified"]))
+
+
+@lru_cache(maxsize=256)
+def _cancel_statement(shape: JobShape) -> sa.Select[Any]:
+    return sa.select(j.id).where(*shape.conditions())
+
+
+@lru_cache(maxsize=256)
+def _requeue_statement(shape: JobShape) -> sa.Select[Any]:
+    return (sa.select(j.id, j.num_exes, j.input_file_size, j.max_tries, JT.c.plan, JT.c.timeout)
+            .select_from(T.jobs.join(JT, JT.c.id == j.job_type_id)).where(*shape.conditions("plain")))
+
+
+def matching_ids(conn: Connection, query: JobQuery) -> list[int]:
+    """The ids of the jobs `query` matches (what cancel acts on)."""
+    return list(conn.execute(_cancel_statement(query.shape), query.values).scalars())
+
+
+def requeue_rows(conn: Connection, query: JobQuery) -> Sequence[Row[Any]]:
+    """The FAILED/CANCELED, not superseded jobs `query` matches, with what requeue needs of them."""
+    return conn.execute(_requeue_statement(query.shape), query.values).all()
+
+
+_JOB_TYPE_BY_NAME_VERSION = sa.select(JT.c.id).where(JT.c.name == sa.bindparam("name"),
+                                                     JT.c.version == sa.bindparam("version"))
+
+
+def body_filters(call: Call) -> dict[str, Any]:
     """Translate the cancel/requeue body into the list filter's names."""
     body = call.body or {}
     p: dict[str, Any] = {k: body.get(k) for k in ("started", "ended", "is_superseded")}
@@ -106,8 +382,8 @@ def body_filters(call: Call, d: Derived) -> dict[str, Any]:
             p[name] = [int(v) for v in body[body_name]] if name == "error_id" else body[body_name]
     type_ids = list(p.get("job_type_id") or [])
     for job_type in body.get("job_types") or []:
-        found = call.conn.execute(sa.select(T.job_types.c.id).where(
-            T.job_types.c.name == job_type["name"], T.job_types.c.version == job_type["version"])).scalar()
+        found = call.conn.execute(_JOB_TYPE_BY_NAME_VERSION,
+                                  {"name": job_type["name"], "version": job_type["version"]}).scalar()
         if found is None:
             raise bad_parameter(
                 f"Job Type with name: {job_type['name']} and version: {job_type['version']} does not exist")
@@ -117,44 +393,54 @@ def body_filters(call: Call, d: Derived) -> dict[str, Any]:
     return p
 
 
-def job_row(call: Call, d: Derived, job_id: int) -> Any:
-    row = call.conn.execute(jobs_query(d).where(T.jobs.c.id == job_id)).first()
+# --- executions -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExeShape:
+    """Which filters an execution list applies."""
+
+    status: bool = False
+    node_id: bool = False
+    error_id: bool = False
+    error_category: bool = False
+
+
+@lru_cache(maxsize=64)
+def exe_list_statements(shape: ExeShape) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The count and page statements of a job's execution list, newest first."""
+    failed = EXE_STATUS == "FAILED"
+    where: list[ColumnElement[bool]] = [x.job_id == sa.bindparam("job_id")]
+    if shape.status:
+        where.append(EXE_STATUS.in_(_ids("status")))
+    if shape.node_id:
+        where.append(x.node_id.in_(_ids("node_id")))
+    if shape.error_id:
+        where += [failed, x.error_id.in_(_ids("error_id"))]
+    if shape.error_category:
+        where += [failed, x.error_id.in_(sa.select(T.errors.c.id).where(T.errors.c.category.in_(
+            _ids("error_category"))))]
+    page = EXES.where(*where)
+    count = sa.select(sa.func.count()).select_from(page.subquery())
+    return count, page.order_by(x.exe_num.desc()).limit(sa.bindparam("limit", type_=sa.Integer())).offset(
+        sa.bindparam("offset", type_=sa.Integer()))
+
+
+_EXECUTION = EXES.where(x.job_id == sa.bindparam("job_id"), x.exe_num == sa.bindparam("exe_num"))
+
+
+def execution(conn: Connection, now: datetime, job_id: int, exe_num: int) -> dict[str, Any]:
+    row = conn.execute(_EXECUTION, {"now": now, "job_id": job_id, "exe_num": exe_num}).first()
     if row is None:
         raise ApiError(404, NOT_FOUND)
-    return row
+    return execution_document(row, now, details=True)
 
 
-def exes_query(d: Derived) -> sa.Select[Any]:
-    return (
-        sa.select(T.exes, d.exe_status.label("status"), T.jobs.c.job_type_id,
-                  T.jobs.c.output.label("job_output"))
-        .join(T.jobs, T.jobs.c.id == T.exes.c.job_id)
-        .where(d.exe_visible)
-    )
-
-
-def latest_execution(conn: Connection, d: Derived, row: Any) -> Any:
-    """Scale's ``get_details``: the execution numbered ``num_exes``, shown only while the job is
-    QUEUED/RUNNING/FAILED/COMPLETED (a canceled job, or a requeued one not yet running again, has none)."""
-    if row.status not in ("QUEUED", "RUNNING", "FAILED", "COMPLETED"):
-        return None
-    return conn.execute(exes_query(d).where(T.exes.c.job_id == row.id, T.exes.c.exe_num == row.num_exes)).first()
-
-
-def exes_with_log_script(d: Derived) -> sa.Select[Any]:
-    """Visible executions with what their logs are derived from: the job type's plan, the node, the error."""
-    return (exes_query(d).add_columns(T.job_types.c.plan, T.nodes.c.hostname,
-                                      T.errors.c.description.label("error_description"))
-            .join(T.job_types, T.job_types.c.id == T.jobs.c.job_type_id)
-            .join(T.nodes, T.nodes.c.id == T.exes.c.node_id)
-            .outerjoin(T.errors, T.errors.c.id == T.exes.c.error_id))
-
-
-def job_details(conn: Connection, d: Derived, row: Any) -> dict[str, Any]:
-    """The details document of job `row` (a row of `jobs_query`)."""
-    latest = latest_execution(conn, d, row)
-    chain_ids = [i for i in (row.superseded_job_id, row.superseded_by_job_id) if i]
-    chain = {}
-    if chain_ids:
-        chain = {r.id: r for r in conn.execute(jobs_query(d).where(T.jobs.c.id.in_(chain_ids)))}
-    return Documents(conn, T, d.now).job_details(row, latest, chain)
+# What logs.lines reads: the execution, its job type's plan (the log script), node and error.
+EXES_WITH_LOG_SCRIPT: sa.Select[Any] = (
+    sa.select(T.exes, JT.c.plan, T.nodes.c.hostname, T.errors.c.description.label("error_description"))
+    .select_from(T.exes.join(T.jobs, j.id == x.job_id).join(JT, JT.c.id == j.job_type_id)
+                 .join(T.nodes, T.nodes.c.id == x.node_id).outerjoin(T.errors, T.errors.c.id == x.error_id))
+    .where(EXE_VISIBLE)
+)
+EXE_WITH_LOG_SCRIPT = EXES_WITH_LOG_SCRIPT.where(x.id == sa.bindparam("exe_id"))

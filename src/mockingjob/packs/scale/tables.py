@@ -132,29 +132,29 @@ def define(metadata: sa.MetaData) -> Tables:
         "jobs",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), nullable=False, index=True),
-        sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
+        sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False, index=True),
         sa.Column("recipe_id", sa.ForeignKey("scale_recipes.id"), index=True),
         sa.Column("batch_id", sa.ForeignKey("scale_batches.id"), index=True),
-        sa.Column("node_id", sa.ForeignKey("scale_nodes.id")),
+        sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), index=True),
         sa.Column("error_id", sa.ForeignKey("scale_errors.id"), index=True),
-        sa.Column("is_superseded", sa.Boolean, nullable=False),
-        sa.Column("superseded", UtcDateTime),
+        sa.Column("is_superseded", sa.Boolean, nullable=False),  # no index: nearly every job has False
+        sa.Column("superseded", UtcDateTime, index=True),
         sa.Column("superseded_job_id", sa.Integer),
         sa.Column("superseded_by_job_id", sa.Integer),
         sa.Column("input", JSONText, nullable=False),
         sa.Column("output", JSONText, nullable=False),
         sa.Column("configuration", JSONText, nullable=False),
-        sa.Column("priority", sa.Integer, nullable=False),
-        sa.Column("max_tries", sa.Integer, nullable=False),
-        sa.Column("num_exes", sa.Integer, nullable=False),
-        sa.Column("input_file_size", sa.Float),
+        sa.Column("priority", sa.Integer, nullable=False, index=True),
+        sa.Column("max_tries", sa.Integer, nullable=False, index=True),
+        sa.Column("num_exes", sa.Integer, nullable=False, index=True),
+        sa.Column("input_file_size", sa.Float, index=True),
         sa.Column("source_started", UtcDateTime, index=True),
         sa.Column("source_ended", UtcDateTime, index=True),
         sa.Column("source_sensor_class", PortableString(250), index=True),
         sa.Column("source_sensor", PortableString(250), index=True),
         sa.Column("source_collection", PortableString(250), index=True),
         sa.Column("source_task", PortableString(250), index=True),
-        sa.Column("created", UtcDateTime, nullable=False),
+        sa.Column("created", UtcDateTime, nullable=False, index=True),
         # The current attempt's plan; see the module docstring.
         sa.Column("queued", UtcDateTime, index=True),
         sa.Column("run_at", UtcDateTime, index=True),
@@ -162,6 +162,25 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("outcome", PortableString(50), nullable=False),
         sa.Column("changed", UtcDateTime),
     )
+    c = jobs.c
+    # Each stored column the job list filters or orders by has an index of its own (index=True). These serve
+    # the common combinations, as queries.py writes them: a final status is ``outcome IN (...) AND end_at <=
+    # now``, whose last_modified is end_at while `changed` is NULL; with one job type, or with any (several, or
+    # none: job_type_id comes last, so the filter is tested in the index). DESC columns let the usual
+    # newest-first order (ties broken by ascending id) be read straight off. The last one serves that order
+    # over jobs of every status.
+    for name, *columns in (
+        ("type_outcome_end", c.job_type_id, c.outcome, c.end_at),
+        ("type_outcome_changed_end", c.job_type_id, c.outcome, c.changed, c.end_at.desc()),
+        ("type_outcome_created", c.job_type_id, c.outcome, c.created.desc(), c.end_at),
+        ("type_outcome", c.job_type_id, c.outcome),
+        ("outcome_end", c.outcome, c.end_at, c.job_type_id),
+        ("outcome_changed_end", c.outcome, c.changed, c.end_at.desc(), c.job_type_id),
+        ("outcome_created", c.outcome, c.created.desc(), c.end_at, c.job_type_id),
+        ("outcome", c.outcome),
+        ("changed_end", c.changed, c.end_at.desc()),
+    ):
+        jobs.append_constraint(sa.Index(f"ix_scale_jobs_{name}", *columns))
     job_inputs = table(
         "job_inputs",
         sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), primary_key=True),

@@ -21,6 +21,7 @@ from mockingjob.pack import Call, Pack, Reply, Sample
 
 from . import exceptions, seed
 from .handlers import HANDLERS
+from .queries import DATASET_AND_FLOW
 from .tables import TABLES
 
 
@@ -39,7 +40,7 @@ class TrifactaPack(Pack):
         return [table.to_metadata(metadata) for table in TABLES.all]
 
     def seed(self, conn: Connection, now: datetime) -> None:
-        seed.seed(conn, TABLES, self.fixtures_path, now)
+        seed.seed(conn, self.fixtures_path, now)
 
     def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
         exceptions.authenticate(request.headers.get("authorization"), tokens)
@@ -53,10 +54,7 @@ class TrifactaPack(Pack):
         target = call.body.get("wrangledDataset") if isinstance(call.body, dict) else None
         ident = target.get("id") if isinstance(target, dict) else None
         if isinstance(ident, int) and not isinstance(ident, bool):
-            row = call.conn.execute(
-                sa.select(TABLES.datasets.c.name, TABLES.flows.c.name.label("flow"))
-                .join(TABLES.flows, TABLES.flows.c.id == TABLES.datasets.c.flow_id)
-                .where(TABLES.datasets.c.id == ident)).first()
+            row = call.conn.execute(DATASET_AND_FLOW, {"id": ident}).first()
             fields["dataset"] = ident
             if row is not None:
                 fields.update(dataset_name=row.name, flow=row.flow)

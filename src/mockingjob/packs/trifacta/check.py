@@ -9,16 +9,15 @@ from sqlalchemy.engine import Connection
 
 from mockingjob.pack import Sample
 
-from .model import Derived
-from .queries import datasets_with_flows, groups_query, jobs_of
+from .queries import GROUPS, datasets_with_flows, jobs_of
 from .serialize import created_document, group_document, job_document
 from .tables import TABLES as T
 
 
 def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
-    d = Derived(T, now)
-    groups = conn.execute(groups_query(d).order_by(T.job_groups.c.id)).all()
-    jobs = jobs_of(conn, d, [g.id for g in groups])
+    query = GROUPS.add_columns(T.job_groups.c.session_id, T.job_groups.c.edges).order_by(T.job_groups.c.id)
+    groups = conn.execute(query, {"now": now}).all()
+    jobs = jobs_of(conn, now, [g.id for g in groups])
     datasets = datasets_with_flows(conn, [g.dataset_id for g in groups])
     for group in groups:
         label = f"job group {group.id}"
@@ -26,6 +25,7 @@ def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
         yield Sample("JobGroup", group_document(group, jobs=jobs[group.id], dataset=datasets[group.dataset_id],
                                                 now=now), f"{label} (embedded)")
         yield Sample("JobGroupStatus", group.status, f"{label} status")
-        yield Sample("JobGroupCreated", created_document(group, jobs[group.id]), f"{label} (as created)")
+        created = created_document(group.id, group.session_id, [job.id for job in jobs[group.id]], group.edges)
+        yield Sample("JobGroupCreated", created, f"{label} (as created)")
         for job in jobs[group.id]:
             yield Sample("Job", job_document(job, now), f"{label} job {job.id}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import sqlalchemy as sa
 
 from mockingjob.pack import Call, Reply
 
 from .exceptions import invalid
-from .model import Derived, Settings, cancel, plan_for_new_run, start_run
-from .queries import chain, dataset, datasets_with_flows, group_row, groups_query, jobs_of, last_settings
+from .model import GROUP_UPDATED, Settings, cancel, plan_for_new_run, start_run
+from .queries import GROUPS, chain, datasets_with_flows, group_row, group_status, jobs_of, recipe
 from .serialize import created_document, group_document, job_document
 from .tables import TABLES as T
 
@@ -49,72 +52,74 @@ def _settings(dataset_id: int, overrides: dict[str, Any], previous: Settings | N
 
 async def run_job_group(call: Call) -> Reply:
     body = call.body
-    conn, now = call.conn, call.now
-    target = dataset(conn, body["wrangledDataset"]["id"])
+    conn = call.conn
+    target, previous = recipe(conn, body["wrangledDataset"]["id"])
     overrides = body.get("overrides") or {}
-    settings = _settings(target.id, overrides, last_settings(conn, target.id))
+    settings = _settings(target.id, overrides, previous)
     # Older clients nest the run parameters inside the overrides.
     run_parameters = body.get("runParameters", overrides.get("runParameters"))
     plan = plan_for_new_run(chain(conn, target), settings, call.effect)
-    group_id = start_run(conn, T, target.id, plan, settings, now, ranfrom=body.get("ranfrom", "ui"),
-                         run_parameters=run_parameters)
-    d = Derived(T, now)
-    group = group_row(conn, d, group_id)
-    return Reply(created_document(group, jobs_of(conn, d, [group_id])[group_id]), 201)
+    # What was just written is what the client is told; nothing needs reading back.
+    started = start_run(conn, target.id, plan, settings, call.now, ranfrom=body.get("ranfrom", "ui"),
+                        run_parameters=run_parameters)
+    return Reply(created_document(started.id, started.session_id, started.job_ids, started.edges), 201)
 
 
-def _embedded(call: Call) -> set[str]:
-    return {part.strip() for part in (call.params.get("embed") or "").split(",") if part.strip()}
-
-
-def _documents(call: Call, d: Derived, groups: list[Any]) -> list[dict[str, Any]]:
-    embed = _embedded(call)
-    ids = [group.id for group in groups]
-    jobs = jobs_of(call.conn, d, ids) if "jobs" in embed else {}
-    datasets = datasets_with_flows(call.conn, [g.dataset_id for g in groups]) if "wrangledDataset" in embed else {}
-    return [group_document(group, jobs=jobs.get(group.id) if "jobs" in embed else None,
+def _documents(call: Call, groups: Sequence[Any]) -> list[dict[str, Any]]:
+    embed = {part.strip() for part in (call.params.get("embed") or "").split(",")}
+    jobs = jobs_of(call.conn, call.now, [group.id for group in groups]) if "jobs" in embed else None
+    datasets = (datasets_with_flows(call.conn, list(dict.fromkeys(group.dataset_id for group in groups)))
+                if "wrangledDataset" in embed else {})
+    return [group_document(group, jobs=None if jobs is None else jobs[group.id],
                            dataset=datasets.get(group.dataset_id), now=call.now) for group in groups]
 
 
-async def list_job_groups(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    p = call.params
+def _list_statement(field: str, descending: bool, limited: bool) -> sa.Select[Any]:
     g = T.job_groups.c
+    column = {"id": g.id, "createdAt": g.created_at, "updatedAt": GROUP_UPDATED}[field]
+    query = GROUPS.order_by(column.desc() if descending else column.asc(), g.id.desc() if descending else g.id.asc())
+    if limited:
+        query = query.limit(sa.bindparam("limit", type_=sa.Integer()))
+    return query.offset(sa.bindparam("offset", type_=sa.Integer()))
+
+
+# One statement per order the spec offers, with and without a limit; the page is bound when it runs.
+_LISTS = {(field, descending, limited): _list_statement(field, descending, limited)
+          for field in ("id", "createdAt", "updatedAt") for descending in (False, True) for limited in (False, True)}
+
+
+async def list_job_groups(call: Call) -> Reply:
+    p = call.params
     sort = p.get("sort") or "-createdAt"
-    column = {"id": g.id, "createdAt": g.created_at, "updatedAt": d.updated}[sort.lstrip("-")]
-    descending = sort.startswith("-")
-    query = groups_query(d).order_by(column.desc() if descending else column.asc(),
-                                     g.id.desc() if descending else g.id.asc())
-    if not p.get("noLimit"):
-        query = query.limit(p.get("limit") or _DEFAULT_PAGE)
-    query = query.offset(p.get("offset") or 0)
-    groups = list(call.conn.execute(query).all())
-    return Reply({"data": _documents(call, d, groups)})
+    limited = not p.get("noLimit")
+    query = _LISTS[sort.lstrip("-"), sort.startswith("-"), limited]
+    values: dict[str, Any] = {"now": call.now, "offset": p.get("offset") or 0}
+    if limited:
+        values["limit"] = p.get("limit") or _DEFAULT_PAGE
+    return Reply({"data": _documents(call, call.conn.execute(query, values).all())})
 
 
 async def get_job_group(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    group = group_row(call.conn, d, call.params["id"])
-    return Reply(_documents(call, d, [group])[0])
+    group = group_row(call.conn, call.now, call.params["id"])
+    return Reply(_documents(call, [group])[0])
 
 
 async def get_job_group_status(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    return Reply(group_row(call.conn, d, call.params["id"]).status)
+    return Reply(group_status(call.conn, call.now, call.params["id"]))
 
 
 async def get_job_group_jobs(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    group = group_row(call.conn, d, call.params["id"])
-    jobs = jobs_of(call.conn, d, [group.id])[group.id]
+    group_id = call.params["id"]
+    jobs = jobs_of(call.conn, call.now, [group_id])[group_id]
+    if not jobs:  # every job group has jobs: this one may not exist (a 404)
+        group_status(call.conn, call.now, group_id)
     return Reply({"data": [job_document(job, call.now) for job in jobs]})
 
 
 async def cancel_job_group(call: Call) -> Reply:
-    d = Derived(T, call.now)
-    group = group_row(call.conn, d, call.params["id"])
-    canceled = cancel(call.conn, T, group.id, call.now)
-    return Reply({"jobIds": canceled, "jobgroupId": group.id})
+    group_id = call.params["id"]
+    canceled = cancel(call.conn, group_id, call.now, group_status(call.conn, call.now, group_id))
+    return Reply({"jobIds": canceled, "jobgroupId": group_id})
 
 
 HANDLERS = {fn.__name__: fn for fn in (

@@ -12,15 +12,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.control.scenarios import Effect
 from mockingjob.lifecycle import Phase, Plan, Timeline, sql_last_change, sql_state
+from mockingjob.store import UtcDateTime, inserted_id
 
-from .tables import Tables
+from .tables import TABLES as T
 
 FINAL = ("Complete", "Failed", "Canceled")
 
@@ -30,6 +31,17 @@ ENVIRONMENTS = ("photon", "spark", "databricksSpark", "emrSpark", "dataflow")
 
 DEFAULT_FAILURE = "Job failed"
 _DEFAULT_SECONDS = {"queued": 5.0, "wrangle": 30.0, "filewriter": 10.0, "profile": 20.0}
+
+# The clock's instant, bound when a statement runs, so that statements over it are built once and reused.
+NOW = sa.bindparam("now", type_=UtcDateTime())
+# sql_state and sql_last_change only compare columns with the instant, so the bind parameter stands in for it.
+_NOW = cast(datetime, NOW)
+_g, _j = T.job_groups.c, T.jobs.c
+# What job groups and jobs look like at `now`: their status and when it last changed.
+GROUP_STATUS = sql_state(_NOW, [("Created", _g.created_at), ("InProgress", _g.run_at), (_g.outcome, _g.end_at)])
+GROUP_UPDATED = sql_last_change(_NOW, [_g.created_at, _g.run_at, _g.end_at])
+JOB_STATUS = sql_state(_NOW, [("Created", _j.created_at), ("InProgress", _j.run_at), (_j.outcome, _j.end_at)])
+JOB_UPDATED = sql_last_change(_NOW, [_j.created_at, _j.run_at, _j.end_at])
 
 
 @dataclass(frozen=True)
@@ -151,80 +163,106 @@ def schedule(plan: RunPlan, start: datetime) -> Schedule:
     return Schedule(group.schedule(start), tuple(jobs))
 
 
-def start_run(conn: Connection, t: Tables, dataset_id: int, plan: RunPlan, settings: Settings, start: datetime,
-              *, ranfrom: str | None, run_parameters: Any, group_id: int | None = None,
-              session_id: str | None = None, row_ids: Iterator[int] | None = None) -> int:
-    """Write a new job group, its write settings and its jobs; return the job group's id.
+@dataclass(frozen=True)
+class Started:
+    """A job group just written, as POST /v4/jobGroups reports it (jobs in order of execution)."""
+
+    id: int
+    session_id: str
+    job_ids: tuple[int, ...]
+    edges: list[list[int]]
+
+
+_INSERT = {table: table.insert() for table in (T.job_groups, T.write_settings, T.jobs)}
+# Rows of one job group, numbered by the database in one statement. RETURNING need not keep the rows' order,
+# so each returns its position (unique within its job group) with its id.
+_INSERT_RETURNING_IDS = {table: table.insert().returning(table.c.position, table.c.id)
+                         for table in (T.write_settings, T.jobs)}
+_SET_EDGES = T.job_groups.update().where(_g.id == sa.bindparam("group_id"))
+
+
+def start_run(conn: Connection, dataset_id: int, plan: RunPlan, settings: Settings, start: datetime, *,
+              ranfrom: str | None, run_parameters: Any, group_id: int | None = None, session_id: str | None = None,
+              row_ids: Iterator[int] | None = None) -> Started:
+    """Write a new job group, its write settings and its jobs; return what the client is told of it.
 
     Fixtures give `group_id` and `row_ids` (for the write settings and jobs), so that every reset numbers them
     the same on every database; a new run lets the database number them.
     """
-    def explicit() -> dict[str, int]:
-        return {} if row_ids is None else {"id": next(row_ids)}
-
     times = schedule(plan, start)
     (_, created), (_, run_at), (outcome, end_at) = times.group.steps
+    session_id = session_id or str(uuid.uuid4())
     values: dict[str, Any] = dict(
-        session_id=session_id or str(uuid.uuid4()), dataset_id=dataset_id, ranfrom=ranfrom,
-        execution=settings.execution, profiler=settings.profiler, run_parameters=run_parameters, edges=[],
-        created_at=created, run_at=run_at, end_at=end_at, outcome=outcome)
+        session_id=session_id, dataset_id=dataset_id, ranfrom=ranfrom, execution=settings.execution,
+        profiler=settings.profiler, run_parameters=run_parameters, edges=[], created_at=created, run_at=run_at,
+        end_at=end_at, outcome=outcome)
     if group_id is not None:
         values["id"] = group_id
-    group = _new_id(conn.execute(t.job_groups.insert().values(**values)))
-    setting_ids = [_new_id(conn.execute(t.write_settings.insert().values(
-        **explicit(), job_group_id=group, position=number, document=document)))
-        for number, document in enumerate(settings.write_settings)]
-    job_ids: list[int] = []
+    group = inserted_id(conn.execute(_INSERT[T.job_groups], values))
+    setting_ids = _insert_all(conn, T.write_settings, [
+        {"job_group_id": group, "position": number, "document": document}
+        for number, document in enumerate(settings.write_settings)], row_ids)
+    jobs: list[dict[str, Any]] = []
     for number, (step, timeline) in enumerate(zip(plan.steps, times.jobs, strict=True)):
         (_, job_created), (_, job_run), (job_outcome, job_end) = timeline.steps
-        job_ids.append(_new_id(conn.execute(t.jobs.insert().values(
-            **explicit(), job_group_id=group, position=number, job_type=step.job_type, dataset_id=step.dataset_id,
+        jobs.append(dict(
+            job_group_id=group, position=number, job_type=step.job_type, dataset_id=step.dataset_id,
             write_setting_id=None if step.write_index is None else setting_ids[step.write_index],
             seconds=step.seconds, created_at=job_created, run_at=job_run, end_at=job_end, outcome=job_outcome,
-            error_message=plan.failure_reason if job_outcome == "Failed" else None))))
+            error_message=plan.failure_reason if job_outcome == "Failed" else None))
+    job_ids = _insert_all(conn, T.jobs, jobs, row_ids)
     edges = [[job_ids[source], job_ids[target]] for target, step in enumerate(plan.steps) for source in step.after]
-    conn.execute(t.job_groups.update().where(t.job_groups.c.id == group).values(edges=edges))
-    return group
+    conn.execute(_SET_EDGES, {"group_id": group, "edges": edges})
+    return Started(group, session_id, tuple(job_ids), edges)
 
 
-def _new_id(result: sa.CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+def _insert_all(conn: Connection, table: sa.Table, rows: list[dict[str, Any]],
+                row_ids: Iterator[int] | None) -> list[int]:
+    """Insert `rows` (of one job group) into `table` and return their ids in order: the next of `row_ids`, or
+    the database's."""
+    if not rows:
+        return []
+    if row_ids is not None:
+        ids = [next(row_ids) for _ in rows]
+        conn.execute(_INSERT[table], [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
+        return ids
+    if conn.dialect.insert_executemany_returning:
+        numbered = {new.position: new.id for new in conn.execute(_INSERT_RETURNING_IDS[table], rows)}
+        return [numbered[row["position"]] for row in rows]
+    # A database without RETURNING (SQLite before 3.35): one row at a time.
+    return [inserted_id(conn.execute(_INSERT[table], row)) for row in rows]
 
 
-class Derived:
-    """SQL expressions for what job groups and jobs look like at `now`."""
+_BY_GROUP = _g.id == sa.bindparam("group_id")
+_BY_IDS = _j.id.in_(sa.bindparam("ids", expanding=True))
+_GROUP_STATUS = sa.select(GROUP_STATUS).where(_BY_GROUP)
+_JOB_STATUSES = (sa.select(_j.id, JOB_STATUS.label("status")).where(_j.job_group_id == sa.bindparam("group_id"))
+                 .order_by(_j.position, _j.id))
+# Cancelling: a job or group still waiting never starts (no run_at); a running one stops now.
+_CANCEL_WAITING_JOBS = T.jobs.update().where(_BY_IDS).values(
+    run_at=None, end_at=NOW, outcome="Canceled", error_message=None)
+_CANCEL_RUNNING_JOBS = T.jobs.update().where(_BY_IDS).values(end_at=NOW, outcome="Canceled", error_message=None)
+_CANCEL_WAITING_GROUP = T.job_groups.update().where(_BY_GROUP).values(run_at=None, end_at=NOW, outcome="Canceled")
+_CANCEL_RUNNING_GROUP = T.job_groups.update().where(_BY_GROUP).values(end_at=NOW, outcome="Canceled")
 
-    def __init__(self, t: Tables, now: datetime) -> None:
-        g, j = t.job_groups.c, t.jobs.c
-        self.now = now
-        self.status = sql_state(now, [("Created", g.created_at), ("InProgress", g.run_at), (g.outcome, g.end_at)])
-        self.updated = sql_last_change(now, [g.created_at, g.run_at, g.end_at])
-        self.job_status = sql_state(now, [("Created", j.created_at), ("InProgress", j.run_at), (j.outcome, j.end_at)])
-        self.job_updated = sql_last_change(now, [j.created_at, j.run_at, j.end_at])
 
+def cancel(conn: Connection, group_id: int, now: datetime, status: str | None = None) -> list[int]:
+    """Cancel a job group at `now`: running jobs stop, waiting jobs never start. Returns the canceled job ids.
 
-def cancel(conn: Connection, t: Tables, group_id: int, now: datetime) -> list[int]:
-    """Cancel a job group at `now`: running jobs stop, waiting jobs never start. Returns the canceled job ids."""
-    g, j = t.job_groups.c, t.jobs.c
-    d = Derived(t, now)
-    status = conn.execute(sa.select(d.status).where(g.id == group_id)).scalar_one()
+    `status` is the group's status at `now`, if the caller has read it already.
+    """
+    if status is None:
+        status = conn.execute(_GROUP_STATUS, {"now": now, "group_id": group_id}).scalar_one()
     if status in FINAL:
         return []
-    canceled: list[int] = []
-    rows = conn.execute(sa.select(j.id, d.job_status.label("status")).where(j.job_group_id == group_id)
-                        .order_by(j.position, j.id)).all()
-    for row in rows:
-        if row.status in FINAL:
-            continue
-        values: dict[str, Any] = {"end_at": now, "outcome": "Canceled", "error_message": None}
-        if row.status == "Created":
-            values["run_at"] = None
-        conn.execute(t.jobs.update().where(j.id == row.id).values(**values))
-        canceled.append(row.id)
-    group_values: dict[str, Any] = {"end_at": now, "outcome": "Canceled"}
-    if status == "Created":
-        group_values["run_at"] = None
-    conn.execute(t.job_groups.update().where(g.id == group_id).values(**group_values))
+    rows = conn.execute(_JOB_STATUSES, {"now": now, "group_id": group_id}).all()
+    canceled = [row.id for row in rows if row.status not in FINAL]
+    waiting = [row.id for row in rows if row.status == "Created"]
+    running = [ident for ident in canceled if ident not in waiting]
+    if waiting:
+        conn.execute(_CANCEL_WAITING_JOBS, {"now": now, "ids": waiting})
+    if running:
+        conn.execute(_CANCEL_RUNNING_JOBS, {"now": now, "ids": running})
+    group = _CANCEL_WAITING_GROUP if status == "Created" else _CANCEL_RUNNING_GROUP
+    conn.execute(group, {"now": now, "group_id": group_id})
     return canceled

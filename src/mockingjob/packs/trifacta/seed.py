@@ -22,7 +22,7 @@ from mockingjob.timeutil import parse_duration, parse_iso
 
 from .model import Settings, cancel, plan_for_new_run, start_run
 from .queries import chain, dataset
-from .tables import Tables
+from .tables import TABLES as T
 
 FILES = ("flows", "wrangled_datasets", "job_groups")
 _WRITE_SETTING_DEFAULTS = {"compression": "none", "header": False, "asSingleFile": False}
@@ -68,35 +68,35 @@ def _time(value: Any, now: datetime, where: str) -> datetime:
         raise FixtureError(f"{where}: bad time {value!r}: {exc}") from exc
 
 
-def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+def seed(conn: Connection, folder: Path, now: datetime) -> None:
     data = load(folder)
     try:
         for flow in data["flows"]:
-            conn.execute(t.flows.insert().values(
+            conn.execute(T.flows.insert().values(
                 id=flow["id"], name=flow["name"], description=flow.get("description"),
                 created_at=_time(flow["created"], now, f"flow {flow['id']}")))
         for d in data["wrangled_datasets"]:
-            conn.execute(t.datasets.insert().values(
+            conn.execute(T.datasets.insert().values(
                 id=d["id"], flow_id=d["flow"], name=d["name"], depends_on=list(d.get("dependsOn") or []),
                 plan=d.get("plan") or {}, created_at=_time(d["created"], now, f"wrangled dataset {d['id']}")))
         row_ids = itertools.count(1)
         for group in sorted(data["job_groups"], key=lambda g: g["id"]):
-            _seed_group(conn, t, group, now, row_ids)
+            _seed_group(conn, group, now, row_ids)
     except FixtureError:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture
         raise FixtureError(f"{folder}: cannot load fixtures: {exc!r}") from exc
 
 
-def _seed_group(conn: Connection, t: Tables, group: dict[str, Any], now: datetime, row_ids: Iterator[int]) -> None:
+def _seed_group(conn: Connection, group: dict[str, Any], now: datetime, row_ids: Iterator[int]) -> None:
     where = f"job group {group['id']}"
     settings = Settings(group["execution"], bool(group["profiler"]),
                         tuple({**_WRITE_SETTING_DEFAULTS, **w} for w in group["writeSettings"]))
     target = dataset(conn, group["wrangledDataset"])
     start = _time(group["created"], now, where)
     plan = plan_for_new_run(chain(conn, target), settings)
-    group_id = start_run(conn, t, target.id, plan, settings, start, ranfrom=group.get("ranfrom"),
-                         run_parameters=group.get("runParameters"), group_id=group["id"],
-                         session_id=str(uuid.uuid5(_FIXTURE_UUIDS, str(group["id"]))), row_ids=row_ids)
+    started = start_run(conn, target.id, plan, settings, start, ranfrom=group.get("ranfrom"),
+                        run_parameters=group.get("runParameters"), group_id=group["id"],
+                        session_id=str(uuid.uuid5(_FIXTURE_UUIDS, str(group["id"]))), row_ids=row_ids)
     if group.get("canceled"):
-        cancel(conn, t, group_id, _time(group["canceled"], now, where))
+        cancel(conn, started.id, _time(group["canceled"], now, where))

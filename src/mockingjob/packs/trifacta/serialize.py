@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from mockingjob.timeutil import format_iso
@@ -16,6 +17,9 @@ USER_ID = 1
 
 def ts(value: datetime | None) -> str | None:
     """Trifacta's timestamps: ISO-8601 UTC with milliseconds (``2018-01-25T18:01:16.456Z``)."""
+    if value is not None and value.tzinfo is UTC:
+        # What the store and the clock give, formatted directly: a list formats thousands of these.
+        return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
     return format_iso(value, digits=3)
 
 
@@ -82,15 +86,16 @@ def group_document(group: Any, *, jobs: list[Any] | None = None, dataset: Any = 
     return document
 
 
-def created_document(group: Any, jobs: list[Any]) -> dict[str, Any]:
-    """The answer to POST /v4/jobGroups."""
+def created_document(group_id: int, session_id: str, job_ids: Sequence[int],
+                     edges: Sequence[Sequence[int]]) -> dict[str, Any]:
+    """The answer to POST /v4/jobGroups: the job group, its jobs in order of execution and the edges between them."""
     return {
-        "sessionId": group.session_id,
+        "sessionId": session_id,
         "reason": "JobStarted",
         "jobGraph": {
-            "vertices": [job.id for job in jobs],
-            "edges": [{"source": source, "target": target} for source, target in group.edges],
+            "vertices": list(job_ids),
+            "edges": [{"source": source, "target": target} for source, target in edges],
         },
-        "id": group.id,
-        "jobs": {"data": [{"id": job.id} for job in jobs]},
+        "id": group_id,
+        "jobs": {"data": [{"id": job_id} for job_id in job_ids]},
     }

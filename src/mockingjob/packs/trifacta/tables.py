@@ -55,30 +55,35 @@ def define(metadata: sa.MetaData) -> Tables:
         "job_groups",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("session_id", PortableString(36), nullable=False),
-        sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False, index=True),
+        sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
         sa.Column("ranfrom", PortableString(255)),
         sa.Column("execution", PortableString(255), nullable=False),
         sa.Column("profiler", sa.Boolean, nullable=False),
         sa.Column("run_parameters", JSONText),
         # [[source job id, target job id], ...]
         sa.Column("edges", JSONText, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+        sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("run_at", UtcDateTime),
         sa.Column("end_at", UtcDateTime),
         sa.Column("outcome", PortableString(20), nullable=False),
+        # Lists in order of creation (ties broken by id), and a recipe's latest run.
+        sa.Index("ix_trifacta_job_groups_created", "created_at", "id"),
+        sa.Index("ix_trifacta_job_groups_latest", "dataset_id", "created_at", "id"),
     )
     write_settings = table(
         "write_settings",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False, index=True),
+        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
         # The setting as the client gave it (with defaults filled in), replayed by later runs.
         sa.Column("document", JSONText, nullable=False),
+        # A job group's settings in order.
+        sa.Index("ix_trifacta_write_settings_group", "job_group_id", "position", "id"),
     )
     jobs = table(
         "jobs",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False, index=True),
+        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("job_type", PortableString(20), nullable=False),
         sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
@@ -89,6 +94,8 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("end_at", UtcDateTime),
         sa.Column("outcome", PortableString(20), nullable=False),
         sa.Column("error_message", PortableString(1000)),
+        # The jobs of job groups in order of execution.
+        sa.Index("ix_trifacta_jobs_group", "job_group_id", "position", "id"),
     )
     return Tables(flows, datasets, job_groups, write_settings, jobs)
 

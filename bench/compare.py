@@ -1,0 +1,660 @@
+"""Compare mockingjob with Prism 5 (mocking the same specs) and a bare Starlette ceiling, on loopback.
+
+    .venv/bin/python bench/compare.py            # full run, about 10 minutes on 2 cores
+    .venv/bin/python bench/compare.py --quick    # smoke run, about 3 minutes
+
+Measures, in one run: throughput and latency of a list, a detail and a create per API under wrk on every
+server; mockingjob's cold start with all four APIs; its idle memory; and Scale list latency in stores of 1k,
+100k and 1M jobs. Prints Markdown tables and the targets they are judged against; saves the raw figures as
+JSON under bench/.cache/. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import load
+import report
+from operations import APIS, OPERATIONS, Operation, detail_of
+from report import CEILING, MJ1, MJ2, PRISM, Target, Throughput
+from servers import (
+    LOAD_CPU,
+    LOOPBACK,
+    SERVER_CPU,
+    Processes,
+    ServerFailed,
+    can_pin,
+    free_port,
+    request,
+    rss_mib,
+    serving_pids,
+    wait_ready,
+)
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+CACHE = BENCH / ".cache"
+PRISM_DIR = CACHE / "prism"
+PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
+PRISM_PACKAGE = "@stoplight/prism-cli@5"
+PARTS = ("throughput", "coldstart", "rss", "scaling")
+SCALING_LIST = "/v6/jobs/?status=COMPLETED&job_type_id=2&order=-last_modified&page_size=25"
+
+
+# --- options --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Options:
+    duration_s: float
+    warmup_s: float
+    connections: int
+    coldstart_runs: int
+    sizes: tuple[int, ...]
+    scaling_seconds: float
+    parts: tuple[str, ...]
+    quick: bool
+    pin: bool
+
+
+def parse_options(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description="Compare mockingjob with Prism 5 and a bare Starlette app.")
+    parser.add_argument("--duration", type=float, help="seconds of measured load per operation and server "
+                        "(default 7; 2 with --quick)")
+    parser.add_argument("--warmup", type=float, help="seconds of unmeasured load before each (default 2; 1)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--quick", action="store_true", help="short smoke run: shorter loads, 3 cold starts, "
+                        "stores of 1k and 10k jobs only")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and wrk to CPUs (pinning "
+                        "hurts when other programs keep CPU 0 busy)")
+    parser.add_argument("--only", metavar="PART[,PART]", help=f"run only these parts: {', '.join(PARTS)}")
+    parser.add_argument("--sizes", metavar="N[,N]", help="store sizes in jobs for the scaling part "
+                        "(default 1000,100000,1000000; 1000,10000 with --quick)")
+    args = parser.parse_args(argv)
+    parts = tuple(p.strip() for p in args.only.split(",")) if args.only else PARTS
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    default_sizes = "1000,10000" if args.quick else "1000,100000,1000000"
+    return Options(
+        duration_s=args.duration or (2.0 if args.quick else 7.0),
+        warmup_s=args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0),
+        connections=args.connections,
+        coldstart_runs=3 if args.quick else 5,
+        sizes=tuple(int(n) for n in (args.sizes or default_sizes).split(",")),
+        scaling_seconds=3.0 if args.quick else 6.0,
+        parts=parts,
+        quick=args.quick,
+        pin=not args.no_pin,
+    )
+
+
+# --- environment ----------------------------------------------------------------------------------------
+
+def mockingjob_command() -> list[str]:
+    """The ``mockingjob`` console script next to this interpreter (the project's venv), else on PATH."""
+    beside = Path(sys.executable).parent / "mockingjob"
+    found = str(beside) if beside.exists() else shutil.which("mockingjob")
+    if found is None:
+        raise SystemExit("mockingjob is not installed: pip install -e . first")
+    return [found]
+
+
+def quiet_serve_options() -> tuple[list[str], str]:
+    """Options that turn off uvicorn's per-request access log, if ``mockingjob serve`` has any."""
+    help_text = subprocess.run([*mockingjob_command(), "serve", "--help"], capture_output=True, text=True,
+                               check=False).stdout
+    if "--no-access-log" in help_text:
+        return ["--no-access-log"], "access log off (--no-access-log)"
+    if "--log-level" in help_text:
+        return ["--log-level", "warning"], "access log off (--log-level warning)"
+    return [], "access log ON: `mockingjob serve` has no option to turn it off (its stdout goes to /dev/null)"
+
+
+def install_prism() -> str:
+    """Install Prism 5 under bench/.cache once; return its version."""
+    if not PRISM_BIN.exists():
+        print(f"Installing {PRISM_PACKAGE} into {PRISM_DIR.relative_to(REPO)} ...", flush=True)
+        PRISM_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(PRISM_DIR), PRISM_PACKAGE, "--no-audit", "--no-fund",
+                        "--loglevel=error"], check=True)
+    return subprocess.run([str(PRISM_BIN), "--version"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def tool_version(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except OSError:
+        return "not found"
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "?"
+
+
+def versions(prism_version: str | None) -> dict[str, str]:
+    found = {"python": platform.python_version(), "mockingjob": importlib.metadata.version("mockingjob")}
+    for package in ("uvicorn", "starlette", "connexion", "SQLAlchemy"):
+        found[package] = importlib.metadata.version(package)
+    found["prism"] = prism_version or "not used"
+    found["wrk"] = tool_version(["wrk", "-v"]).split(" [")[0].removeprefix("wrk ")
+    found["node"] = tool_version(["node", "--version"])
+    return found
+
+
+def print_header(options: Options, found: dict[str, str], pin: bool, log_note: str) -> None:
+    print(f"Command: {shlex.join(sys.orig_argv)}")
+    print(f"Date: {datetime.now().astimezone().isoformat(timespec='seconds')}")
+    load_now = os.getloadavg()
+    print(f"CPUs: {os.cpu_count()} ({cpu_model()}); load average at start: "
+          + " ".join(f"{x:.2f}" for x in load_now))
+    if load_now[0] > 0.5:
+        print("WARNING: the machine is busy with other work; the figures will be noisy and lower than on an "
+              "idle machine")
+    print("Versions: " + ", ".join(f"{k} {v}" for k, v in found.items()))
+    print(f"Load: wrk -t1 -c{options.connections} -d{options.duration_s:g}s --latency after a "
+          f"{options.warmup_s:g} s warm-up, one operation and one server at a time")
+    if pin:
+        print(f"Pinning: single-process servers (mockingjob 1 worker, each Prism, the ceiling) on CPU "
+              f"{SERVER_CPU}, wrk on CPU {LOAD_CPU}; mockingjob 2 workers and its wrk unpinned")
+    else:
+        print("Pinning: none (--no-pin, or taskset or a second CPU missing)")
+    print(f"mockingjob serve: {log_note}")
+    print()
+
+
+# --- servers under test ---------------------------------------------------------------------------------
+
+@dataclass
+class RunningServer:
+    """A server under test: where each API is served and by which process, and its log names."""
+
+    name: str
+    bases: dict[str, str]
+    by_api: dict[str, subprocess.Popen[bytes]]
+    pinned: bool
+    logs: list[str] = field(default_factory=list)
+
+    def url(self, op: Operation) -> str:
+        return self.bases[op.api] + op.path
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return list({id(p): p for p in self.by_api.values()}.values())
+
+
+def prefixed_bases(port: int) -> dict[str, str]:
+    """mockingjob with all APIs (and the ceiling) serve each under /<api>."""
+    return {api: f"http://{LOOPBACK}:{port}/{api}" for api in APIS}
+
+
+def wait_all_apis(server: RunningServer, timeout: float = 90.0) -> float:
+    """Wait until every API answers its detail GET; return the seconds waited."""
+    waited = 0.0
+    for api in APIS:
+        op = detail_of(api)
+        waited += wait_ready(server.by_api[api], server.url(op), op.headers, timeout=timeout,
+                             name=f"{server.name} ({api})")
+    return waited
+
+
+def start_mockingjob(processes: Processes, extra: list[str], quiet: list[str], name: str,
+                     pin: bool) -> RunningServer:
+    port = free_port()
+    argv = [*mockingjob_command(), "serve", "--port", str(port), *quiet, *extra]
+    log = name.replace(" ", "-")
+    process = processes.start(log, argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
+    return RunningServer(name, prefixed_bases(port), dict.fromkeys(APIS, process), pin, [log])
+
+
+def start_prism(processes: Processes, pin: bool) -> RunningServer:
+    """One Prism per spec (Prism serves one document per process), all started together, loaded one by one."""
+    bases, started = {}, {}
+    for api in APIS:
+        port = free_port()
+        # -v silent: no line per request (Prism logs every request at its default level "info").
+        argv = [str(PRISM_BIN), "mock", "-h", LOOPBACK, "-p", str(port), "-v", "silent", f"specs/{api}.yaml"]
+        started[api] = processes.start(f"prism-{api}", argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
+        bases[api] = f"http://{LOOPBACK}:{port}"
+    return RunningServer(PRISM, bases, started, pin, [f"prism-{api}" for api in APIS])
+
+
+def start_ceiling(processes: Processes, responses: Path, quiet: bool, pin: bool) -> RunningServer:
+    port = free_port()
+    argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", str(port), "--responses", str(responses)]
+    if quiet:
+        argv.append("--no-access-log")
+    process = processes.start("ceiling", argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
+    return RunningServer(CEILING, prefixed_bases(port), dict.fromkeys(APIS, process), pin, ["ceiling"])
+
+
+@contextmanager
+def running(processes: Processes, start: Callable[[], RunningServer]) -> Iterator[RunningServer]:
+    target = start()
+    try:
+        try:
+            print(f"\n{target.name}: ready after {wait_all_apis(target):.1f} s")
+        except ServerFailed:
+            for log in target.logs:
+                print(processes.log_tail(log))
+            raise
+        yield target
+    finally:
+        for process in target.processes:
+            processes.stop(process)
+
+
+# --- checks before loading ------------------------------------------------------------------------------
+
+def precheck(target: RunningServer) -> list[dict[str, Any]]:
+    """One request per operation, its status printed; returns what was answered (the ceiling serves it)."""
+    captured = []
+    for op in OPERATIONS:
+        reply = request(op.method, target.url(op), op.headers, op.body)
+        flag = "" if 200 <= reply.status < 300 else "   <-- not 2xx: " + reply.body[:160].decode(errors="replace")
+        print(f"  {op.label:<17} {op.method:<4} {reply.status} {len(reply.body):>6} B{flag}")
+        captured.append({"method": op.method, "path": "/" + op.api + op.route, "status": reply.status,
+                         "content_type": reply.content_type, "location": reply.location,
+                         "body_b64": base64.b64encode(reply.body).decode()})
+    return captured
+
+
+# --- throughput -----------------------------------------------------------------------------------------
+
+def load_target(target: RunningServer, scripts: dict[str, Path], options: Options,
+                pin: bool) -> dict[str, load.LoadResult]:
+    settings = load.LoadSettings(options.duration_s, options.warmup_s, options.connections, timeout_s=5.0,
+                                 wrk_cpu=LOAD_CPU if pin and target.pinned else None)
+    results = {}
+    for op in OPERATIONS:
+        result = load.measure(target.url(op), scripts[op.label], settings)
+        results[op.label] = result
+        errors = f", non-2xx {report.non_2xx(result)}" if result.non_2xx else ""
+        errors += f", socket errors {result.socket_errors}" if result.socket_errors else ""
+        p50, p99 = report.latencies(result)
+        shown = f"p50 {p50:>6} ms  p99 {p99:>6} ms" if result.requests else "no answers"
+        print(f"  {op.label:<17} {result.rps:>8,.0f} req/s  {shown}{errors}", flush=True)
+    return results
+
+
+@dataclass
+class ThroughputRun:
+    results: Throughput = field(default_factory=dict)
+    prechecks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rss_after_load_mb: float | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def bench_one(run: ThroughputRun, processes: Processes, start: Callable[[], RunningServer], scripts: dict[str, Path],
+              options: Options, pin: bool) -> None:
+    """Start a server, check each operation once, load each, stop it; a server that fails is reported and
+    skipped so that the others are still measured."""
+    name = "?"
+    try:
+        with running(processes, start) as target:
+            name = target.name
+            print(f"{name}: one request per operation")
+            run.prechecks[name] = precheck(target)
+            print(f"{name}: load")
+            run.results[name] = load_target(target, scripts, options, pin)
+            if name == MJ1:
+                run.rss_after_load_mb = sum(rss_mb(p) for p in serving_pids(target.processes[0].pid))
+    except (ServerFailed, OSError, RuntimeError) as exc:
+        print(f"  FAILED: {exc}")
+        run.failures[name] = str(exc)
+
+
+def run_throughput(processes: Processes, options: Options, work: Path, quiet: list[str], pin: bool,
+                   with_prism: bool) -> ThroughputRun:
+    scripts = load.write_scripts(OPERATIONS, work)
+    run = ThroughputRun()
+    bench_one(run, processes, lambda: start_mockingjob(processes, [], quiet, MJ1, pin), scripts, options, pin)
+    state = work / "two-workers.db"
+    bench_one(run, processes, lambda: start_mockingjob(processes, ["--workers", "2", "--state", str(state)],
+                                                        quiet, MJ2, False), scripts, options, pin)
+    if with_prism:
+        bench_one(run, processes, lambda: start_prism(processes, pin), scripts, options, pin)
+    captured = run.prechecks.get(MJ1)
+    if captured:
+        responses = work / "ceiling-responses.json"
+        responses.write_text(json.dumps(captured))
+        bench_one(run, processes, lambda: start_ceiling(processes, responses, bool(quiet), pin), scripts,
+                  options, pin)
+    return run
+
+
+# --- cold start and memory ------------------------------------------------------------------------------
+
+def rss_mb(pid: int) -> float:
+    """RSS in MB (10^6 bytes), the unit of the target."""
+    return rss_mib(pid) * 1024 * 1024 / 1e6
+
+
+def cold_start_once(processes: Processes, quiet: list[str]) -> float:
+    """Seconds from Popen to a 200 from every API, polling each API's cheap GET every 5 ms."""
+    port = free_port()
+    bases = prefixed_bases(port)
+    pending = {api: (bases[api] + detail_of(api).path, detail_of(api).headers) for api in APIS}
+    start = time.perf_counter()
+    process = processes.start("coldstart", [*mockingjob_command(), "serve", "--port", str(port), *quiet],
+                              cwd=REPO)
+    try:
+        while pending:
+            if process.poll() is not None or time.perf_counter() - start > 60:
+                raise ServerFailed("mockingjob did not start: " + processes.log_tail("coldstart"))
+            for api, (url, headers) in list(pending.items()):
+                try:
+                    if request("GET", url, headers, timeout=5.0).status == 200:
+                        del pending[api]
+                except OSError:
+                    pass
+            if pending:
+                time.sleep(0.005)
+        return time.perf_counter() - start
+    finally:
+        processes.stop(process)
+
+
+def run_cold_start(processes: Processes, runs: int, quiet: list[str]) -> list[float]:
+    times = []
+    for n in range(runs):
+        seconds = cold_start_once(processes, quiet)
+        times.append(seconds)
+        print(f"  run {n + 1}: {seconds:.3f} s", flush=True)
+    return times
+
+
+@dataclass
+class IdleMemory:
+    launched_pid: int
+    serving: dict[int, float]
+    """RSS in MB of each serving process."""
+
+    @property
+    def total_mb(self) -> float:
+        return sum(self.serving.values())
+
+
+def run_idle_rss(processes: Processes, quiet: list[str]) -> IdleMemory:
+    """RSS of a 1-worker mockingjob after start and one request per operation."""
+    with running(processes, lambda: start_mockingjob(processes, [], quiet, "rss", False)) as target:
+        for op in OPERATIONS:
+            request(op.method, target.url(op), op.headers, op.body)
+        time.sleep(0.5)
+        pid = target.processes[0].pid
+        return IdleMemory(pid, {p: rss_mb(p) for p in serving_pids(pid)})
+
+
+# --- list latency against store size ----------------------------------------------------------------------
+
+@dataclass
+class SizeResult:
+    jobs: int
+    added: int
+    load_s: float
+    kept_count: int
+    samples_ms: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def seed_base_store(processes: Processes, path: Path, quiet: list[str]) -> None:
+    """Let ``mockingjob serve scale --state`` create and seed the store, then fold its WAL into the file."""
+    from bigstore import consolidate  # imports the Scale pack: only this part needs it
+
+    port = free_port()
+    process = processes.start("seed", [*mockingjob_command(), "serve", "scale", "--state", str(path), "--port",
+                                       str(port), *quiet], cwd=REPO)
+    try:
+        wait_ready(process, f"http://{LOOPBACK}:{port}/v6/jobs/3/", name="mockingjob serve scale")
+    finally:
+        processes.stop(process)
+    consolidate(path)
+
+
+def timed_gets(url: str, seconds: float, min_requests: int = 5, max_requests: int = 400) -> list[float]:
+    """Sequential GETs on one connection after two warm-ups, for `seconds` (at least `min_requests`)."""
+    for _ in range(2):
+        request("GET", url, timeout=120.0)
+    samples: list[float] = []
+    start = time.perf_counter()
+    while len(samples) < max_requests and (time.perf_counter() - start < seconds or len(samples) < min_requests):
+        began = time.perf_counter()
+        reply = request("GET", url, timeout=120.0)
+        samples.append((time.perf_counter() - began) * 1000)
+        if reply.status != 200:
+            raise ServerFailed(f"{url} answered {reply.status}")
+    return samples
+
+
+def measure_size(processes: Processes, base: Path, work: Path, jobs: int, options: Options, quiet: list[str],
+                 pin: bool) -> SizeResult:
+    from bigstore import timed_add_jobs
+
+    path = work / f"scale-{jobs}.db"
+    shutil.copyfile(base, path)
+    try:
+        added, load_s = timed_add_jobs(path, jobs)
+        port = free_port()
+        argv = [*mockingjob_command(), "serve", "scale", "--state", str(path), "--port", str(port), *quiet]
+        process = processes.start(f"scale-{jobs}", argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
+        try:
+            root = f"http://{LOOPBACK}:{port}"
+            wait_ready(process, f"{root}/v6/jobs/3/", timeout=300, name=f"mockingjob serve scale ({jobs} jobs)")
+            kept = json.loads(request("GET", f"{root}/v6/jobs/?page_size=1", timeout=120).body)["count"]
+            samples = timed_gets(root + SCALING_LIST, options.scaling_seconds)
+        finally:
+            processes.stop(process)
+    finally:
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink()
+    result = SizeResult(jobs, added, load_s, kept, samples)
+    print(f"  {jobs:>9,} jobs: loaded {added:,} in {load_s:.1f} s; serve found {kept:,} jobs; "
+          f"{len(samples)} requests, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms", flush=True)
+    return result
+
+
+def run_scaling(processes: Processes, options: Options, work: Path, quiet: list[str], pin: bool) -> list[SizeResult]:
+    base = work / "scale-base.db"
+    seed_base_store(processes, base, quiet)
+    print(f"  GET {SCALING_LIST} (1 connection, sequential)")
+    return [measure_size(processes, base, work, jobs, options, quiet, pin) for jobs in options.sizes]
+
+
+# --- report ---------------------------------------------------------------------------------------------
+
+def scaling_table(sizes: list[SizeResult]) -> str:
+    rows = [[f"{s.jobs:,}", f"{s.load_s:.1f}", f"{s.kept_count:,}", str(len(s.samples_ms)), f"{s.p50_ms:.1f}",
+             f"{s.p99_ms:.1f}"] for s in sizes]
+    return report.markdown_table(["jobs in store", "load s", "jobs served", "requests", "p50 ms", "p99 ms"], rows,
+                                 right=[True] * 6)
+
+
+def size_ratio(sizes: list[SizeResult]) -> tuple[float, int, int] | None:
+    if len(sizes) < 2:
+        return None
+    small, large = min(sizes, key=lambda s: s.jobs), max(sizes, key=lambda s: s.jobs)
+    return large.p50_ms / small.p50_ms, large.jobs, small.jobs
+
+
+def all_targets(run: ThroughputRun | None, cold: list[float] | None, idle: IdleMemory | None,
+                sizes: list[SizeResult] | None, connections: int) -> list[Target]:
+    targets = []
+    labels = [op.label for op in OPERATIONS]
+    for server in (MJ1, MJ2):
+        short = "1 worker" if server == MJ1 else "2 workers"
+        results = run.results if run else {}
+        targets += [
+            report.ratio_target(results, server, labels, "vs_prism", f"req/s ≥ 4x Prism ({short})", 4),
+            report.ratio_target(results, server, labels, "p99_prism_over_mj",
+                                f"p99 ≤ Prism p99 ÷ 4 at {connections} connections ({short})", 4),
+        ]
+    targets.append(report.ratio_target(run.results if run else {}, MJ1, labels, "vs_ceiling",
+                                       "req/s ≥ 40% of the bare-Starlette ceiling (1 worker)", 0.4, percent=True))
+    for server in (MJ1, MJ2):
+        result = run.results.get(server) if run else None
+        errors = sum(r.non_2xx + r.socket_errors for r in result.values()) if result else None
+        targets.append(Target(f"no error answers, no socket errors or timeouts ({server})",
+                              "not measured" if errors is None else f"{errors:,} errors", "0", None
+                              if errors is None else errors == 0))
+    if cold:
+        median = statistics.median(cold)
+        targets.append(Target("cold start, all four APIs (median)", f"{median:.3f} s", "< 1 s", median < 1))
+    else:
+        targets.append(Target("cold start, all four APIs (median)", "not measured", "< 1 s", None))
+    targets.append(Target("idle RSS, 1 worker", "not measured" if idle is None else f"{idle.total_mb:.1f} MB",
+                          "≤ 100 MB", None if idle is None else idle.total_mb <= 100))
+    targets.append(scaling_target(sizes))
+    return targets
+
+
+def scaling_target(sizes: list[SizeResult] | None) -> Target:
+    name, goal = "list p50 at 1M jobs ÷ p50 at 1k jobs", "≤ 2x"
+    by_size = {s.jobs: s for s in sizes or []}
+    if 1_000 in by_size and 1_000_000 in by_size:
+        value = by_size[1_000_000].p50_ms / by_size[1_000].p50_ms
+        return Target(name, f"{value:.2f}x", goal, value <= 2)
+    found = size_ratio(sizes or [])
+    if found:
+        value, large, small = found
+        return Target(name, f"not measured (at {large:,} ÷ {small:,}: {value:.2f}x)", goal, None)
+    return Target(name, "not measured", goal, None)
+
+
+def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: IdleMemory | None,
+                  sizes: list[SizeResult] | None, connections: int) -> None:
+    labels = [op.label for op in OPERATIONS]
+    print("\n## Results\n")
+    if run and run.results:
+        print("### Throughput and latency\n")
+        print(report.throughput_table(run.results, labels))
+        print("\n### Ratios (same run)\n")
+        print(report.ratio_table(run.results, labels))
+        if run.rss_after_load_mb is not None:
+            print(f"\nmockingjob 1 worker RSS after its load: {run.rss_after_load_mb:.1f} MB")
+        for name, reason in run.failures.items():
+            print(f"\n{name} FAILED: {reason}")
+    if cold:
+        print(f"\n### Cold start (Popen to a 200 from all four APIs, {len(cold)} runs)\n")
+        print(f"median {statistics.median(cold):.3f} s, min {min(cold):.3f} s, max {max(cold):.3f} s")
+    if idle:
+        print("\n### Idle memory (1 worker, after start and one request per operation)\n")
+        who = ("the launched process itself (no worker children)" if list(idle.serving) == [idle.launched_pid]
+               else f"worker children of pid {idle.launched_pid}")
+        print(f"VmRSS {idle.total_mb:.1f} MB ({idle.total_mb * 1e6 / 2**20:.1f} MiB); serving process: {who}")
+    if sizes:
+        print("\n### Scale list latency against store size\n")
+        print(scaling_table(sizes))
+        found = size_ratio(sizes)
+        if found:
+            value, large, small = found
+            print(f"\np50({large:,}) ÷ p50({small:,}) = {value:.2f}x")
+    print("\n### Targets\n")
+    print(report.targets_table(all_targets(run, cold, idle, sizes, connections)))
+
+
+def save_json(path: Path, options: Options, found: dict[str, str], run: ThroughputRun | None,
+              cold: list[float] | None, idle: IdleMemory | None, sizes: list[SizeResult] | None) -> None:
+    document = {
+        "command": sys.orig_argv, "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(), "versions": found, "options": asdict(options),
+        "throughput": {server: {label: r.as_dict() for label, r in by_op.items()}
+                       for server, by_op in (run.results if run else {}).items()},
+        "throughput_failures": run.failures if run else {},
+        "rss_after_load_mb": run.rss_after_load_mb if run else None,
+        "cold_start_s": cold,
+        "idle_rss_mb": None if idle is None else {str(pid): mb for pid, mb in idle.serving.items()},
+        "scaling": [{**asdict(s), "p50_ms": s.p50_ms, "p99_ms": s.p99_ms} for s in sizes or []],
+        "targets": [asdict(t) for t in all_targets(run, cold, idle, sizes, options.connections)],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2))
+
+
+# --- main -----------------------------------------------------------------------------------------------
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM unwind through the finally blocks that stop every server (Ctrl-C even when the
+    script was started with SIGINT ignored, as background jobs of a non-interactive shell are)."""
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main() -> int:
+    options = parse_options()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows through pipes
+    _stop_on_signals()
+    started = time.monotonic()
+    quiet, log_note = quiet_serve_options()
+    prism_version = install_prism() if "throughput" in options.parts else None
+    found = versions(prism_version)
+    pin = options.pin and can_pin()
+    print_header(options, found, pin, log_note)
+    run: ThroughputRun | None = None
+    cold = idle = sizes = None
+    with tempfile.TemporaryDirectory(prefix="mockingjob-bench-") as tmp:
+        work = Path(tmp)
+        processes = Processes(work)
+        try:
+            if "throughput" in options.parts:
+                print("## Throughput")
+                run = run_throughput(processes, options, work, quiet, pin, with_prism=True)
+            if "coldstart" in options.parts:
+                print("\n## Cold start")
+                cold = run_cold_start(processes, options.coldstart_runs, quiet)
+            if "rss" in options.parts:
+                idle = run_idle_rss(processes, quiet)
+            if "scaling" in options.parts:
+                print("\n## Scale list latency against store size")
+                sizes = run_scaling(processes, options, work, quiet, pin)
+        finally:
+            processes.stop_all()
+    print_results(run, cold, idle, sizes, options.connections)
+    out = CACHE / "results" / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
+    save_json(out, options, found, run, cold, idle, sizes)
+    print(f"\nRaw figures: {out.relative_to(REPO)}")
+    print(f"Took {time.monotonic() - started:.0f} s; load average at end: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nInterrupted: every started server was stopped.", file=sys.stderr)
+        sys.exit(130)

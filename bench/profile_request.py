@@ -1,0 +1,113 @@
+"""Where one request's time goes: each benchmarked operation driven in process, without sockets, through the
+whole ASGI stack (control plane, connexion's middlewares, validation, the handler, SQL), then profiled.
+
+    .venv/bin/python bench/profile_request.py [--requests 500] [--only "scale detail"]
+
+For each operation it prints the CPU time per request, then the share of it spent in each layer (by the
+package whose code was running): connexion, starlette, sqlalchemy, mockingjob itself, the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import time
+import warnings
+from collections import defaultdict
+from typing import Any
+
+from operations import OPERATIONS, Operation
+
+warnings.filterwarnings("ignore")
+
+from mockingjob.app import MockApp  # noqa: E402
+from mockingjob.config import Config  # noqa: E402
+
+LAYERS = ("connexion", "starlette", "sqlalchemy", "mockingjob", "jsonschema", "werkzeug", "uvicorn", "yaml")
+
+
+async def send_request(app: Any, op: Operation) -> int:
+    """One request through the ASGI app; its status."""
+    path, _, query = f"/{op.api}{op.path}".partition("?")
+    body = (op.body or "").encode()
+    headers = [(b"host", b"127.0.0.1:8080"), *((k.lower().encode(), v.encode()) for k, v in op.headers.items())]
+    if body:
+        headers.append((b"content-length", str(len(body)).encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": op.method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080)}
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client never disconnects
+        raise AssertionError
+
+    status = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def layer_of(filename: str) -> str:
+    if "site-packages/" in filename:
+        package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        return package if package in LAYERS else "other packages"
+    if "/mockingjob/" in filename:
+        return "mockingjob"
+    return "standard library"
+
+
+async def measure(op: Operation, requests: int) -> None:
+    mock = MockApp(Config(speed=1.0))
+    status = await send_request(mock.asgi, op)
+    for _ in range(20):  # warm caches (SQL statements, validators, decorators)
+        await send_request(mock.asgi, op)
+    started = time.process_time()
+    for _ in range(requests):
+        await send_request(mock.asgi, op)
+    cpu_us = (time.process_time() - started) / requests * 1e6
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(requests):
+        await send_request(mock.asgi, op)
+    profile.disable()
+    by_layer: dict[str, float] = defaultdict(float)
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    for (filename, _line, _name), (_cc, _nc, own_time, _cum, _callers) in stats.items():
+        by_layer[layer_of(filename)] += own_time
+    total = sum(by_layer.values()) or 1.0
+    shares = ", ".join(f"{name} {100 * t / total:.0f}%" for name, t in
+                       sorted(by_layer.items(), key=lambda item: -item[1]) if t / total >= 0.02)
+    print(f"| {op.label} | {status} | {cpu_us:,.0f} µs | {shares} |")
+    mock.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--only", help="one operation, e.g. 'scale detail'")
+    args = parser.parse_args()
+    print(f"# {' '.join(sys.argv)}")
+    print("| operation | status | CPU per request | where it goes (profiled) |")
+    print("|---|---|---|---|")
+    for op in OPERATIONS:
+        if args.only and op.label != args.only:
+            continue
+        asyncio.run(measure(op, args.requests))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Every statement the Marquez pack runs, built once at import and executed with bind parameters.
+
+A statement object reused across requests keeps its memoised cache key, so SQLAlchemy finds the compiled form
+in its cache at almost no cost; building a fresh ``select()`` per request would redo that work every time.
+Statements are built on the template tables (`TABLES`); every store holds identically named copies of them.
+
+Bind parameters compared with a column take that column's type (``PortableString``, ``UtcDateTime``), so values
+are processed exactly as in a comparison written with a literal.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from .tables import TABLES as T
+
+__all__ = [
+    "DATASETS_NAMED", "INSERT_JOB", "INSERT_NAMESPACE", "INSERT_RUN", "JOB", "JOBS_PAGE", "JOB_BY_ID",
+    "JOB_FOR_NEW_RUN", "JOB_FOR_RUNS", "LATEST_RUNS", "LATEST_RUNS_COUNT", "LATEST_RUNS_OF_JOBS_PAGE", "NAMESPACE",
+    "NAMESPACES_PAGE", "NAMESPACE_WITH_JOB_COUNT", "RUNS_PAGE", "RUN_JOB_ID", "RUN_WITH_JOB", "UPDATE_JOB",
+    "UPDATE_NAMESPACE", "UPDATE_RUN",
+]
+
+LATEST_RUNS_COUNT: Final = 10
+"""How many of a job's runs its document lists (``latestRuns``)."""
+
+_n, _d, _j, _r = T.namespaces.c, T.datasets.c, T.jobs.c, T.runs.c
+_limit = sa.bindparam("limit", type_=sa.Integer)
+_offset = sa.bindparam("offset", type_=sa.Integer)
+
+# RunDao.findByLatestJob: a job's most recently changed runs first (served by ix_marquez_runs_latest).
+_LATEST_ORDER = (_r.transitioned_at.desc(), _r.seq.desc())
+
+# --- namespaces ----------------------------------------------------------------------------------------
+
+NAMESPACE = sa.select(T.namespaces).where(_n.name == sa.bindparam("namespace"))
+NAMESPACES_PAGE = sa.select(T.namespaces).order_by(_n.name).limit(_limit).offset(_offset)
+NAMESPACE_WITH_JOB_COUNT = sa.select(
+    _n.name,
+    sa.select(sa.func.count()).select_from(T.jobs).where(_j.namespace == _n.name).scalar_subquery()
+    .label("job_count"),
+).where(_n.name == sa.bindparam("namespace"))
+UPDATE_NAMESPACE = T.namespaces.update().where(_n.name == sa.bindparam("namespace"))
+"""Executed with the columns to set as parameters, besides ``namespace``."""
+INSERT_NAMESPACE = T.namespaces.insert()
+
+# --- jobs ----------------------------------------------------------------------------------------------
+
+
+def _job_lookup(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The namespace :namespace with its job :job joined on: one query answers both of Marquez's checks.
+
+    No row: no such namespace. A row whose job columns are NULL: the namespace exists, the job does not.
+    """
+    job_of_namespace = sa.and_(_j.namespace == _n.name, _j.name == sa.bindparam("job"))
+    return (sa.select(_n.name.label("namespace_name"), *columns)
+            .select_from(T.namespaces.outerjoin(T.jobs, job_of_namespace))
+            .where(_n.name == sa.bindparam("namespace")))
+
+
+JOB = _job_lookup(*T.jobs.c)
+JOB_FOR_RUNS = _job_lookup(
+    _j.id, _j.namespace, _j.name,
+    sa.select(sa.func.count()).select_from(T.runs).where(_r.job_id == _j.id).scalar_subquery().label("run_count"),
+)
+"""For listing a job's runs: the job's key and how many runs it has (``totalCount``)."""
+JOB_FOR_NEW_RUN = _job_lookup(
+    _j.id, _j.namespace, _j.name, _j.context,
+    sa.select(sa.func.coalesce(sa.func.max(_r.seq), 0) + 1).scalar_subquery().label("next_seq"),
+    sa.exists().where(_r.id == sa.bindparam("run_id")).label("run_taken"),
+)
+"""For creating a run: what its record takes from the job, its ``seq``, and whether :run_id is taken."""
+JOB_BY_ID = sa.select(T.jobs).where(_j.id == sa.bindparam("job_id"))
+
+
+def _jobs_page(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    return (sa.select(*columns).where(_j.namespace == sa.bindparam("namespace"))
+            .order_by(_j.name, _j.id).limit(_limit).offset(_offset))
+
+
+JOBS_PAGE = _jobs_page(*T.jobs.c)
+"""A page of the jobs of :namespace (:limit, :offset)."""
+UPDATE_JOB = T.jobs.update().where(_j.id == sa.bindparam("job_id"))
+"""Executed with the columns to set as parameters, besides ``job_id``."""
+INSERT_JOB = T.jobs.insert()
+DATASETS_NAMED = (sa.select(_d.namespace, _d.name)
+                  .where(sa.tuple_(_d.namespace, _d.name).in_(sa.bindparam("keys", expanding=True))))
+"""The datasets among :keys, a list of (namespace, name) pairs."""
+
+# --- runs ----------------------------------------------------------------------------------------------
+
+RUN_WITH_JOB = (sa.select(T.runs, _j.namespace, _j.name)
+                .join_from(T.runs, T.jobs, _r.job_id == _j.id)
+                .where(_r.id == sa.bindparam("run_id")))
+"""A run with its job's namespace and name, all a run document needs of its job."""
+RUN_JOB_ID = sa.select(_r.job_id).where(_r.id == sa.bindparam("run_id"))
+LATEST_RUNS = (sa.select(T.runs).where(_r.job_id == sa.bindparam("job_id"))
+               .order_by(*_LATEST_ORDER).limit(LATEST_RUNS_COUNT))
+
+_rank = sa.func.row_number().over(partition_by=_r.job_id, order_by=_LATEST_ORDER).label("rank")
+_ranked = sa.select(T.runs, _rank).where(_r.job_id.in_(_jobs_page(_j.id))).subquery()
+LATEST_RUNS_OF_JOBS_PAGE = (sa.select(*(_ranked.c[column.key] for column in T.runs.c))
+                            .where(_ranked.c.rank <= LATEST_RUNS_COUNT)
+                            .order_by(_ranked.c.job_id, _ranked.c.rank))
+"""`LATEST_RUNS` of every job on a page of `JOBS_PAGE` (same parameters) at once, grouped by job."""
+
+# Marquez's order: ``started_at DESC NULLS LAST``, then newest created. Spelled with NULLS LAST (PostgreSQL, and
+# SQLite since 3.30) rather than a CASE on NULL, so that SQLite reads ix_marquez_runs_page in order, unsorted.
+RUNS_PAGE = (sa.select(T.runs).where(_r.job_id == sa.bindparam("job_id"))
+             .order_by(_r.started_at.desc().nulls_last(), _r.created_at.desc(), _r.seq.desc())
+             .limit(_limit).offset(_offset))
+UPDATE_RUN = T.runs.update().where(_r.id == sa.bindparam("run_id"))
+"""Executed with the columns to set as parameters, besides ``run_id``."""
+INSERT_RUN = T.runs.insert()
