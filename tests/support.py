@@ -37,7 +37,7 @@ def api_fixtures(api: str) -> tuple[Callable[..., Any], Callable[..., Any], Call
     def session_mock() -> Iterator[MockApp]:
         served = MockApp(Config(apis=[api], speed=0, validate_responses=True, state=STATE))
         yield served
-        served.store.dispose()
+        served.close()
 
     @pytest.fixture(name="mock")
     def mock(request: pytest.FixtureRequest) -> MockApp:

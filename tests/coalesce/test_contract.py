@@ -23,7 +23,7 @@ TOKEN = {"Authorization": "Bearer contract-test"}
 
 
 def teardown_module() -> None:
-    mock.store.dispose()
+    mock.close()
 
 
 # Schema-valid requests the spec cannot tell apart from good ones: they name runs, environments or jobs that

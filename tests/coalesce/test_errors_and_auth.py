@@ -54,7 +54,7 @@ def test_configured_tokens_are_the_only_ones_accepted():
             assert client.get("/api/v1/runs", headers={"Authorization": "Bearer other"}).json() == UNAUTHENTICATED
             assert client.get("/api/v1/runs", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     finally:
-        mock.store.dispose()
+        mock.close()
 
 
 @pytest.mark.parametrize(("content", "content_type", "message"), [

@@ -22,7 +22,7 @@ schema = schemathesis.openapi.from_asgi("/_mockingjob/openapi.json", mock.asgi, 
 
 
 def teardown_module() -> None:
-    mock.store.dispose()
+    mock.close()
 
 
 BOUNDED = settings(SHARED_BOUNDS, max_examples=25)

@@ -21,7 +21,7 @@ HEADERS = {"Authorization": f"Bearer {SECRET}"}
 def every_api() -> Iterator[MockApp]:
     mock = MockApp(Config(speed=0, state=STATE))
     yield mock
-    mock.store.dispose()
+    mock.close()
 
 
 @pytest.fixture

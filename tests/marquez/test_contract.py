@@ -18,7 +18,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", mock.asgi, config=Schem
 
 
 def teardown_module() -> None:
-    mock.store.dispose()
+    mock.close()
 
 
 

@@ -19,4 +19,4 @@ def test_with_a_prefix_the_real_paths_follow_it_and_errors_keep_marquez_shape() 
             "code": 404, "message": "Namespace 'nowhere' not found."}
         assert client.get("/marquez/openapi.json").json()["servers"][0]["url"] == "/marquez"
     finally:
-        mock.store.dispose()
+        mock.close()

@@ -22,7 +22,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", mock.asgi, config=Schem
 
 
 def teardown_module() -> None:
-    mock.store.dispose()
+    mock.close()
 
 
 # A schema-valid run can still be refused for state the schema cannot see: the first run of a recipe needs its

@@ -50,7 +50,7 @@ def test_configured_tokens_are_the_only_ones_accepted():
         assert _exception(client.get("/v4/jobGroups", headers=AUTH), 401)["message"] == "Invalid access token"
         assert client.get("/v4/jobGroups", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     finally:
-        mock.store.dispose()
+        mock.close()
 
 
 def test_malformed_json_is_a_400(client):

@@ -6,8 +6,6 @@ newest `size` entries; older ones are pruned now and then, and never returned.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,11 +19,8 @@ from .tables import ControlTables
 
 __all__ = ["JournalFilter", "JournalWriter", "count", "entries", "to_json"]
 
-log = logging.getLogger("mockingjob")
-
 _PRUNE_EVERY = 64
 _BATCH = 256
-_BATCH_DELAY = 0.05  # seconds an entry may wait in memory before it is written
 
 
 @dataclass(frozen=True)
@@ -65,15 +60,15 @@ class JournalFilter:
 class JournalWriter:
     """Writes entries after their answers have gone out.
 
-    In a private store (one process, in memory) entries wait in memory and are written in batches: soon after
-    a request, at once when a batch fills, and always before anything reads the journal (`flush`). With a
+    In a private store (one process, in memory) entries wait in memory and are written in batches: when a batch
+    fills, and always before anything reads the journal (`flush`). Never from a timer: the store's one
+    connection must not be used by a callback while another thread (a test's reset, say) holds it. With a
     shared store each entry is written at once, so that any worker reading the journal sees it.
     """
 
     def __init__(self, store: Store, tables: ControlTables, size: int) -> None:
         self.store, self.table, self.size = store, tables.journal, size
         self.pending: list[dict[str, Any]] = []
-        self._flush_scheduled = False
         self.closed = False
         self._insert = self.table.insert()
         self._newest = sa.select(sa.func.max(self.table.c.id))
@@ -83,22 +78,12 @@ class JournalWriter:
         self.pending.append(entry)
         if not self.store.private or len(self.pending) >= _BATCH:
             self.flush()
-        elif not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(_BATCH_DELAY, self._flush_soon)
-
-    def _flush_soon(self) -> None:
-        try:
-            self.flush()
-        except Exception:  # logged, not raised: nobody is waiting for this write
-            log.exception("could not write journal entries")
 
     def close(self) -> None:
         self.flush()
         self.closed = True
 
     def flush(self) -> None:
-        self._flush_scheduled = False
         if not self.pending or self.closed:
             return
         entries, self.pending = self.pending, []
