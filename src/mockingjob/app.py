@@ -308,6 +308,8 @@ class MockApp:
             validate_responses=self.config.validate_responses,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
         )
+        # connexion offers no option for the innermost API class; its app middleware reads this attribute when
+        # each API is added, so it is set before `add_api`.
         app._middleware_app.api_cls = OperationCallingApi
         # Per API: each path's pattern and its operations by method (for the control plane and for `Allow`).
         self._operation_routes: dict[str, list[tuple[re.Pattern[str], dict[str, str]]]] = {}

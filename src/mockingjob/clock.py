@@ -58,10 +58,13 @@ class Clock:
         if conn is None:
             with self._store.begin() as own:
                 return self.state(own)
-        data = self._store.get_setting(conn, _KEY)
-        if data is None:
-            return ClockState(datetime.now(UTC), self._wall(), 1.0)
-        return self._store.cached(conn, _KEY, (self._store.settings,), lambda _conn: ClockState.from_json(data))
+        def load(conn: Connection) -> ClockState | None:
+            data = self._store.get_setting(conn, _KEY)
+            return None if data is None else ClockState.from_json(data)
+
+        # Read on every request: a private store parses it once per change.
+        state = self._store.cached(conn, "clock-state", (self._store.settings,), load)
+        return state if state is not None else ClockState(datetime.now(UTC), self._wall(), 1.0)
 
     def now(self, conn: Connection | None = None) -> datetime:
         """The current virtual time, as an aware UTC datetime."""

@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["Phase", "Plan", "Timeline", "sql_last_change", "sql_state"]
+from .store import UtcDateTime
+
+NOW = sa.bindparam("now", type_=UtcDateTime())
+"""The clock's instant as a bind parameter (execute with ``{"now": call.now}``): statements over it are built
+once and served from SQLAlchemy's compiled cache on every request."""
+
+__all__ = ["NOW", "Phase", "Plan", "Timeline", "sql_last_change", "sql_state"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Timeline:
 
 
 def sql_state(
-    now: datetime, steps: Sequence[tuple[str | ColumnElement[str], ColumnElement[datetime]]]
+    now: datetime | ColumnElement[datetime], steps: Sequence[tuple[str | ColumnElement[str], ColumnElement[datetime]]]
 ) -> ColumnElement[str]:
     """The state at `now` as a portable SQL CASE over step instant columns (first step is the fallback).
 
@@ -89,7 +95,9 @@ def sql_state(
     return sa.case(*whens, else_=default)
 
 
-def sql_last_change(now: datetime, instants: Sequence[ColumnElement[datetime]]) -> ColumnElement[datetime]:
+def sql_last_change(
+    now: datetime | ColumnElement[datetime], instants: Sequence[ColumnElement[datetime]]
+) -> ColumnElement[datetime]:
     """The latest of `instants` (ordered, each later than the previous) that is not after `now`."""
     whens = [(sa.and_(at.is_not(None), at <= now), at) for at in reversed(instants[1:])]
     return sa.case(*whens, else_=instants[0])

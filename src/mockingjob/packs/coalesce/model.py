@@ -10,13 +10,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import Phase, Plan, sql_state
+from mockingjob.lifecycle import NOW, Phase, Plan, sql_state
 from mockingjob.store import UtcDateTime
 
 from .tables import TABLES as T
@@ -182,11 +182,7 @@ def cancel(conn: Connection, row: Any, now: datetime) -> None:
     conn.execute(_UPDATE_RUN, {"run_id": row.id, **canceled_instants(row._mapping, at)})
 
 
-# The clock's instant, bound when a statement runs, so that statements over it are built once and reused.
-NOW = sa.bindparam("now", type_=UtcDateTime())
-# sql_state only compares columns with the instant, so the bind parameter stands in for it.
-_NOW = cast(datetime, NOW)
 # What a run looks like at `now`: its status, and its end time once it has ended.
-STATUS = sql_state(_NOW, [(WAITING, _r.queued_at), (INITIALIZING, _r.init_at), (RENDERING, _r.render_at),
+STATUS = sql_state(NOW, [(WAITING, _r.queued_at), (INITIALIZING, _r.init_at), (RENDERING, _r.render_at),
                           (RUNNING, _r.run_at), (_r.outcome, _r.end_at)])
 ENDED = sa.case((_r.end_at <= NOW, _r.end_at), else_=sa.null())

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import Phase, Plan
-from mockingjob.store import PortableString, UtcDateTime
+from mockingjob.lifecycle import NOW, Phase, Plan
+from mockingjob.store import PortableString
 
 from .tables import TABLES as T
 
@@ -25,7 +25,6 @@ FINAL = ("FAILED", "COMPLETED", "CANCELED")
 # The states a job is in before its plan's end; any other status is the stored outcome of an ended plan.
 UNENDED_STATES = frozenset({"QUEUED", "RUNNING"})
 
-NOW = sa.bindparam("now", type_=UtcDateTime())
 """The clock's instant: every statement using the expressions below takes it at execute time."""
 
 

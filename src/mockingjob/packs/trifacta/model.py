@@ -12,14 +12,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import Phase, Plan, Timeline, sql_last_change, sql_state
-from mockingjob.store import UtcDateTime, inserted_id
+from mockingjob.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
+from mockingjob.store import inserted_id
 
 from .tables import TABLES as T
 
@@ -32,16 +32,12 @@ ENVIRONMENTS = ("photon", "spark", "databricksSpark", "emrSpark", "dataflow")
 DEFAULT_FAILURE = "Job failed"
 _DEFAULT_SECONDS = {"queued": 5.0, "wrangle": 30.0, "filewriter": 10.0, "profile": 20.0}
 
-# The clock's instant, bound when a statement runs, so that statements over it are built once and reused.
-NOW = sa.bindparam("now", type_=UtcDateTime())
-# sql_state and sql_last_change only compare columns with the instant, so the bind parameter stands in for it.
-_NOW = cast(datetime, NOW)
 _g, _j = T.job_groups.c, T.jobs.c
 # What job groups and jobs look like at `now`: their status and when it last changed.
-GROUP_STATUS = sql_state(_NOW, [("Created", _g.created_at), ("InProgress", _g.run_at), (_g.outcome, _g.end_at)])
-GROUP_UPDATED = sql_last_change(_NOW, [_g.created_at, _g.run_at, _g.end_at])
-JOB_STATUS = sql_state(_NOW, [("Created", _j.created_at), ("InProgress", _j.run_at), (_j.outcome, _j.end_at)])
-JOB_UPDATED = sql_last_change(_NOW, [_j.created_at, _j.run_at, _j.end_at])
+GROUP_STATUS = sql_state(NOW, [("Created", _g.created_at), ("InProgress", _g.run_at), (_g.outcome, _g.end_at)])
+GROUP_UPDATED = sql_last_change(NOW, [_g.created_at, _g.run_at, _g.end_at])
+JOB_STATUS = sql_state(NOW, [("Created", _j.created_at), ("InProgress", _j.run_at), (_j.outcome, _j.end_at)])
+JOB_UPDATED = sql_last_change(NOW, [_j.created_at, _j.run_at, _j.end_at])
 
 
 @dataclass(frozen=True)
