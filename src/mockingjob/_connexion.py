@@ -8,12 +8,19 @@
   the parameter and body validators and the decorated handler (with a signature inspection) of the operation
   it routed to. All of them depend only on the operation (and the body's media type and charset), so these
   build them once per operation. Validation itself is unchanged.
+- `trusted_specs`: connexion validates every spec against the OpenAPI schema each time it loads one (when an
+  API is added, and again for every ``/openapi.json`` it serves). For our five specs that is most of start-up
+  after the imports. `mockingjob check` and the test suite run that same validation on every pack's spec
+  (`connexion_spec_problem`), so serving trusts the specs it ships.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from connexion import utils
@@ -21,11 +28,49 @@ from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive as context_receive
 from connexion.context import scope as context_scope
 from connexion.decorators import StarletteDecorator
+from connexion.exceptions import InvalidSpecification
 from connexion.middleware import request_validation, swagger_ui
+from connexion.spec import OpenAPISpecification, Specification
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["OperationCallingApi", "RejectControlCharacters", "RequestValidationMiddleware", "SwaggerUIMiddleware"]
+__all__ = ["OperationCallingApi", "RejectControlCharacters", "RequestValidationMiddleware", "SwaggerUIMiddleware",
+           "connexion_spec_problem", "trusted_specs"]
+
+
+_TRUSTED: ContextVar[bool] = ContextVar("mockingjob_trusted_specs", default=False)
+
+
+def _validate_unless_trusted(cls: type[Specification], spec: dict[str, Any]) -> None:
+    if not _TRUSTED.get():
+        _CONNEXION_VALIDATION(spec)
+
+
+# A context variable rather than swapping the method in and out: safe when apps are built in several threads.
+_CONNEXION_VALIDATION = OpenAPISpecification._validate_spec
+OpenAPISpecification._validate_spec = classmethod(_validate_unless_trusted)  # type: ignore[method-assign,assignment]
+
+
+@contextlib.contextmanager
+def trusted_specs() -> Iterator[None]:
+    """Within this block connexion loads specs without validating them against the OpenAPI schema."""
+    token = _TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
+def connexion_spec_problem(spec: dict[str, Any]) -> str | None:
+    """What connexion's own validation finds wrong with `spec` (schema and defaults), or None."""
+    try:
+        _CONNEXION_VALIDATION(spec)
+    except InvalidSpecification as exc:
+        return str(exc)
+    return None
+
+
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 
 class RejectControlCharacters:
@@ -33,14 +78,15 @@ class RejectControlCharacters:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
+        if scope["type"] == "http" and _CONTROL_CHARACTER.search(scope["path"]):
             raise HTTPException(404)
         await self.app(scope, receive, send)
 
 
 class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
     def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
-        spec: dict[str, Any] = super()._spec_for_prefix(request)
+        with trusted_specs():
+            spec: dict[str, Any] = super()._spec_for_prefix(request)
         for server in spec.get("servers", []):
             if server.get("url") == "":
                 server["url"] = "/"
@@ -48,6 +94,14 @@ class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
 
 
 class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Its router only serves the UI and the specs; every other request skips a pass through its mounts.
+        path = scope.get("path", "") if scope["type"] == "http" else "/ui"
+        if "/ui" not in path and "/openapi." not in path:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
     def add_api(self, specification: Any, base_path: str | None = None, arguments: dict[str, Any] | None = None,
                 **kwargs: Any) -> None:
         api = _SwaggerUIAPI(specification, base_path=base_path, arguments=arguments, default=self.default_fn,
@@ -69,8 +123,9 @@ class _OnceDecorator(StarletteDecorator):
             if built is None:  # needs the routed operation, known only inside a request
                 built = (self.uri_parser, self.decorate(function))
             uri_parser, decorated = built
-            request = self.framework.get_request(uri_parser=uri_parser, scope=context_scope,
-                                                 receive=context_receive)
+            # The objects behind connexion's context proxies, so that the request reads them directly.
+            request = self.framework.get_request(uri_parser=uri_parser, scope=context_scope._get_current_object(),
+                                                 receive=context_receive._get_current_object())
             return await decorated(request)
 
         return wrapper

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import connexion
+from connexion import context as connexion_context
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware, request_validation
@@ -27,7 +28,13 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import registry
-from ._connexion import OperationCallingApi, RejectControlCharacters, RequestValidationMiddleware, SwaggerUIMiddleware
+from ._connexion import (
+    OperationCallingApi,
+    RejectControlCharacters,
+    RequestValidationMiddleware,
+    SwaggerUIMiddleware,
+    trusted_specs,
+)
 from .clock import Clock
 from .config import Config
 from .control.admin import ADMIN_PREFIX, AdminApi
@@ -197,7 +204,8 @@ class MockApp:
         prefix = ADMIN_PREFIX if pack is self.admin else self.prefixes[pack.name]
 
         async def endpoint(**params: Any) -> Response:
-            request = connexion.request
+            # What `connexion.request` would build, but over the scope itself rather than its context proxy.
+            request = ConnexionRequest(connexion_context._scope.get(), connexion_context._receive.get())
             body = params.pop("body", None)
             base = _external_base(request)
             if pack is self.admin:
@@ -320,13 +328,14 @@ class MockApp:
             for template, item in spec.get("paths", {}).items():
                 routes.append((compile_path(prefix + template)[0], {
                     m.upper(): op["operationId"] for m, op in item.items() if m in _HTTP_METHODS}))
-            app.add_api(
-                spec,
-                base_path=prefix,
-                name=pack.name,
-                resolver=_PackResolver(self, pack),
-                resolver_error=None,
-            )
+            with trusted_specs():  # validated by `mockingjob check` and the tests, not at every start
+                app.add_api(
+                    spec,
+                    base_path=prefix,
+                    name=pack.name,
+                    resolver=_PackResolver(self, pack),
+                    resolver_error=None,
+                )
         for exc_class in (ApiError, ProblemException, HTTPException, Exception):
             app.add_error_handler(exc_class, self._error_handler)
         app.add_url_rule("/", "landing", self._landing, methods=["GET"])
@@ -369,13 +378,33 @@ def _operation_ids(spec: dict[str, Any]) -> set[str]:
             if method in _HTTP_METHODS and isinstance(op, dict) and "operationId" in op}
 
 
+_BASES: dict[tuple[Any, ...], str] = {}
+_BASES_KEPT = 256
+
+
 def _external_base(request: Any) -> str:
     """scheme://host[/root] as the client addressed the server: behind a proxy, the first X-Forwarded-Host."""
-    base = str(request.base_url).rstrip("/")
-    forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
-    if forwarded:
-        url = urlsplit(base)
-        base = urlunsplit(url._replace(netloc=forwarded))
+    scope = request.scope
+    host = forwarded = b""
+    for name, value in scope["headers"]:
+        if name == b"host" and not host:
+            host = value
+        elif name == b"x-forwarded-host" and not forwarded:
+            forwarded = value
+    # Worked out once per distinct way of addressing the server: URL parsing costs on every request otherwise.
+    server = scope.get("server")
+    key = (scope.get("scheme"), tuple(server) if server else None, scope.get("app_root_path"), scope.get("root_path"), host,
+           forwarded)
+    base = _BASES.get(key)
+    if base is None:
+        base = str(request.base_url).rstrip("/")
+        first = forwarded.decode("latin-1").split(",")[0].strip()
+        if first:
+            url = urlsplit(base)
+            base = urlunsplit(url._replace(netloc=first))
+        if len(_BASES) >= _BASES_KEPT:
+            _BASES.clear()
+        _BASES[key] = base
     return base
 
 

@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from . import registry
+from ._connexion import connexion_spec_problem
 from .errors import LoadError
 from .pack import Pack, require_handlers
 from .resources import load_spec
@@ -60,6 +61,11 @@ def _check_spec_and_handlers(pack: Pack) -> Iterator[Problem | dict[str, Any]]:
         validate_spec(spec)
     except Exception as exc:  # the validator raises several unrelated exception types
         yield Problem(api, str(pack.spec_path), f"not valid OpenAPI: {getattr(exc, 'message', exc)}")
+        return
+    # Serving skips connexion's own validation of a spec (it costs start-up time), so it is run here.
+    problem = connexion_spec_problem(spec)
+    if problem is not None:
+        yield Problem(api, str(pack.spec_path), f"rejected by connexion: {problem}")
         return
     if not str(spec.get("openapi", "")).startswith("3.0."):
         yield Problem(api, str(pack.spec_path), "must be OpenAPI 3.0.x (connexion does not serve 3.1)")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.fixtures import RelativeTimes, load_fixtures
+from mockingjob.fixtures import RelativeTimes, insert_rows, load_fixtures
 from mockingjob.timeutil import parse_duration
 
 from .tables import Tables
@@ -32,41 +32,43 @@ def _seconds(value: Any, where: str) -> timedelta:
 def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
     data = load_fixtures(folder, FILES)
     at = RelativeTimes(now, str(folder))
-    errors_by_name: dict[str, int] = {}
     try:
-        for e in data["errors"]:
-            conn.execute(t.errors.insert(), e)
-            errors_by_name[e["name"]] = e["id"]
-        conn.execute(t.nodes.insert(), data["nodes"])
-        conn.execute(t.workspaces.insert(), data["workspaces"])
-        for f in data["files"]:
-            times = {k: at(f.get(k)) for k in ("created", "last_modified", "data_started", "data_ended",
-                                               "source_started", "source_ended")}
-            conn.execute(t.files.insert(), {**f, **times})
-        for e in data["events"]:
-            conn.execute(t.events.insert(), {**e, "occurred": at(e["occurred"])})
-        conn.execute(t.recipes.insert(), data["recipes"])
-        for b in data["batches"]:
-            conn.execute(t.batches.insert(), {**b, "created": at(b["created"])})
-        types = {}
-        for jt in data["job_types"]:
-            types[jt["id"]] = jt
-            conn.execute(t.job_types.insert().values(
-                **{**jt, "created": at(jt["created"]), "last_modified": at(jt.get("last_modified", jt["created"]))}))
+        errors_by_name = {e["name"]: e["id"] for e in data["errors"]}
+        insert_rows(conn, t.errors, data["errors"])
+        insert_rows(conn, t.nodes, data["nodes"])
+        insert_rows(conn, t.workspaces, data["workspaces"])
+        insert_rows(conn, t.files, ({**f, **{k: at(f.get(k)) for k in (
+            "created", "last_modified", "data_started", "data_ended", "source_started", "source_ended")}}
+                                    for f in data["files"]))
+        insert_rows(conn, t.events, ({**e, "occurred": at(e["occurred"])} for e in data["events"]))
+        insert_rows(conn, t.recipes, data["recipes"])
+        insert_rows(conn, t.batches, ({**b, "created": at(b["created"])} for b in data["batches"]))
+        types = {jt["id"]: jt for jt in data["job_types"]}
+        insert_rows(conn, t.job_types, ({**jt, "created": at(jt["created"]),
+                                         "last_modified": at(jt.get("last_modified", jt["created"]))}
+                                        for jt in data["job_types"]))
+        jobs: list[dict[str, Any]] = []
+        exes: list[dict[str, Any]] = []
+        inputs: list[dict[str, Any]] = []
         for job in data["jobs"]:
-            _seed_job(conn, t, job, types, errors_by_name, at)
+            _job_rows(job, types, errors_by_name, at, jobs, exes, inputs)
+        insert_rows(conn, t.jobs, jobs)  # before their executions and inputs, which refer to them
+        insert_rows(conn, t.exes, exes)
+        insert_rows(conn, t.job_inputs, inputs)
     except FixtureError:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture
         raise FixtureError(f"{folder}: cannot load fixtures: {exc}") from exc
 
 
-def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int, dict[str, Any]],
-              errors_by_name: dict[str, int], at: RelativeTimes) -> None:
+def _job_rows(job: dict[str, Any], types: dict[int, dict[str, Any]], errors_by_name: dict[str, int],
+              at: RelativeTimes, jobs: list[dict[str, Any]], exes: list[dict[str, Any]],
+              inputs: list[dict[str, Any]]) -> None:
+    """Append one fixture job's rows: the job, its executions and its input files."""
     where = f"jobs.yaml job {job.get('id')}"
     jt = types[job["job_type"]]
     attempts = job["attempts"]
-    exes = []
+    own_exes = []
     for number, attempt in enumerate(attempts, start=1):
         queued = at(attempt["queued"])
         assert queued is not None
@@ -77,21 +79,21 @@ def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int,
         elif run_at is not None and attempt.get("run") is not None:
             end_at = run_at + _seconds(attempt["run"], where)
         error = errors_by_name[attempt["error"]] if attempt.get("error") else None
-        exes.append({
+        own_exes.append({
             "job_id": job["id"], "exe_num": number, "node_id": attempt.get("node", 1), "error_id": error,
             "queued": queued, "run_at": run_at, "end_at": end_at, "outcome": attempt.get("outcome", "COMPLETED"),
             "timeout": jt["timeout"], "input_file_size": job.get("input_file_size"),
         })
-    last = exes[-1]
+    last = own_exes[-1]
     source = job.get("source", {})
-    conn.execute(t.jobs.insert(), dict(
+    jobs.append(dict(
         id=job["id"], job_type_id=jt["id"], event_id=job["event"], recipe_id=job.get("recipe"),
         batch_id=job.get("batch"), node_id=last["node_id"], error_id=last["error_id"],
         is_superseded=bool(job.get("superseded")), superseded=at(job.get("superseded")),
         superseded_job_id=job.get("superseded_job"), superseded_by_job_id=job.get("superseded_by_job"),
         input=job.get("input", {"files": {}, "json": {}}), output=job.get("output", {"files": {}, "json": {}}),
         configuration=job.get("configuration", jt["configuration"]), priority=job.get("priority", 100),
-        max_tries=job.get("max_tries", jt["max_tries"]), num_exes=len(exes),
+        max_tries=job.get("max_tries", jt["max_tries"]), num_exes=len(own_exes),
         input_file_size=job.get("input_file_size"),
         source_started=at(source.get("started")), source_ended=at(source.get("ended")),
         source_sensor_class=source.get("sensor_class"), source_sensor=source.get("sensor"),
@@ -100,8 +102,6 @@ def _seed_job(conn: Connection, t: Tables, job: dict[str, Any], types: dict[int,
         queued=last["queued"], run_at=last["run_at"], end_at=last["end_at"], outcome=last["outcome"],
         changed=at(job.get("changed")),
     ))
-    conn.execute(t.exes.insert(), exes)
-    inputs = [{"job_id": job["id"], "job_input": input_name, "file_id": file_id}
-              for input_name, file_ids in job.get("input", {}).get("files", {}).items() for file_id in file_ids]
-    if inputs:
-        conn.execute(t.job_inputs.insert(), inputs)
+    exes.extend(own_exes)
+    inputs.extend({"job_id": job["id"], "job_input": input_name, "file_id": file_id}
+                  for input_name, file_ids in job.get("input", {}).get("files", {}).items() for file_id in file_ids)
