@@ -582,6 +582,12 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: Idl
             print(f"\np50({large:,}) ÷ p50({small:,}) = {value:.2f}x")
     print("\n### Targets\n")
     print(report.targets_table(all_targets(run, cold, idle, sizes, connections)))
+    if run:
+        labels = [op.label for op in OPERATIONS]
+        short = report.ceiling_short_of_prism(run.results, labels, 4)
+        if short:
+            print(f"\nThe bare-Starlette ceiling itself serves less than 4x Prism's req/s on {len(short)} of "
+                  f"{len(labels)} operations: " + ", ".join(f"{label} ({value:.2f}x)" for label, value in short))
 
 
 def save_json(path: Path, options: Options, found: dict[str, str], run: ThroughputRun | None,

@@ -147,3 +147,15 @@ def ratio_target(results: Throughput, server: str, labels: Sequence[str], pick: 
     value, label = found
     shown = f"{value:.1%}" if percent else f"{value:.2f}x"
     return Target(name, f"lowest {shown} ({label})", shown_goal, value >= goal)
+
+
+def ceiling_short_of_prism(results: Throughput, labels: Sequence[str], factor: float) -> list[tuple[str, float]]:
+    """Operations where even the bare-Starlette ceiling serves fewer than `factor` times Prism's req/s, with the
+    ceiling's ratio to Prism: there, no server on this stack could meet the throughput target."""
+    short = []
+    for label in labels:
+        prism = results.get(PRISM, {}).get(label)
+        ceiling = results.get(CEILING, {}).get(label)
+        if prism and ceiling and prism.rps and ceiling.rps < factor * prism.rps:
+            short.append((label, ceiling.rps / prism.rps))
+    return short
