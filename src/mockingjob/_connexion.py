@@ -48,7 +48,7 @@ def _validate_unless_trusted(cls: type[Specification], spec: dict[str, Any]) -> 
 
 # A context variable rather than swapping the method in and out: safe when apps are built in several threads.
 _CONNEXION_VALIDATION = OpenAPISpecification._validate_spec
-OpenAPISpecification._validate_spec = classmethod(_validate_unless_trusted)  # type: ignore[method-assign,assignment]
+OpenAPISpecification._validate_spec = classmethod(_validate_unless_trusted)
 
 
 @contextlib.contextmanager

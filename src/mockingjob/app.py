@@ -393,8 +393,8 @@ def _external_base(request: Any) -> str:
             forwarded = value
     # Worked out once per distinct way of addressing the server: URL parsing costs on every request otherwise.
     server = scope.get("server")
-    key = (scope.get("scheme"), tuple(server) if server else None, scope.get("app_root_path"), scope.get("root_path"), host,
-           forwarded)
+    key = (scope.get("scheme"), tuple(server) if server else None, scope.get("app_root_path"),
+           scope.get("root_path"), host, forwarded)
     base = _BASES.get(key)
     if base is None:
         base = str(request.base_url).rstrip("/")
