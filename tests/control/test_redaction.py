@@ -85,3 +85,37 @@ def test_a_bare_scheme_is_no_secret_and_one_requests_secrets_do_not_alter_anothe
     other = client.post("/v6/jobs/cancel/", json={"job_types": [{"name": "landsat-ingest", "version": "1.0"}]},
                         headers={"Authorization": "Token t"})
     assert other.json() == {"detail": "Job Type with name: landsat-ingest and version: 1.0 does not exist"}
+
+
+def test_a_packs_own_secret_field_is_redacted_however_it_is_spelt(client, mock, monkeypatch):
+    # A pack names its own secret fields lower-case, without "_" or "-"; clients spell them as they like.
+    monkeypatch.setattr(mock.packs["scale"], "secret_fields", frozenset({"landsatkey"}))
+    spellings = {"landsatKey": "lk-1-9f3a2c", "landsat_key": "lk-2-7d1e0b", "Landsat-Key": "lk-3-5c8f4a",
+                 "LANDSATKEY": "lk-4-2b6d9e"}
+    created = client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": {**INPUTS[INGEST], "json": spellings}},
+                          headers={"Authorization": f"Token {SECRET_TOKEN}"})
+    assert created.status_code == 201
+    assert all(value in created.text for value in spellings.values())  # the client's data comes back as given
+    journal = _everything(client)
+    assert not any(value in journal for value in spellings.values())
+    # A field whose name merely contains the pack's name for it is no secret.
+    client.post("/v6/jobs/", json={"job_type_id": INGEST,
+                                   "input": {**INPUTS[INGEST], "json": {"landsatKeyId": "lk-5-plain-id"}}},
+                headers={"Authorization": f"Token {SECRET_TOKEN}"})
+    assert "lk-5-plain-id" in _everything(client)
+
+
+def test_a_secret_quoted_under_an_innocent_name_is_scrubbed_from_the_journal(client):
+    # The secret travels in a secret header; the body and the answers quote it under names that say nothing.
+    api_key = "ak-0c5e-91fd-innocent"
+    created = client.post("/v6/jobs/", json={"job_type_id": INGEST,
+                                            "input": {**INPUTS[INGEST], "json": {"note": f"key was {api_key}"}}},
+                          headers={"Authorization": f"Token {SECRET_TOKEN}", "X-Api-Key": api_key})
+    assert created.status_code == 201 and api_key in created.text
+    later = client.get(f"/v6/jobs/{created.json()['id']}/")  # a request that carries no secret itself
+    assert api_key in later.text
+    journal = _everything(client)
+    assert api_key not in journal
+    created_entry, later_entry = client.get(f"{ADMIN}/journal?order=asc").json()["entries"][-2:]
+    assert "key was [REDACTED]" in created_entry["responseBody"]
+    assert "key was [REDACTED]" in later_entry["responseBody"]

@@ -33,11 +33,18 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 # no field in it can have a secret's name.
 _SECRET_NAME_PARTS = ("pass", "pasw", "pwd", "secret", "token", "private", "keypair", "key_pair", "key-pair",
                       "apikey", "api_key", "api-key", "authori", "cookie")
+# The same parts, grouped under a substring each of them holds: one search rules out a whole group (a group
+# without parts is a part itself).
+_SECRET_NAME_GROUPS = tuple(
+    (common, () if common in _SECRET_NAME_PARTS else tuple(part for part in _SECRET_NAME_PARTS if common in part))
+    for common in ("pas", "pwd", "secret", "token", "private", "key", "authori", "cookie")
+)
 
 
 def _may_name_a_secret(text: str) -> bool:
     lowered = text.lower()
-    return any(part in lowered for part in _SECRET_NAME_PARTS)
+    return any(common in lowered and (not parts or any(part in lowered for part in parts))
+               for common, parts in _SECRET_NAME_GROUPS)
 
 # Shorter values are redacted where their field names them, but not searched for elsewhere: "1" would be
 # found in every number.
@@ -49,12 +56,125 @@ def is_secret_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
     return bool(_SECRET_NAME.search(key)) or key in extra
 
 
+class _FieldNames:
+    """The verdicts of `is_secret_name` on the field names seen so far, for one set of extra names: the same
+    few names come back in every document."""
+
+    _MAX = 4096  # names come from clients too: beyond this many, new ones are judged each time
+
+    def __init__(self, extra: frozenset[str]) -> None:
+        self.extra = extra
+        self.verdicts: dict[str, bool] = {}
+        self.plain: set[str] = set()
+
+    def is_secret(self, name: str) -> bool:
+        verdict = self.verdicts.get(name)
+        if verdict is None:
+            verdict = is_secret_name(name, self.extra)
+            if len(self.verdicts) < self._MAX:
+                self.verdicts[name] = verdict
+                if not verdict:
+                    self.plain.add(name)
+        return verdict
+
+    def any_secret(self, fields: dict[str, Any]) -> bool:
+        return not self.plain.issuperset(fields) and any(self.is_secret(name) for name in fields)
+
+
+_FIELD_NAMES: dict[frozenset[str], _FieldNames] = {}
+
+
+def _field_names(extra: frozenset[str]) -> _FieldNames:
+    if type(extra) is not frozenset:  # a set, say: judged the same, but not a key
+        extra = frozenset(extra)
+    names = _FIELD_NAMES.get(extra)
+    if names is None:
+        if len(_FIELD_NAMES) >= 64:
+            _FIELD_NAMES.clear()
+        names = _FIELD_NAMES[extra] = _FieldNames(extra)
+    return names
+
+
+# Above this length a text is searched for each needle in turn (fast substring search); below it, with one
+# regular expression.
+_LONG_TEXT = 256
+
+
+@dataclass(frozen=True)
+class _Search:
+    """How to look for a set of secret values, worked out once for all the text redacted with it."""
+
+    replacements: tuple[tuple[str, str | None], ...]
+    """Each searched value, longest first, with its JSON-escaped form where that differs: replaced in turn."""
+    in_text: tuple[str, ...]
+    """The values and their escaped forms: a string holding none of them is left as it is."""
+    in_text_pattern: re.Pattern[str] | None
+    in_json: tuple[str, ...]
+    """The forms `in_text` takes in compact JSON: a document whose JSON holds none of them has no string
+    holding any of `in_text`."""
+
+    def occurs_in(self, text: str) -> bool:
+        if self.in_text_pattern is None:
+            return False
+        if len(text) > _LONG_TEXT:
+            return any(needle in text for needle in self.in_text)
+        return self.in_text_pattern.search(text) is not None
+
+    def occurs_in_json(self, text: str) -> bool:
+        return any(needle in text for needle in self.in_json)
+
+    def scrub(self, text: str) -> str:
+        if not self.occurs_in(text):
+            return text
+        for value, escaped in self.replacements:
+            if value in text:
+                text = text.replace(value, REDACTED)
+            if escaped is not None and escaped in text:
+                text = text.replace(escaped, REDACTED)
+        return text
+
+
+_NO_SEARCH = _Search((), (), None, ())
+_SEARCHES: dict[tuple[str, ...], _Search] = {}
+
+
+def _escape(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _search_for(values: tuple[str, ...]) -> _Search:
+    """The search for `values`, in the order the set gives them (which decides between values of equal
+    length, as the replacements are made in turn)."""
+    search = _SEARCHES.get(values)
+    if search is not None:
+        return search
+    searched = sorted((v for v in values if len(v) >= _MIN_SEARCHED), key=len, reverse=True)
+    if not searched:
+        search = _NO_SEARCH
+    else:
+        escaped = [_escape(value) for value in searched]
+        in_text = tuple(dict.fromkeys([*searched, *escaped]))
+        search = _Search(
+            replacements=tuple((v, e if e != v else None) for v, e in zip(searched, escaped, strict=True)),
+            in_text=in_text,
+            in_text_pattern=re.compile("|".join(re.escape(needle) for needle in in_text)),
+            # JSON escapes a string character by character: one holding v is written holding v's escaped form.
+            in_json=tuple(dict.fromkeys(_escape(needle) for needle in in_text)),
+        )
+    if len(_SEARCHES) >= 64:
+        _SEARCHES.clear()
+    _SEARCHES[values] = search
+    return search
+
+
 @dataclass
 class Secrets:
     """The secrets one request carried, and the redaction of anything that might repeat them."""
 
     extra_names: frozenset[str] = frozenset()
     values: set[str] = field(default_factory=set)
+    _search: _Search | None = field(default=None, init=False, repr=False, compare=False)
+    _searched_values: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
     # --- finding -----------------------------------------------------------------------------------
     def from_headers(self, headers: Iterable[tuple[str, str]]) -> None:
@@ -71,8 +191,9 @@ class Secrets:
     def from_document(self, document: Any) -> None:
         """Collect the values of secret-named fields anywhere in a decoded JSON document."""
         if isinstance(document, Mapping):
+            names = _field_names(self.extra_names)
             for key, value in document.items():
-                if isinstance(key, str) and is_secret_name(key, self.extra_names):
+                if isinstance(key, str) and names.is_secret(key):
                     self._collect(value)
                 else:
                     self.from_document(value)
@@ -90,8 +211,9 @@ class Secrets:
                     self.values.add(json.loads(f'"{value}"'))
 
     def from_query(self, query: str) -> None:
+        names = _field_names(self.extra_names)
         for name, value in parse_qsl(query, keep_blank_values=True):
-            if is_secret_name(name, self.extra_names) and value:
+            if names.is_secret(name) and value:
                 self.values.add(value)
 
     def _collect(self, value: Any) -> None:
@@ -108,42 +230,44 @@ class Secrets:
                 self._collect(item)
 
     # --- redacting ---------------------------------------------------------------------------------
-    def _searched(self) -> list[str]:
-        return sorted((v for v in self.values if len(v) >= _MIN_SEARCHED), key=len, reverse=True)
+    def _searching(self) -> _Search:
+        """The search for the current `values` (which the from_* methods, or anyone, may have changed)."""
+        values = tuple(self.values)
+        if self._search is None or values != self._searched_values:
+            self._search = _search_for(values)
+            self._searched_values = values
+        return self._search
 
     def scrub_text(self, text: str) -> str:
-        for value in self._searched():
-            if value in text:
-                text = text.replace(value, REDACTED)
-            escaped = json.dumps(value, ensure_ascii=False)[1:-1]
-            if escaped != value and escaped in text:
-                text = text.replace(escaped, REDACTED)
-        return text
+        return self._searching().scrub(text)
 
     def redact_document(self, document: Any) -> Any:
         """`document` with secret-named fields replaced and known secrets scrubbed from every string."""
+        return self._redact(document, self._searching(), _field_names(self.extra_names))
+
+    def _redact(self, document: Any, search: _Search, names: _FieldNames) -> Any:
         if isinstance(document, Mapping):
             return {
-                key: (REDACTED if isinstance(key, str) and is_secret_name(key, self.extra_names)
-                      and value not in (None, "", [], {})
-                      else self.redact_document(value))
+                key: (REDACTED if isinstance(key, str) and names.is_secret(key) and value not in (None, "", [], {})
+                      else self._redact(value, search, names))
                 for key, value in document.items()
             }
         if isinstance(document, list):
-            return [self.redact_document(item) for item in document]
+            return [self._redact(item, search, names) for item in document]
         if isinstance(document, str):
-            return self.scrub_text(document)
+            return search.scrub(document)
         return document
 
     def redact_headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         redacted: dict[str, str] = {}
+        search = self._searching()
         for name, value in headers:
             name = name.lower()
             if name in _SECRET_HEADERS:
                 scheme, _, credential = value.partition(" ")
                 value = f"{scheme} {REDACTED}" if credential and scheme.isalpha() else REDACTED
             else:
-                value = self.scrub_text(value)
+                value = search.scrub(value)
             redacted[name] = f"{redacted[name]}, {value}" if name in redacted else value
         return redacted
 
@@ -151,10 +275,12 @@ class Secrets:
         if not query:
             return query
         pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(is_secret_name(name, self.extra_names) for name, _ in pairs) and not self._searched():
+        search = self._searching()
+        names = _field_names(self.extra_names)
+        if not any(names.is_secret(name) for name, _ in pairs) and not search.in_text:
             return query
-        return urlencode([(name, REDACTED if is_secret_name(name, self.extra_names) and value
-                           else self.scrub_text(value)) for name, value in pairs])
+        return urlencode([(name, REDACTED if names.is_secret(name) and value else search.scrub(value))
+                          for name, value in pairs])
 
     def redact_body(self, body: bytes, media_type: str | None, *, structural: bool = False) -> str | None:
         """A request or response body as journal text: JSON redacted structurally, other text scrubbed.
@@ -168,19 +294,37 @@ class Secrets:
         if not structural and not self.extra_names and not _may_name_a_secret(text):
             return self.scrub_text(text)  # nothing to find by name: keep the text as it was (and fast)
         if media_type is None or "json" in media_type or text.lstrip()[:1] in ("{", "["):
+            names = _field_names(self.extra_names)
+            named = False
+
+            def look(fields: dict[str, Any]) -> dict[str, Any]:
+                nonlocal named
+                named = named or names.any_secret(fields)
+                return fields
+
             try:
-                document = json.loads(text)
+                document = json.loads(text, object_hook=look)
             except (ValueError, RecursionError):  # not JSON, or too deep to be a real document
                 pass
             else:
-                return _dumps(self.redact_document(document))
+                search = self._searching()
+                if not named:
+                    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+                    if not search.occurs_in_json(text):
+                        return _encodable(text, document)  # nothing in it to redact
+                return _dumps(self._redact(document, search, names))
         return self.scrub_text(text)
 
 
 def _dumps(document: Any) -> str:
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate the client sent: JSON carries it only escaped
-        text = json.dumps(document, separators=(",", ":"))
+    return _encodable(json.dumps(document, ensure_ascii=False, separators=(",", ":")), document)
+
+
+def _encodable(text: str, document: Any) -> str:
+    """`text`, `document` as compact JSON, unless it cannot be written as UTF-8: then with escapes."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate the client sent: JSON carries it only escaped
+            text = json.dumps(document, separators=(",", ":"))
     return text
