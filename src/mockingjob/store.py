@@ -84,6 +84,21 @@ def database_url(state: str | None) -> str:
     return f"sqlite:///{Path(state).expanduser().resolve()}"
 
 
+def _savepoints_inside_the_transaction(engine: Engine) -> None:
+    """Make a SAVEPOINT (``Connection.begin_nested``) nest in the transaction on SQLite as elsewhere.
+
+    The sqlite3 module opens the database's transaction only before a statement that writes. A SAVEPOINT
+    before any write would open it instead, and releasing that savepoint would commit the request's work
+    there and then, not when its transaction ends. The transaction is opened first (deferred: no lock yet).
+    """
+
+    @sa.event.listens_for(engine, "savepoint")
+    def _begin_first(conn: Connection, _name: str) -> None:
+        driver = conn.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            driver.execute("BEGIN")
+
+
 def _engine(url: str) -> Engine:
     if url == "sqlite://":
         # One shared connection: an in-memory database exists only as long as its connection.
@@ -104,6 +119,8 @@ def _engine(url: str) -> Engine:
             cursor.close()
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _savepoints_inside_the_transaction(engine)
     return engine
 
 
@@ -134,7 +151,14 @@ class Store:
         self._setting_query = sa.select(self.settings.c.value).where(self.settings.c.key == sa.bindparam("key"))
 
     def create_tables(self) -> None:
-        self.metadata.create_all(self.engine)
+        """Create the missing tables, and the indexes a table made by an older version lacks."""
+        with self.engine.begin() as conn:
+            existing = set(sa.inspect(conn).get_table_names())
+            self.metadata.create_all(conn)
+            for table in self.metadata.sorted_tables:
+                if table.name in existing:  # a table created just now has all its indexes
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -12,17 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mockingjob.errors import ApiError
 from mockingjob.pack import Call, Handler, Reply
 from mockingjob.store import PortableString
 
 from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
 from .dropwizard import bad_request, not_found, parse_instant
-from .model import arg_text, new_run_record, transition
+from .model import arg_text, insert_run, new_run_record, transition
 from .queries import (
     DATASETS_NAMED,
     INSERT_JOB,
     INSERT_NAMESPACE,
-    INSERT_RUN,
     JOB,
     JOB_FOR_NEW_RUN,
     JOB_FOR_RUNS,
@@ -168,20 +168,25 @@ def _instant(body: dict[str, Any], name: str) -> datetime | None:
     return None if value is None else parse_instant(name, value)
 
 
+def _run_exists(run_id: str, job: Any) -> ApiError:
+    return bad_request(f"Run '{run_id}' already exists for '{job.name}' under namespace '{job.namespace}'.")
+
+
 async def create_run(call: Call) -> Reply:
     body = call.body or {}
     given = str(body["id"]).lower() if body.get("id") else None
     job = _job(call, JOB_FOR_NEW_RUN, run_id=given)
     if given is not None and job.run_taken:
-        raise bad_request(f"Run '{given}' already exists for '{job.name}' under namespace '{job.namespace}'.")
+        raise _run_exists(given, job)
     run_id = given or str(uuid.uuid4())
     meta = {
         "nominalStartTime": _instant(body, "nominalStartTime"),
         "nominalEndTime": _instant(body, "nominalEndTime"),
         "args": {key: arg_text(value) for key, value in (body.get("args") or {}).items()},
     }
-    record = new_run_record(job, run_id, job.next_seq, call.now, meta)
-    call.conn.execute(INSERT_RUN, record)
+    record = new_run_record(job, run_id, call.now, meta)
+    if not insert_run(call.conn, record):  # another request created a run with this id meanwhile
+        raise _run_exists(run_id, job)
     # The document is the record just written (no column of a run is altered on the way into the store).
     run = SimpleNamespace(**record)
     return Reply(run_document(run, job), 201, {"Location": call.url(f"/api/v1/jobs/runs/{run_id}")})

@@ -14,15 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from mockingjob.lifecycle import Plan
 
-from .queries import JOB_BY_ID, UPDATE_JOB, UPDATE_RUN
+from .queries import INSERT_RUN, JOB_BY_ID, RUN_JOB_ID, UPDATE_JOB, UPDATE_RUN
 
 STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
 DONE = ("COMPLETED", "FAILED", "ABORTED")
 _MICROSECOND = timedelta(microseconds=1)
 INITIAL_STATE = "NEW"
+_INSERT_ATTEMPTS = 10
 
 
 def plan_for_new_run(job: Any, defaults: Mapping[str, Any] | None = None) -> Plan:
@@ -31,16 +33,41 @@ def plan_for_new_run(job: Any, defaults: Mapping[str, Any] | None = None) -> Pla
     return Plan((), str((defaults or {}).get("state", INITIAL_STATE)))
 
 
-def new_run_record(job: Any, run_id: str, seq: int, now: datetime, meta: Mapping[str, Any],
+def new_run_record(job: Any, run_id: str, now: datetime, meta: Mapping[str, Any],
                    defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The row of a run created now for `job` from the request body `meta` (RunDao.upsertRunMeta)."""
+    """The row of a run created now for `job` from the request body `meta` (RunDao.upsertRunMeta), but for its
+    ``seq``, which `insert_run` has the database number."""
     timeline = plan_for_new_run(job, defaults).schedule(now)
     return {
-        "id": run_id, "seq": seq, "job_id": job.id, "created_at": now, "updated_at": now,
+        "id": run_id, "job_id": job.id, "created_at": now, "updated_at": now,
         "nominal_start_time": meta.get("nominalStartTime"), "nominal_end_time": meta.get("nominalEndTime"),
         "state": timeline.state_at(now), "transitioned_at": now, "started_at": timeline.entered("RUNNING", now),
         "ended_at": None, "args": meta.get("args") or {}, "context": job.context, "job_version": None,
     }
+
+
+def insert_run(conn: Connection, record: Mapping[str, Any]) -> bool:
+    """Insert a new run's `record`, numbered after every other run; False if its id was taken meanwhile.
+
+    Other workers create runs at the same time. The INSERT takes the next ``seq`` itself, which SQLite (one
+    writer at a time) makes atomic; under PostgreSQL's READ COMMITTED a run committed meanwhile elsewhere can
+    still have taken that number, and the unique ``seq`` refuses the second one. The INSERT is then tried again
+    (a few times), each time in a SAVEPOINT so that the failed one leaves the request's transaction usable. The
+    id the client gave may also have been taken meanwhile: that is the client's error, as when it was taken
+    before.
+    """
+    attempts = 1
+    while True:
+        try:
+            with conn.begin_nested():
+                conn.execute(INSERT_RUN, record)
+            return True
+        except IntegrityError:
+            if conn.execute(RUN_JOB_ID, {"run_id": record["id"]}).first() is not None:
+                return False
+            if attempts == _INSERT_ATTEMPTS:
+                raise
+            attempts += 1
 
 
 def arg_text(value: Any) -> str:

@@ -68,10 +68,9 @@ JOB_FOR_RUNS = _job_lookup(
 """For listing a job's runs: the job's key and how many runs it has (``totalCount``)."""
 JOB_FOR_NEW_RUN = _job_lookup(
     _j.id, _j.namespace, _j.name, _j.context,
-    sa.select(sa.func.coalesce(sa.func.max(_r.seq), 0) + 1).scalar_subquery().label("next_seq"),
     sa.exists().where(_r.id == sa.bindparam("run_id")).label("run_taken"),
 )
-"""For creating a run: what its record takes from the job, its ``seq``, and whether :run_id is taken."""
+"""For creating a run: what its record takes from the job, and whether :run_id is taken."""
 JOB_BY_ID = sa.select(T.jobs).where(_j.id == sa.bindparam("job_id"))
 
 
@@ -113,4 +112,5 @@ RUNS_PAGE = (sa.select(T.runs).where(_r.job_id == sa.bindparam("job_id"))
              .limit(_limit).offset(_offset))
 UPDATE_RUN = T.runs.update().where(_r.id == sa.bindparam("run_id"))
 """Executed with the columns to set as parameters, besides ``run_id``."""
-INSERT_RUN = T.runs.insert()
+INSERT_RUN = T.runs.insert().values(seq=sa.select(sa.func.coalesce(sa.func.max(_r.seq), 0) + 1).scalar_subquery())
+"""A new run, numbered after every other (its ``seq``) by the INSERT itself, never from an earlier read."""

@@ -145,6 +145,7 @@ async def requeue_jobs(call: Call) -> Reply:
         values: dict[str, Any] = {"max_tries": row.max_tries + 1}
         if priority is not None:
             values["priority"] = priority
+        # False for a job another request requeued meanwhile: it stays as that one planned it.
         plan_attempt(call.conn, row.id, row.num_exes + 1, plan, call.now,
                      _pick_node(call, row.id + row.num_exes), _error_id(call, plan), row.timeout,
                      row.input_file_size, call.effect, **values)

@@ -95,6 +95,9 @@ class JobPlan:
 # Writes, built once: the SET/VALUES columns come from the parameters each call passes. A WHERE parameter
 # may not share a column's name.
 _UPDATE_JOB = T.jobs.update().where(_j.id == sa.bindparam("job_id_"))
+# A job's next attempt, planned only if no other request planned one since its attempts were counted.
+_UPDATE_JOB_ATTEMPT = T.jobs.update().where(_j.id == sa.bindparam("job_id_"),
+                                           _j.num_exes == sa.bindparam("num_exes_"))
 _UPDATE_EXE = T.exes.update().where(_x.job_id == sa.bindparam("job_id_"), _x.exe_num == sa.bindparam("exe_num_"))
 _INSERT_EXE = T.exes.insert()
 _CANCEL_ROWS = sa.select(_j.id, _j.num_exes, STATUS.label("status")).where(
@@ -107,21 +110,32 @@ def update_job(conn: Connection, job_id: int, **values: Any) -> None:
 
 def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, start: datetime, node_id: int,
                  error_id: int | None, timeout: int, input_file_size: float | None, effect: Effect,
-                 **job_values: Any) -> None:
+                 **job_values: Any) -> bool:
     """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions.
 
     `effect` is what a scenario asks instead of the job type's plan: another outcome, state durations, and
     (through `error_id`) the error a failure reports. `job_values` are further job columns to set.
+
+    The job row counts its executions (``num_exes``). It is updated first, and only while it still counts
+    ``attempt - 1``; the database checks that against the row as it stands when the write proceeds (SQLite
+    writes one at a time, PostgreSQL checks again after a concurrent writer of the row commits). So when
+    another request planned this attempt meanwhile (a requeue through another worker), nothing is written and
+    False is returned, instead of a second execution numbered `attempt`.
     """
     lifecycle = effect.apply(plan.lifecycle(attempt))
     (_, queued), (_, run_at), (outcome, end_at) = lifecycle.schedule(start).steps
     error = error_id if outcome == "FAILED" else None
-    update_job(conn, job_id, queued=queued, run_at=run_at, end_at=end_at, outcome=outcome, node_id=node_id,
-               error_id=error, num_exes=attempt, changed=None, **job_values)
+    planned = conn.execute(_UPDATE_JOB_ATTEMPT, {
+        "job_id_": job_id, "num_exes_": attempt - 1, "queued": queued, "run_at": run_at, "end_at": end_at,
+        "outcome": outcome, "node_id": node_id, "error_id": error, "num_exes": attempt, "changed": None,
+        **job_values}).rowcount
+    if not planned:
+        return False
     conn.execute(_INSERT_EXE, {
         "job_id": job_id, "exe_num": attempt, "node_id": node_id, "error_id": error, "queued": queued,
         "run_at": run_at, "end_at": end_at, "outcome": outcome, "timeout": timeout,
         "input_file_size": input_file_size})
+    return True
 
 
 def cancel(conn: Connection, now: datetime, job_ids: list[int]) -> None:
