@@ -62,10 +62,12 @@ def main() -> None:
               "this bearer token, from anywhere. Default: loopback clients only, no token.")
 @click.option("--journal-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
               help="How many recent API requests the journal keeps.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log a line for every request (uvicorn's access log).")
 def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, workers: int, speed: float | None,
           tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
           error_rate: float | None, error_status: int, scenarios_file: str | None, admin_token: str | None,
-          journal_size: int) -> None:
+          journal_size: int, access_log: bool) -> None:
     """Serve the named APIs (all of them when none is named).
 
     One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.
@@ -75,7 +77,8 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
     config = Config(apis=_apis(apis), host=host, port=port, state=state,
                     workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
                     mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,
-                    scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size)
+                    scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size,
+                    access_log=access_log)
     try:
         run(config)
     except LoadError as exc:
@@ -96,13 +99,13 @@ def run(config: Config) -> None:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise UsageError(f"cannot open the state store {_shown(config.state)}: {cause}") from exc
     if config.workers == 1:
-        uvicorn.run(mock.asgi, host=config.host, port=config.port, log_level="info")
+        uvicorn.run(mock.asgi, host=config.host, port=config.port, log_level="info", access_log=config.access_log)
         return
     mock.close()
     worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
     os.environ[ENV_CONFIG] = worker_config.to_env()
     uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,
-                workers=config.workers, log_level="info")
+                workers=config.workers, log_level="info", access_log=config.access_log)
 
 
 def _shown(state: str | None) -> str:

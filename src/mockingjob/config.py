@@ -39,6 +39,8 @@ class Config:
     """When set, the admin API answers anyone presenting it as a bearer token; otherwise loopback only."""
     journal_size: int = 1000
     """How many recent requests the journal keeps."""
+    access_log: bool = True
+    """Whether uvicorn logs a line per request (``mockingjob serve``)."""
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

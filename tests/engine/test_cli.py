@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from click.testing import CliRunner
 
-from mockingjob.cli import main
-from mockingjob.config import Config
+from mockingjob.cli import main, run
+from mockingjob.config import ENV_CONFIG, Config
 
 
 @pytest.fixture
@@ -59,3 +62,26 @@ def test_an_unusable_state_store_is_a_clear_error_without_its_password(tmp_path:
     assert result.exit_code == 1
     assert "cannot open the state store postgresql+psycopg://me:***@127.0.0.1:1/db" in result.output
     assert "secretpw" not in result.output
+
+
+def test_the_access_log_is_on_unless_turned_off(served: list[Config]) -> None:
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve", "--no-access-log"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve", "--access-log"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve"], env={"MOCKINGJOB_SERVE_ACCESS_LOG": "false"}).exit_code == 0
+    assert [config.access_log for config in served] == [True, False, True, False]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("access_log", [True, False])
+def test_uvicorn_is_told_whether_to_log_each_request(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     workers: int, access_log: bool) -> None:
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda _app, **options: started.append(options))
+    monkeypatch.setenv(ENV_CONFIG, "")  # set by a run with workers; restored afterwards
+    run(Config(apis=["marquez"], state=str(tmp_path / "state.sqlite"), workers=workers, access_log=access_log))
+    assert len(started) == 1
+    assert started[0]["access_log"] is access_log
+    assert started[0].get("workers", 1) == workers
+    if workers > 1:
+        assert Config.from_env().access_log is access_log
