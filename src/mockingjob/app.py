@@ -323,12 +323,12 @@ class MockApp:
         self._operation_routes: dict[str, list[tuple[re.Pattern[str], dict[str, str]]]] = {}
         mounted = [(pack, self.specs[name], self.prefixes[name]) for name, pack in self.packs.items()]
         mounted.append((self.admin, self._admin_spec(), ADMIN_PREFIX))
-        for pack, spec, prefix in mounted:
-            routes = self._operation_routes.setdefault(pack.name, [])
-            for template, item in spec.get("paths", {}).items():
-                routes.append((compile_path(prefix + template)[0], {
-                    m.upper(): op["operationId"] for m, op in item.items() if m in _HTTP_METHODS}))
-            with trusted_specs():  # validated by `mockingjob check` and the tests, not at every start
+        with trusted_specs():  # validated by `mockingjob check` and the tests, not at every start
+            for pack, spec, prefix in mounted:
+                routes = self._operation_routes.setdefault(pack.name, [])
+                for template, item in spec.get("paths", {}).items():
+                    routes.append((compile_path(prefix + template)[0], {
+                        m.upper(): op["operationId"] for m, op in item.items() if m in _HTTP_METHODS}))
                 app.add_api(
                     spec,
                     base_path=prefix,
