@@ -2,7 +2,8 @@
 
 It does what any Python server on the same stack must do (parse HTTP, route, read the body, send bytes) and
 nothing else, so mockingjob's throughput divided by the ceiling's is the share left by mockingjob's own work.
-It is served by uvicorn like ``mockingjob serve`` serves (same event loop, HTTP parser and log settings).
+It is served by uvicorn as ``mockingjob serve`` serves (`mockingjob.server.uvicorn_options`: event loop, HTTP
+protocol, log settings).
 
     python bench/ceiling.py --port 8000 --responses captured.json
 """
@@ -20,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from mockingjob.server import uvicorn_options
 
 
 def _endpoint(by_method: dict[str, dict[str, Any]]) -> Any:
@@ -53,10 +56,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--responses", type=Path, required=True, help="JSON written by compare.py")
+    parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop", "auto"),
+                        help="uvicorn's event loop (default: asyncio, as `mockingjob serve`)")
     parser.add_argument("--no-access-log", action="store_true", help="drop uvicorn's per-request log line")
     args = parser.parse_args()
     app = build_app(json.loads(args.responses.read_text()))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info", access_log=not args.no_access_log)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, **uvicorn_options(args.loop, not args.no_access_log))
 
 
 if __name__ == "__main__":

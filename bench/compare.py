@@ -36,7 +36,7 @@ from typing import Any
 import load
 import report
 from operations import APIS, OPERATIONS, Operation, detail_of
-from report import CEILING, MJ1, MJ2, PRISM, Target, Throughput
+from report import CEILING, FLOOR1, FLOOR2, FLOOR_OF, MJ1, MJ2, PRISM, Target, Throughput
 from servers import (
     LOAD_CPU,
     LOOPBACK,
@@ -74,6 +74,8 @@ class Options:
     parts: tuple[str, ...]
     quick: bool
     pin: bool
+    loop: str
+    """uvicorn's event loop for mockingjob, the connexion floor and the ceiling alike."""
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -86,6 +88,9 @@ def parse_options(argv: list[str] | None = None) -> Options:
                         "stores of 1k and 10k jobs only")
     parser.add_argument("--no-pin", action="store_true", help="do not pin servers and wrk to CPUs (pinning "
                         "hurts when other programs keep CPU 0 busy)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="uvicorn's event loop for mockingjob, the connexion floor and the ceiling (default "
+                        "asyncio, what `mockingjob serve` uses)")
     parser.add_argument("--only", metavar="PART[,PART]", help=f"run only these parts: {', '.join(PARTS)}")
     parser.add_argument("--sizes", metavar="N[,N]", help="store sizes in jobs for the scaling part "
                         "(default 1000,100000,1000000; 1000,10000 with --quick)")
@@ -105,6 +110,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         parts=parts,
         quick=args.quick,
         pin=not args.no_pin,
+        loop=args.loop,
     )
 
 
@@ -183,7 +189,8 @@ def print_header(options: Options, found: dict[str, str], pin: bool, log_note: s
               f"{SERVER_CPU}, wrk on CPU {LOAD_CPU}; mockingjob 2 workers and its wrk unpinned")
     else:
         print("Pinning: none (--no-pin, or taskset or a second CPU missing)")
-    print(f"mockingjob serve: {log_note}")
+    print(f"mockingjob serve: {log_note}; event loop {options.loop} (also for the connexion floor and the "
+          "ceiling)")
     print()
 
 
@@ -243,13 +250,27 @@ def start_prism(processes: Processes, pin: bool) -> RunningServer:
     return RunningServer(PRISM, bases, started, pin, [f"prism-{api}" for api in APIS])
 
 
-def start_ceiling(processes: Processes, responses: Path, quiet: bool, pin: bool) -> RunningServer:
+def start_ceiling(processes: Processes, responses: Path, quiet: bool, loop: str, pin: bool) -> RunningServer:
     port = free_port()
-    argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", str(port), "--responses", str(responses)]
+    argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", str(port), "--responses", str(responses),
+            "--loop", loop]
     if quiet:
         argv.append("--no-access-log")
     process = processes.start("ceiling", argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
     return RunningServer(CEILING, prefixed_bases(port), dict.fromkeys(APIS, process), pin, ["ceiling"])
+
+
+def start_floor(processes: Processes, responses: Path, quiet: bool, loop: str, workers: int,
+                pin: bool) -> RunningServer:
+    port = free_port()
+    argv = [sys.executable, str(BENCH / "connexion_floor.py"), "--port", str(port), "--responses", str(responses),
+            "--workers", str(workers), "--loop", loop]
+    if quiet:
+        argv.append("--no-access-log")
+    name = FLOOR1 if workers == 1 else FLOOR2
+    log = name.replace(" ", "-")
+    process = processes.start(log, argv, cpu=SERVER_CPU if pin else None, cwd=BENCH)
+    return RunningServer(name, prefixed_bases(port), dict.fromkeys(APIS, process), pin, [log])
 
 
 @contextmanager
@@ -332,9 +353,10 @@ def run_throughput(processes: Processes, options: Options, work: Path, quiet: li
                    with_prism: bool) -> ThroughputRun:
     scripts = load.write_scripts(OPERATIONS, work)
     run = ThroughputRun()
-    bench_one(run, processes, lambda: start_mockingjob(processes, [], quiet, MJ1, pin), scripts, options, pin)
+    loop = ["--loop", options.loop]
+    bench_one(run, processes, lambda: start_mockingjob(processes, loop, quiet, MJ1, pin), scripts, options, pin)
     state = work / "two-workers.db"
-    bench_one(run, processes, lambda: start_mockingjob(processes, ["--workers", "2", "--state", str(state)],
+    bench_one(run, processes, lambda: start_mockingjob(processes, [*loop, "--workers", "2", "--state", str(state)],
                                                         quiet, MJ2, False), scripts, options, pin)
     if with_prism:
         bench_one(run, processes, lambda: start_prism(processes, pin), scripts, options, pin)
@@ -342,8 +364,13 @@ def run_throughput(processes: Processes, options: Options, work: Path, quiet: li
     if captured:
         responses = work / "ceiling-responses.json"
         responses.write_text(json.dumps(captured))
-        bench_one(run, processes, lambda: start_ceiling(processes, responses, bool(quiet), pin), scripts,
+        bench_one(run, processes, lambda: start_ceiling(processes, responses, bool(quiet), options.loop, pin), scripts,
                   options, pin)
+        # connexion alone, answering the same bodies: the most any application on connexion can serve here.
+        bench_one(run, processes, lambda: start_floor(processes, responses, bool(quiet), options.loop, 1, pin),
+                  scripts, options, pin)
+        bench_one(run, processes, lambda: start_floor(processes, responses, bool(quiet), options.loop, 2, False),
+                  scripts, options, pin)
     return run
 
 
@@ -377,6 +404,21 @@ def cold_start_once(processes: Processes, quiet: list[str]) -> float:
         return time.perf_counter() - start
     finally:
         processes.stop(process)
+
+
+IMPORT_FLOOR = "import connexion, sqlalchemy, uvicorn"
+
+
+def run_import_floor(runs: int) -> list[float]:
+    """Seconds for a new interpreter to import the three libraries every request path here is built on: no
+    server that uses them can answer sooner."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-W", "ignore", "-c", IMPORT_FLOOR], check=True)
+        times.append(time.perf_counter() - start)
+    print(f"  `{IMPORT_FLOOR}` alone: " + ", ".join(f"{t:.3f}" for t in times) + " s", flush=True)
+    return times
 
 
 def run_cold_start(processes: Processes, runs: int, quiet: list[str]) -> list[float]:
@@ -539,6 +581,29 @@ def all_targets(run: ThroughputRun | None, cold: list[float] | None, idle: IdleM
     return targets
 
 
+def floor_targets(run: ThroughputRun | None, imports: list[float] | None, connections: int) -> list[Target]:
+    """The targets that bound any application on connexion, judged on the connexion floor and the imports: one
+    NOT MET here cannot be met by mockingjob either, however little work its handlers did."""
+    labels = [op.label for op in OPERATIONS]
+    results = run.results if run else {}
+    targets = []
+    for floor in FLOOR_OF.values():
+        targets += [
+            report.ratio_target(results, floor, labels, "vs_prism", f"req/s ≥ 4x Prism ({floor})", 4),
+            report.ratio_target(results, floor, labels, "p99_prism_over_mj",
+                                f"p99 ≤ Prism p99 ÷ 4 at {connections} connections ({floor})", 4),
+        ]
+    targets.append(report.ratio_target(results, FLOOR1, labels, "vs_ceiling",
+                                       f"req/s ≥ 40% of the bare-Starlette ceiling ({FLOOR1})", 0.4, percent=True))
+    name = f"cold start: `{IMPORT_FLOOR}` alone (median)"
+    if imports:
+        median = statistics.median(imports)
+        targets.append(Target(name, f"{median:.3f} s", "< 1 s", median < 1))
+    else:
+        targets.append(Target(name, "not measured", "< 1 s", None))
+    return targets
+
+
 def scaling_target(sizes: list[SizeResult] | None) -> Target:
     name, goal = "list p50 at 1M jobs ÷ p50 at 1k jobs", "≤ 2x"
     by_size = {s.jobs: s for s in sizes or []}
@@ -552,8 +617,8 @@ def scaling_target(sizes: list[SizeResult] | None) -> Target:
     return Target(name, "not measured", goal, None)
 
 
-def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: IdleMemory | None,
-                  sizes: list[SizeResult] | None, connections: int) -> None:
+def print_results(run: ThroughputRun | None, cold: list[float] | None, imports: list[float] | None,
+                  idle: IdleMemory | None, sizes: list[SizeResult] | None, connections: int) -> None:
     labels = [op.label for op in OPERATIONS]
     print("\n## Results\n")
     if run and run.results:
@@ -561,6 +626,11 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: Idl
         print(report.throughput_table(run.results, labels))
         print("\n### Ratios (same run)\n")
         print(report.ratio_table(run.results, labels))
+        if any(floor in run.results for floor in FLOOR_OF.values()):
+            print("\n### connexion alone: the connexion floor (same run)\n")
+            print("connexion's AsyncApp on the same specs with the same validation, each operation answering "
+                  "mockingjob's body: the most an application on connexion can serve here.\n")
+            print(report.floor_table(run.results, labels))
         if run.rss_after_load_mb is not None:
             print(f"\nmockingjob 1 worker RSS after its load: {run.rss_after_load_mb:.1f} MB")
         for name, reason in run.failures.items():
@@ -568,6 +638,9 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: Idl
     if cold:
         print(f"\n### Cold start (Popen to a 200 from all four APIs, {len(cold)} runs)\n")
         print(f"median {statistics.median(cold):.3f} s, min {min(cold):.3f} s, max {max(cold):.3f} s")
+    if imports:
+        print(f"`{IMPORT_FLOOR}` alone in a new interpreter: median {statistics.median(imports):.3f} s, "
+              f"min {min(imports):.3f} s, max {max(imports):.3f} s")
     if idle:
         print("\n### Idle memory (1 worker, after start and one request per operation)\n")
         who = ("the launched process itself (no worker children)" if list(idle.serving) == [idle.launched_pid]
@@ -582,6 +655,10 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: Idl
             print(f"\np50({large:,}) ÷ p50({small:,}) = {value:.2f}x")
     print("\n### Targets\n")
     print(report.targets_table(all_targets(run, cold, idle, sizes, connections)))
+    if (run and any(floor in run.results for floor in FLOOR_OF.values())) or imports:
+        print("\n### The same targets for connexion alone\n")
+        print("A target not met here cannot be met by any application built on connexion, served this way.\n")
+        print(report.targets_table(floor_targets(run, imports, connections)))
     if run:
         labels = [op.label for op in OPERATIONS]
         short = report.ceiling_short_of_prism(run.results, labels, 4)
@@ -591,7 +668,8 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, idle: Idl
 
 
 def save_json(path: Path, options: Options, found: dict[str, str], run: ThroughputRun | None,
-              cold: list[float] | None, idle: IdleMemory | None, sizes: list[SizeResult] | None) -> None:
+              cold: list[float] | None, imports: list[float] | None, idle: IdleMemory | None,
+              sizes: list[SizeResult] | None) -> None:
     document = {
         "command": sys.orig_argv, "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "versions": found, "options": asdict(options),
@@ -600,9 +678,11 @@ def save_json(path: Path, options: Options, found: dict[str, str], run: Throughp
         "throughput_failures": run.failures if run else {},
         "rss_after_load_mb": run.rss_after_load_mb if run else None,
         "cold_start_s": cold,
+        "import_floor_s": imports,
         "idle_rss_mb": None if idle is None else {str(pid): mb for pid, mb in idle.serving.items()},
         "scaling": [{**asdict(s), "p50_ms": s.p50_ms, "p99_ms": s.p99_ms} for s in sizes or []],
         "targets": [asdict(t) for t in all_targets(run, cold, idle, sizes, options.connections)],
+        "floor_targets": [asdict(t) for t in floor_targets(run, imports, options.connections)],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2))
@@ -631,7 +711,7 @@ def main() -> int:
     pin = options.pin and can_pin()
     print_header(options, found, pin, log_note)
     run: ThroughputRun | None = None
-    cold = idle = sizes = None
+    cold = imports = idle = sizes = None
     with tempfile.TemporaryDirectory(prefix="mockingjob-bench-") as tmp:
         work = Path(tmp)
         processes = Processes(work)
@@ -642,6 +722,7 @@ def main() -> int:
             if "coldstart" in options.parts:
                 print("\n## Cold start")
                 cold = run_cold_start(processes, options.coldstart_runs, quiet)
+                imports = run_import_floor(options.coldstart_runs)
             if "rss" in options.parts:
                 idle = run_idle_rss(processes, quiet)
             if "scaling" in options.parts:
@@ -649,9 +730,9 @@ def main() -> int:
                 sizes = run_scaling(processes, options, work, quiet, pin)
         finally:
             processes.stop_all()
-    print_results(run, cold, idle, sizes, options.connections)
+    print_results(run, cold, imports, idle, sizes, options.connections)
     out = CACHE / "results" / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
-    save_json(out, options, found, run, cold, idle, sizes)
+    save_json(out, options, found, run, cold, imports, idle, sizes)
     print(f"\nRaw figures: {out.relative_to(REPO)}")
     print(f"Took {time.monotonic() - started:.0f} s; load average at end: "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))

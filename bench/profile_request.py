@@ -1,16 +1,20 @@
 """Where one request's time goes: each benchmarked operation driven in process, without sockets, through the
 whole ASGI stack (control plane, connexion's middlewares, validation, the handler, SQL), then profiled.
 
-    .venv/bin/python bench/profile_request.py [--requests 500] [--only "scale detail"]
+    .venv/bin/python bench/profile_request.py [--requests 500] [--only "scale detail"] [--server floor]
 
 For each operation it prints the CPU time per request, then the share of it spent in each layer (by the
 package whose code was running): connexion, starlette, sqlalchemy, mockingjob itself, the standard library.
+With ``--server floor`` (or ``stock-floor``) it profiles the connexion floor instead (connexion_floor.py:
+connexion as mockingjob tunes it, or as shipped, on the same specs, each operation answering mockingjob's
+body): connexion's own cost per request, which no handler can take back.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import cProfile
 import pstats
 import sys
@@ -19,6 +23,7 @@ import warnings
 from collections import defaultdict
 from typing import Any
 
+from connexion_floor import build_app as build_floor
 from operations import OPERATIONS, Operation
 
 warnings.filterwarnings("ignore")
@@ -29,8 +34,8 @@ from mockingjob.config import Config  # noqa: E402
 LAYERS = ("connexion", "starlette", "sqlalchemy", "mockingjob", "jsonschema", "werkzeug", "uvicorn", "yaml")
 
 
-async def send_request(app: Any, op: Operation) -> int:
-    """One request through the ASGI app; its status."""
+async def send_request(app: Any, op: Operation, answer: dict[str, Any] | None = None) -> int:
+    """One request through the ASGI app; its status (and in `answer`, what a client would have received)."""
     path, _, query = f"/{op.api}{op.path}".partition("?")
     body = (op.body or "").encode()
     headers = [(b"host", b"127.0.0.1:8080"), *((k.lower().encode(), v.encode()) for k, v in op.headers.items())]
@@ -55,6 +60,10 @@ async def send_request(app: Any, op: Operation) -> int:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+            if answer is not None:
+                answer["headers"] = dict(message.get("headers", []))
+        elif message["type"] == "http.response.body" and answer is not None:
+            answer["body"] = answer.get("body", b"") + message.get("body", b"")
 
     await app(scope, receive, send)
     return status
@@ -69,20 +78,39 @@ def layer_of(filename: str) -> str:
     return "standard library"
 
 
-async def measure(op: Operation, requests: int) -> None:
-    mock = MockApp(Config(speed=1.0))
-    status = await send_request(mock.asgi, op)
+async def floor_app(stock: bool) -> Any:
+    """The connexion floor answering, for each operation, what a new mockingjob answers to it."""
+    captured = []
+    for op in OPERATIONS:
+        mock = MockApp(Config(speed=1.0))
+        answer: dict[str, Any] = {}
+        status = await send_request(mock.asgi, op, answer)
+        mock.close()
+        headers = answer.get("headers", {})
+        location = headers.get(b"location")
+        captured.append({"method": op.method, "path": "/" + op.api + op.route, "status": status,
+                         "content_type": headers.get(b"content-type", b"").decode(),
+                         "location": location.decode() if location else None,
+                         "body_b64": base64.b64encode(answer.get("body", b"")).decode()})
+    return build_floor(captured, tuned=not stock)
+
+
+async def measure(op: Operation, requests: int, floor: Any | None) -> None:
+    """Profile `op` on a new mockingjob, or on `floor` when given."""
+    mock = MockApp(Config(speed=1.0)) if floor is None else None
+    app = mock.asgi if mock else floor
+    status = await send_request(app, op)
     for _ in range(20):  # warm caches (SQL statements, validators, decorators)
-        await send_request(mock.asgi, op)
+        await send_request(app, op)
     started = time.process_time()
     for _ in range(requests):
-        await send_request(mock.asgi, op)
+        await send_request(app, op)
     cpu_us = (time.process_time() - started) / requests * 1e6
 
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(requests):
-        await send_request(mock.asgi, op)
+        await send_request(app, op)
     profile.disable()
     by_layer: dict[str, float] = defaultdict(float)
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
@@ -92,21 +120,28 @@ async def measure(op: Operation, requests: int) -> None:
     shares = ", ".join(f"{name} {100 * t / total:.0f}%" for name, t in
                        sorted(by_layer.items(), key=lambda item: -item[1]) if t / total >= 0.02)
     print(f"| {op.label} | {status} | {cpu_us:,.0f} µs | {shares} |")
-    mock.close()
+    if mock:
+        mock.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--only", help="one operation, e.g. 'scale detail'")
+    parser.add_argument("--server", choices=("mockingjob", "floor", "stock-floor"), default="mockingjob",
+                        help="what to profile (default mockingjob)")
     args = parser.parse_args()
     print(f"# {' '.join(sys.argv)}")
     print("| operation | status | CPU per request | where it goes (profiled) |")
     print("|---|---|---|---|")
+    asyncio.run(measure_all(args.requests, args.only, args.server))
+
+
+async def measure_all(requests: int, only: str | None, server: str) -> None:
+    floor = None if server == "mockingjob" else await floor_app(stock=server == "stock-floor")
     for op in OPERATIONS:
-        if args.only and op.label != args.only:
-            continue
-        asyncio.run(measure(op, args.requests))
+        if not only or op.label == only:
+            await measure(op, requests, floor)
 
 
 if __name__ == "__main__":

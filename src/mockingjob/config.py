@@ -41,6 +41,8 @@ class Config:
     """How many recent requests the journal keeps."""
     access_log: bool = True
     """Whether uvicorn logs a line per request (``mockingjob serve``)."""
+    loop: str = "asyncio"
+    """uvicorn's event loop: "asyncio", "uvloop" or "auto" (uvloop when installed)."""
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

@@ -83,5 +83,17 @@ def test_uvicorn_is_told_whether_to_log_each_request(monkeypatch: pytest.MonkeyP
     assert len(started) == 1
     assert started[0]["access_log"] is access_log
     assert started[0].get("workers", 1) == workers
+    # The same loop and protocol for one worker or several (see mockingjob.server).
+    assert started[0]["loop"] == "asyncio"
+    assert started[0]["http"] == "mockingjob.server:NoDelayHttpToolsProtocol"
     if workers > 1:
         assert Config.from_env().access_log is access_log
+
+
+def test_the_event_loop_is_asyncio_unless_chosen(served: list[Config]) -> None:
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve", "--loop", "uvloop"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve"], env={"MOCKINGJOB_SERVE_LOOP": "auto"}).exit_code == 0
+    assert [config.loop for config in served] == ["asyncio", "uvloop", "auto"]
+    result = CliRunner().invoke(main, ["serve", "--loop", "trio"])
+    assert result.exit_code == 2 and "--loop" in result.output

@@ -1,0 +1,141 @@
+"""The connexion floor: connexion's AsyncApp on our four specs, each operation answering a canned response.
+
+It does what connexion itself does for every request mockingjob serves (its middleware stack, routing, the
+parsing and strict validation of parameters and bodies against the same specs) and nothing else: no SQL, no
+clock, no control plane, no journal. Its throughput is therefore the most any application built on connexion,
+served the same way, can reach on these requests; mockingjob's throughput divided by it is the share left by
+mockingjob's own work. Stock connexion, as its users get it: none of mockingjob's per-operation caching.
+
+    python bench/connexion_floor.py --port 8000 --responses captured.json [--no-access-log]
+
+Each API is mounted under ``/<api>`` like ``mockingjob serve`` mounts them. The responses file is the one the
+ceiling serves (what mockingjob answered to each benchmarked request); operations that were not benchmarked
+answer 501. Security schemes get a check that accepts any credentials of the right form (connexion calls it
+for every secured request, as it would call an application's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import yaml
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+import connexion  # noqa: E402
+from connexion.resolver import Resolution, Resolver  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+from starlette.routing import compile_path  # noqa: E402
+
+from mockingjob.server import uvicorn_options  # noqa: E402
+
+APIS = ("scale", "coalesce", "marquez", "trifacta")
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def _accept_any_token(token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {"sub": "bench"}
+
+
+def _with_security_checks(spec: dict[str, Any]) -> dict[str, Any]:
+    """Give each security scheme the check connexion expects of an application, accepting any token."""
+    for scheme in spec.get("components", {}).get("securitySchemes", {}).values():
+        if scheme.get("type") == "http" and scheme.get("scheme") == "bearer":
+            scheme["x-bearerInfoFunc"] = f"{__name__}._accept_any_token"
+        elif scheme.get("type") == "apiKey":
+            scheme["x-apikeyInfoFunc"] = f"{__name__}._accept_any_token"
+    return spec
+
+
+class _CannedResolver(Resolver):
+    """Every operationId resolves to a handler returning what mockingjob answered to a request it routes."""
+
+    def __init__(self, api: str, responses: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self._api = api
+        self._responses = responses
+
+    def resolve(self, operation: Any) -> Resolution:
+        pattern = compile_path(f"/{self._api}{operation.path}")[0]
+        captured = next((c for c in self._responses if c["method"].upper() == operation.method.upper()
+                         and pattern.match(c["path"])), None)
+        return Resolution(_handler(captured), operation.operation_id)
+
+
+def _handler(captured: dict[str, Any] | None) -> Any:
+    if captured is None:
+        async def not_benchmarked(*args: Any, **kwargs: Any) -> Response:
+            return Response(b"", 501)
+
+        return not_benchmarked
+    headers = {"Content-Type": captured["content_type"]}
+    if captured.get("location"):
+        headers["Location"] = captured["location"]
+    body, status = base64.b64decode(captured["body_b64"]), int(captured["status"])
+
+    async def canned(*args: Any, **kwargs: Any) -> Response:
+        return Response(body, status, headers)
+
+    return canned
+
+
+def build_app(responses: list[dict[str, Any]], tuned: bool = True) -> connexion.AsyncApp:
+    """With `tuned`, connexion as mockingjob configures it: its validators, and the per-operation caching of
+    validators, URI parsers and decorated handlers (mockingjob._connexion). Without, connexion as shipped."""
+    if not tuned:
+        app = connexion.AsyncApp(__name__, strict_validation=True, validate_responses=False)
+    else:
+        from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui
+
+        from mockingjob import _connexion
+        from mockingjob.validation import VALIDATORS
+
+        replacements = {swagger_ui.SwaggerUIMiddleware: _connexion.SwaggerUIMiddleware,
+                        request_validation.RequestValidationMiddleware: _connexion.RequestValidationMiddleware}
+        middlewares = [replacements.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+        app = connexion.AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATORS,
+                                 strict_validation=True, validate_responses=False)
+        app._middleware_app.api_cls = _connexion.OperationCallingApi
+    for api in APIS:
+        spec = _with_security_checks(yaml.safe_load((SPECS / f"{api}.yaml").read_text()))
+        app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
+    return app
+
+
+def app_from_environment() -> connexion.AsyncApp:
+    """uvicorn factory for worker processes: the options travel in environment variables."""
+    logging.getLogger("connexion").setLevel(logging.ERROR)
+    responses = json.loads(Path(os.environ["CONNEXION_FLOOR_RESPONSES"]).read_text())
+    return build_app(responses, tuned=os.environ.get("CONNEXION_FLOOR_STOCK") != "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--responses", type=Path, required=True, help="JSON written by compare.py")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--stock", action="store_true", help="connexion as shipped, without mockingjob's tuning")
+    parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop", "auto"),
+                        help="uvicorn's event loop (default: asyncio, as `mockingjob serve`)")
+    parser.add_argument("--no-access-log", action="store_true", help="drop uvicorn's per-request log line")
+    args = parser.parse_args()
+    os.environ["CONNEXION_FLOOR_RESPONSES"] = str(args.responses.resolve())
+    os.environ["CONNEXION_FLOOR_STOCK"] = "1" if args.stock else "0"
+    # The same way `mockingjob serve` runs: one process, or a factory imported by each worker process.
+    app: Any = "connexion_floor:app_from_environment"
+    if args.workers == 1:
+        app = app_from_environment()
+    uvicorn.run(app, host="127.0.0.1", port=args.port, workers=args.workers, factory=args.workers > 1,
+                **uvicorn_options(args.loop, not args.no_access_log))
+
+
+if __name__ == "__main__":
+    main()
