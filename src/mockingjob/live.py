@@ -37,10 +37,12 @@ class LiveServer:
             import uvicorn
 
             from .app import MockApp
+            from .server import uvicorn_options
 
             mock = MockApp(self.config)
+        options = {**uvicorn_options(self.config.loop, access_log=False), "log_level": "warning"}
         server = uvicorn.Server(uvicorn.Config(mock.asgi, host=self.config.host, port=self.config.port,
-                                               log_level="warning", lifespan="on"))
+                                               lifespan="on", **options))
         self._server = server
         self._thread = threading.Thread(target=server.run, name="mockingjob-server", daemon=True)
         self._thread.start()
