@@ -194,6 +194,16 @@ class Store:
         self._cache[key] = (stamp, value)
         return value
 
+    def kept(self, key: str, tables: tuple[sa.Table, ...], default: Any = None) -> Any:
+        """What `cached` would return for `key` without reading the database, or `default` if it would have to
+        read (a shared store, nothing kept yet, or one of `tables` written since)."""
+        if not self.private:
+            return default
+        kept = self._cache.get(key)
+        if kept is None or kept[0] != (self._writes["*"], *(self._writes[t.name] for t in tables)):
+            return default
+        return kept[1]
+
     def get_setting(self, conn: Connection, key: str) -> Any:
         def load(conn: Connection) -> Any:
             value = conn.execute(self._setting_query, {"key": key}).scalar()

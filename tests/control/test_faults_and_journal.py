@@ -23,6 +23,16 @@ def test_an_error_fault_answers_with_its_status_in_the_apis_own_shape(client):
     assert client.get("/v6/jobs/1/").status_code == 200  # other operations are untouched
 
 
+def test_a_fault_added_between_requests_applies_to_the_next_one_and_stops_when_deleted(client):
+    # Requests with no fault in place are answered without reading the faults again: adding or deleting one
+    # must still be seen at once.
+    assert [client.get("/v6/jobs/1/").status_code for _ in range(3)] == [200, 200, 200]
+    fault = _fault(client, api="scale", error={"status": 503})
+    assert client.get("/v6/jobs/1/").status_code == 503
+    assert client.delete(f"{ADMIN}/faults/{fault['id']}").status_code == 204
+    assert client.get("/v6/jobs/1/").status_code == 200
+
+
 def test_an_error_fault_with_times_fails_the_next_requests_only(client):
     _fault(client, api="scale", error={"status": 500, "message": "boom"}, times=2)
     statuses = [client.get("/v6/jobs/1/").status_code for _ in range(3)]

@@ -71,11 +71,23 @@ def _applies(row: Any, api: str, operation: str | None) -> bool:
     return (row.api is None or row.api == api) and (row.operation is None or row.operation == operation)
 
 
-def roll(store: Store, conn: Connection, tables: ControlTables, api: str, operation: str | None,
+def roll(store: Store, tables: ControlTables, api: str, operation: str | None,
          rng: random.Random) -> FaultOutcome:
-    """Decide the faults of one request to `api` (`operation` None when no operation matched the path)."""
+    """Decide the faults of one request to `api` (`operation` None when no operation matched the path), in a
+    transaction of its own: none at all when a private store already knows that there are no faults."""
+    if store.kept(_CACHE_KEY, (tables.faults,), default=None) == []:
+        return FaultOutcome()
+    with store.begin() as conn:
+        return _roll(store, conn, tables, api, operation, rng)
+
+
+_CACHE_KEY = "faults"
+
+
+def _roll(store: Store, conn: Connection, tables: ControlTables, api: str, operation: str | None,
+          rng: random.Random) -> FaultOutcome:
     outcome = FaultOutcome()
-    rows = store.cached(conn, "faults", (tables.faults,),
+    rows = store.cached(conn, _CACHE_KEY, (tables.faults,),
                         lambda c: c.execute(sa.select(tables.faults).order_by(tables.faults.c.id)).all())
     for row in rows:
         if not _applies(row, api, operation):

@@ -80,8 +80,7 @@ class ControlMiddleware:
         started = time.perf_counter()
         pack = self.mock.packs[api]
         control = self.mock.control
-        with self.mock.store.begin() as conn:
-            fault = faults.roll(self.mock.store, conn, control, api, operation, self.rng)
+        fault = faults.roll(self.mock.store, control, api, operation, self.rng)
 
         chunks: list[bytes] = []
         size = 0
