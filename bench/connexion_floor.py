@@ -4,14 +4,17 @@ It does what connexion itself does for every request mockingjob serves (its midd
 parsing and strict validation of parameters and bodies against the same specs) and nothing else: no SQL, no
 clock, no control plane, no journal. Its throughput is therefore the most any application built on connexion,
 served the same way, can reach on these requests; mockingjob's throughput divided by it is the share left by
-mockingjob's own work. Stock connexion, as its users get it: none of mockingjob's per-operation caching.
+mockingjob's own work. By default connexion is set up as mockingjob sets it up (its validators, and the
+validators, URI parsers and decorated handlers built once per operation rather than per request); `--stock`
+serves connexion as shipped. It is served by uvicorn as ``mockingjob serve`` serves.
 
-    python bench/connexion_floor.py --port 8000 --responses captured.json [--no-access-log]
+    python bench/connexion_floor.py --port 8000 --responses captured.json [--workers 2] [--stock]
 
 Each API is mounted under ``/<api>`` like ``mockingjob serve`` mounts them. The responses file is the one the
-ceiling serves (what mockingjob answered to each benchmarked request); operations that were not benchmarked
-answer 501. Security schemes get a check that accepts any credentials of the right form (connexion calls it
-for every secured request, as it would call an application's own).
+ceiling serves (what mockingjob answered to each benchmarked request); other operations, and every one when
+no file is given (to time its start), answer 200 with ``{}``. Security schemes get a check that accepts any
+credentials of the right form (connexion calls it for every secured request, as it would call an
+application's own).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from connexion.resolver import Resolution, Resolver  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import compile_path  # noqa: E402
 
+from mockingjob.resources import load_spec  # noqa: E402
 from mockingjob.server import uvicorn_options  # noqa: E402
 
 APIS = ("scale", "coalesce", "marquez", "trifacta")
@@ -73,7 +77,7 @@ class _CannedResolver(Resolver):
 def _handler(captured: dict[str, Any] | None) -> Any:
     if captured is None:
         async def not_benchmarked(*args: Any, **kwargs: Any) -> Response:
-            return Response(b"", 501)
+            return Response(b"{}", 200, media_type="application/json")
 
         return not_benchmarked
     headers = {"Content-Type": captured["content_type"]}
@@ -92,6 +96,9 @@ def build_app(responses: list[dict[str, Any]], tuned: bool = True) -> connexion.
     validators, URI parsers and decorated handlers (mockingjob._connexion). Without, connexion as shipped."""
     if not tuned:
         app = connexion.AsyncApp(__name__, strict_validation=True, validate_responses=False)
+        for api in APIS:
+            spec = _with_security_checks(yaml.safe_load((SPECS / f"{api}.yaml").read_text()))
+            app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
     else:
         from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui
 
@@ -104,30 +111,34 @@ def build_app(responses: list[dict[str, Any]], tuned: bool = True) -> connexion.
         app = connexion.AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATORS,
                                  strict_validation=True, validate_responses=False)
         app._middleware_app.api_cls = _connexion.OperationCallingApi
-    for api in APIS:
-        spec = _with_security_checks(yaml.safe_load((SPECS / f"{api}.yaml").read_text()))
-        app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
+        # Specs parsed and trusted as mockingjob parses and trusts them at start-up.
+        with _connexion.trusted_specs():
+            for api in APIS:
+                spec = _with_security_checks(load_spec(SPECS / f"{api}.yaml"))
+                app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
     return app
 
 
 def app_from_environment() -> connexion.AsyncApp:
     """uvicorn factory for worker processes: the options travel in environment variables."""
     logging.getLogger("connexion").setLevel(logging.ERROR)
-    responses = json.loads(Path(os.environ["CONNEXION_FLOOR_RESPONSES"]).read_text())
+    path = os.environ.get("CONNEXION_FLOOR_RESPONSES")
+    responses = json.loads(Path(path).read_text()) if path else []
     return build_app(responses, tuned=os.environ.get("CONNEXION_FLOOR_STOCK") != "1")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--responses", type=Path, required=True, help="JSON written by compare.py")
+    parser.add_argument("--responses", type=Path, help="JSON written by compare.py (without: every operation "
+                        "answers 200 {})")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--stock", action="store_true", help="connexion as shipped, without mockingjob's tuning")
     parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop", "auto"),
                         help="uvicorn's event loop (default: asyncio, as `mockingjob serve`)")
     parser.add_argument("--no-access-log", action="store_true", help="drop uvicorn's per-request log line")
     args = parser.parse_args()
-    os.environ["CONNEXION_FLOOR_RESPONSES"] = str(args.responses.resolve())
+    os.environ["CONNEXION_FLOOR_RESPONSES"] = str(args.responses.resolve()) if args.responses else ""
     os.environ["CONNEXION_FLOOR_STOCK"] = "1" if args.stock else "0"
     # The same way `mockingjob serve` runs: one process, or a factory imported by each worker process.
     app: Any = "connexion_floor:app_from_environment"
