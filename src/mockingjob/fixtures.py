@@ -1,14 +1,13 @@
 """Reading a pack's fixtures: YAML lists of records, and times relative to the moment of seeding.
 
-Every pack seeds from ``fixtures/<api>/<name>.yaml`` files holding a list of records each. Parsing is cached
-per version of the files (every reset seeds again, and YAML parsing is the slow part); callers get their own
-copy to change. A time in a fixture is either absolute ISO-8601 or an ISO-8601 duration relative to the
+Every pack seeds from ``fixtures/<api>/<name>.yaml`` files holding a list of records each. Parsed files are
+kept by content (`resources.read_yaml`: every reset seeds again, and YAML parsing is the slow part); callers
+get their own copy to change. A time in a fixture is either absolute ISO-8601 or an ISO-8601 duration relative to the
 seeding instant (``-P2DT3H`` is two days and three hours before), so a fresh mock always has recent history.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,36 +18,21 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from .errors import FixtureError
-from .resources import StrictLoader
+from .resources import read_yaml
 from .timeutil import parse_duration, parse_iso
 
 __all__ = ["RelativeTimes", "insert_rows", "load_fixtures"]
 
 Records = dict[str, list[dict[str, Any]]]
 
-_parsed: dict[tuple[Path, tuple[str, ...]], tuple[tuple[int, ...], Records]] = {}
-
-
 def load_fixtures(folder: Path, names: Sequence[str]) -> Records:
-    """The records of ``folder/<name>.yaml`` for each of `names`; FixtureError says what is wrong."""
-    key = (folder, tuple(names))
-    try:
-        stamps = tuple((folder / f"{name}.yaml").stat().st_mtime_ns for name in names)
-    except OSError:
-        return _parse(folder, names)  # says which file is missing
-    cached = _parsed.get(key)
-    if cached is None or cached[0] != stamps:
-        cached = _parsed[key] = (stamps, _parse(folder, names))
-    return copy.deepcopy(cached[1])
-
-
-def _parse(folder: Path, names: Sequence[str]) -> Records:
+    """The records of ``folder/<name>.yaml`` for each of `names`, a copy of their own for the caller to change;
+    FixtureError says what is wrong."""
     data: Records = {}
     for name in names:
         path = folder / f"{name}.yaml"
         try:
-            with path.open(encoding="utf-8") as handle:
-                items = yaml.load(handle, Loader=StrictLoader) or []
+            items = read_yaml(path) or []
         except (OSError, yaml.YAMLError) as exc:
             raise FixtureError(f"{path}: {exc}") from exc
         if not isinstance(items, list):
