@@ -1,11 +1,12 @@
 """How uvicorn serves the app: the event loop and the HTTP protocol, the same for one worker or several.
 
 asyncio's own event loop, not uvloop: under load uvloop left some requests waiting ten times longer than the
-rest (a p99 of 1.4 s beside a p50 of 90 ms, where asyncio's loop gave 77 ms beside 54 ms, at the same
-throughput); see docs/performance.md. asyncio turns off Nagle's algorithm only on sockets it created itself,
-and with several workers uvicorn binds the listening socket in the parent process, so the workers' connections
-kept it: every answer then waited about 40 ms for the client's delayed ACK. The protocol below turns it off on
-every connection.
+rest (on one benchmark, a p99 of 1.4 s beside a p50 of 94 ms, where asyncio's loop gave 77 ms beside 54 ms),
+for a few per cent more throughput; see docs/performance.md.
+
+asyncio turns off Nagle's algorithm only on sockets it created itself, and with several workers uvicorn binds
+the listening socket in the parent process, so the workers' connections kept it: every answer then waited about
+40 ms for the client's delayed ACK. The protocol below turns it off on every connection.
 """
 
 from __future__ import annotations
