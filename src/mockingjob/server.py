@@ -16,13 +16,17 @@ import contextlib
 import socket
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+try:  # httptools comes with uvicorn[standard]; h11 with any uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpProtocol
+except ImportError:  # pragma: no cover - only without httptools
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _HttpProtocol  # type: ignore[assignment]
 
-__all__ = ["NoDelayHttpToolsProtocol", "uvicorn_options"]
+__all__ = ["NoDelayHttpProtocol", "uvicorn_options"]
 
 
-class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, sending each answer at once (TCP_NODELAY) on every TCP connection."""
+class NoDelayHttpProtocol(_HttpProtocol):
+    """uvicorn's HTTP protocol (httptools, else h11), sending each answer at once (TCP_NODELAY) on every TCP
+    connection."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
@@ -36,7 +40,7 @@ def uvicorn_options(loop: str = "asyncio", access_log: bool = True) -> dict[str,
     """The options every `uvicorn.run` of mockingjob (and of the benchmark's stand-ins for it) is given."""
     return {
         "loop": loop,
-        "http": f"{__name__}:NoDelayHttpToolsProtocol",
+        "http": f"{__name__}:NoDelayHttpProtocol",
         "log_level": "info",
         "access_log": access_log,
     }

@@ -85,7 +85,7 @@ def test_uvicorn_is_told_whether_to_log_each_request(monkeypatch: pytest.MonkeyP
     assert started[0].get("workers", 1) == workers
     # The same loop and protocol for one worker or several (see mockingjob.server).
     assert started[0]["loop"] == "asyncio"
-    assert started[0]["http"] == "mockingjob.server:NoDelayHttpToolsProtocol"
+    assert started[0]["http"] == "mockingjob.server:NoDelayHttpProtocol"
     if workers > 1:
         assert Config.from_env().access_log is access_log
 

@@ -11,7 +11,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from mockingjob.server import NoDelayHttpToolsProtocol, uvicorn_options
+from mockingjob.server import NoDelayHttpProtocol, uvicorn_options
 
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:  # never called: no request is sent
@@ -52,7 +52,7 @@ def test_connections_of_workers_send_answers_without_waiting_for_acks() -> None:
     # asyncio's own protocol leaves Nagle's algorithm on for such sockets: answers then wait ~40 ms for the
     # client's delayed ACK. If this first assertion ever fails, asyncio has fixed it and the class can go.
     assert asyncio.run(_nodelay_of_accepted_connection(HttpToolsProtocol)) == 0
-    assert asyncio.run(_nodelay_of_accepted_connection(NoDelayHttpToolsProtocol)) != 0
+    assert asyncio.run(_nodelay_of_accepted_connection(NoDelayHttpProtocol)) != 0
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
@@ -60,5 +60,5 @@ def test_uvicorn_options_name_a_loop_and_a_protocol_uvicorn_can_load(loop: str) 
     pytest.importorskip(loop)
     config = uvicorn.Config(_app, **uvicorn_options(loop, access_log=False))
     config.load()
-    assert config.http_protocol_class is NoDelayHttpToolsProtocol
+    assert config.http_protocol_class is NoDelayHttpProtocol
     assert config.access_log is False
