@@ -2,8 +2,9 @@
 
 Every pack seeds from ``fixtures/<api>/<name>.yaml`` files holding a list of records each. Parsed files are
 kept by content (`resources.read_yaml`: every reset seeds again, and YAML parsing is the slow part); callers
-get their own copy to change. A time in a fixture is either absolute ISO-8601 or an ISO-8601 duration relative to the
-seeding instant (``-P2DT3H`` is two days and three hours before), so a fresh mock always has recent history.
+get their own copy to change. A time in a fixture is either absolute ISO-8601 or an ISO-8601 duration
+relative to the seeding instant (``-P2DT3H`` is two days and three hours before), so a fresh mock always has
+recent history.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .timeutil import parse_duration, parse_iso
 __all__ = ["RelativeTimes", "insert_rows", "load_fixtures"]
 
 Records = dict[str, list[dict[str, Any]]]
+
 
 def load_fixtures(folder: Path, names: Sequence[str]) -> Records:
     """The records of ``folder/<name>.yaml`` for each of `names`, a copy of their own for the caller to change;
