@@ -185,8 +185,8 @@ def print_header(options: Options, found: dict[str, str], pin: bool, log_note: s
     print(f"Load: wrk -t1 -c{options.connections} -d{options.duration_s:g}s --latency after a "
           f"{options.warmup_s:g} s warm-up, one operation and one server at a time")
     if pin:
-        print(f"Pinning: single-process servers (mockingjob 1 worker, each Prism, the ceiling) on CPU "
-              f"{SERVER_CPU}, wrk on CPU {LOAD_CPU}; mockingjob 2 workers and its wrk unpinned")
+        print(f"Pinning: single-process servers (mockingjob 1 worker, each Prism, the connexion floor 1 worker, "
+              f"the ceiling) on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU}; 2-worker servers and their wrk unpinned")
     else:
         print("Pinning: none (--no-pin, or taskset or a second CPU missing)")
     print(f"mockingjob serve: {log_note}; event loop {options.loop} (also for the connexion floor and the "
