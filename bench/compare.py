@@ -12,7 +12,6 @@ JSON under bench/.cache/. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib.metadata
 import json
 import math
@@ -250,26 +249,14 @@ def start_prism(processes: Processes, pin: bool) -> RunningServer:
     return RunningServer(PRISM, bases, started, pin, [f"prism-{api}" for api in APIS])
 
 
-def start_ceiling(processes: Processes, responses: Path, quiet: bool, loop: str, pin: bool) -> RunningServer:
+def start_replaying(processes: Processes, name: str, script: str, responses: Path, quiet: bool, loop: str,
+                    pin: bool, *extra: str) -> RunningServer:
+    """The ceiling or the connexion floor, replaying the answers in `responses`."""
     port = free_port()
-    argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", str(port), "--responses", str(responses),
-            "--loop", loop]
-    if quiet:
-        argv.append("--no-access-log")
-    process = processes.start("ceiling", argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
-    return RunningServer(CEILING, prefixed_bases(port), dict.fromkeys(APIS, process), pin, ["ceiling"])
-
-
-def start_floor(processes: Processes, responses: Path, quiet: bool, loop: str, workers: int,
-                pin: bool) -> RunningServer:
-    port = free_port()
-    argv = [sys.executable, str(BENCH / "connexion_floor.py"), "--port", str(port), "--responses", str(responses),
-            "--workers", str(workers), "--loop", loop]
-    if quiet:
-        argv.append("--no-access-log")
-    name = FLOOR1 if workers == 1 else FLOOR2
+    argv = [sys.executable, str(BENCH / script), "--port", str(port), "--responses", str(responses), "--loop", loop,
+            *extra, *(["--no-access-log"] if quiet else [])]
     log = name.replace(" ", "-")
-    process = processes.start(log, argv, cpu=SERVER_CPU if pin else None, cwd=BENCH)
+    process = processes.start(log, argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
     return RunningServer(name, prefixed_bases(port), dict.fromkeys(APIS, process), pin, [log])
 
 
@@ -298,9 +285,7 @@ def precheck(target: RunningServer) -> list[dict[str, Any]]:
         reply = request(op.method, target.url(op), op.headers, op.body)
         flag = "" if 200 <= reply.status < 300 else "   <-- not 2xx: " + reply.body[:160].decode(errors="replace")
         print(f"  {op.label:<17} {op.method:<4} {reply.status} {len(reply.body):>6} B{flag}")
-        captured.append({"method": op.method, "path": "/" + op.api + op.route, "status": reply.status,
-                         "content_type": reply.content_type, "location": reply.location,
-                         "body_b64": base64.b64encode(reply.body).decode()})
+        captured.append(op.captured(reply.status, reply.content_type, reply.location, reply.body))
     return captured
 
 
@@ -364,13 +349,14 @@ def run_throughput(processes: Processes, options: Options, work: Path, quiet: li
     if captured:
         responses = work / "ceiling-responses.json"
         responses.write_text(json.dumps(captured))
-        bench_one(run, processes, lambda: start_ceiling(processes, responses, bool(quiet), options.loop, pin), scripts,
+        replay = (responses, bool(quiet), options.loop)
+        bench_one(run, processes, lambda: start_replaying(processes, CEILING, "ceiling.py", *replay, pin), scripts,
                   options, pin)
         # connexion alone, answering the same bodies: the most any application on connexion can serve here.
-        bench_one(run, processes, lambda: start_floor(processes, responses, bool(quiet), options.loop, 1, pin),
+        bench_one(run, processes, lambda: start_replaying(processes, FLOOR1, "connexion_floor.py", *replay, pin),
                   scripts, options, pin)
-        bench_one(run, processes, lambda: start_floor(processes, responses, bool(quiet), options.loop, 2, False),
-                  scripts, options, pin)
+        bench_one(run, processes, lambda: start_replaying(processes, FLOOR2, "connexion_floor.py", *replay, False,
+                                                          "--workers", "2"), scripts, options, pin)
     return run
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -29,20 +30,21 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-import yaml
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import connexion  # noqa: E402
+from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui  # noqa: E402
 from connexion.resolver import Resolution, Resolver  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import compile_path  # noqa: E402
 
-from mockingjob.resources import load_spec  # noqa: E402
+from mockingjob import _connexion  # noqa: E402
+from mockingjob.resources import load_spec, specs_dir  # noqa: E402
 from mockingjob.server import uvicorn_options  # noqa: E402
+from mockingjob.validation import VALIDATORS  # noqa: E402
 
 APIS = ("scale", "coalesce", "marquez", "trifacta")
-SPECS = Path(__file__).resolve().parent.parent / "specs"
 
 
 def _accept_any_token(token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -92,30 +94,22 @@ def _handler(captured: dict[str, Any] | None) -> Any:
 
 
 def build_app(responses: list[dict[str, Any]], tuned: bool = True) -> connexion.AsyncApp:
-    """With `tuned`, connexion as mockingjob configures it: its validators, and the per-operation caching of
-    validators, URI parsers and decorated handlers (mockingjob._connexion). Without, connexion as shipped."""
-    if not tuned:
-        app = connexion.AsyncApp(__name__, strict_validation=True, validate_responses=False)
-        for api in APIS:
-            spec = _with_security_checks(yaml.safe_load((SPECS / f"{api}.yaml").read_text()))
-            app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
-    else:
-        from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui
-
-        from mockingjob import _connexion
-        from mockingjob.validation import VALIDATORS
-
+    """With `tuned`, connexion as mockingjob configures it: its validators, the per-operation caching of
+    validators, URI parsers and decorated handlers (mockingjob._connexion), and the specs trusted at start-up as
+    mockingjob trusts them. Without, connexion as shipped."""
+    if tuned:
         replacements = {swagger_ui.SwaggerUIMiddleware: _connexion.SwaggerUIMiddleware,
                         request_validation.RequestValidationMiddleware: _connexion.RequestValidationMiddleware}
         middlewares = [replacements.get(m, m) for m in ConnexionMiddleware.default_middlewares]
         app = connexion.AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATORS,
                                  strict_validation=True, validate_responses=False)
         app._middleware_app.api_cls = _connexion.OperationCallingApi
-        # Specs parsed and trusted as mockingjob parses and trusts them at start-up.
-        with _connexion.trusted_specs():
-            for api in APIS:
-                spec = _with_security_checks(load_spec(SPECS / f"{api}.yaml"))
-                app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
+    else:
+        app = connexion.AsyncApp(__name__, strict_validation=True, validate_responses=False)
+    with _connexion.trusted_specs() if tuned else contextlib.nullcontext():
+        for api in APIS:
+            spec = _with_security_checks(load_spec(specs_dir() / f"{api}.yaml"))
+            app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
     return app
 
 

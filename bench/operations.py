@@ -6,8 +6,10 @@ fixtures, so the lists are non-empty and the details exist on a freshly started 
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 APIS = ("scale", "coalesce", "marquez", "trifacta")
 
@@ -35,6 +37,11 @@ class Operation:
     def route(self) -> str:
         """The path without its query string."""
         return self.path.split("?", 1)[0]
+
+    def captured(self, status: int, content_type: str, location: str | None, body: bytes) -> dict[str, Any]:
+        """What a server answered to this operation, as the ceiling and the connexion floor replay it."""
+        return {"method": self.method, "path": f"/{self.api}{self.route}", "status": status,
+                "content_type": content_type, "location": location, "body_b64": base64.b64encode(body).decode()}
 
 
 def _body(document: object) -> str:

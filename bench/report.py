@@ -155,24 +155,21 @@ def targets_table(targets: Sequence[Target]) -> str:
     return markdown_table(["target", "measured", "goal", "result"], rows)
 
 
-def worst(results: Throughput, server: str, labels: Sequence[str], pick: str) -> tuple[float, str] | None:
-    """The smallest ratio of kind `pick` (a `Ratios` field) over the operations, with its operation."""
-    found = [(value, label) for label in labels
-             if (value := getattr(ratios(results, server, label), pick)) is not None]
-    return min(found) if found else None
+def measured_ratios(results: Throughput, server: str, labels: Sequence[str], pick: str) -> list[tuple[float, str]]:
+    """The ratio of kind `pick` (a `Ratios` field) of each operation measured, with its operation."""
+    return [(value, label) for label in labels if (value := getattr(ratios(results, server, label), pick)) is not None]
 
 
 def ratio_target(results: Throughput, server: str, labels: Sequence[str], pick: str, name: str, goal: float,
                  percent: bool = False) -> Target:
     """Target: every operation's ratio of kind `pick` is at least `goal`."""
-    found = worst(results, server, labels, pick)
+    found = measured_ratios(results, server, labels, pick)
     shown_goal = f"≥ {goal:.0%}" if percent else f"≥ {goal:g}x on every operation"
-    if found is None:
+    if not found:
         return Target(name, "not measured", shown_goal, None)
-    value, label = found
+    value, label = min(found)
     shown = f"{value:.1%}" if percent else f"{value:.2f}x"
-    below = sum(1 for label in labels if (v := getattr(ratios(results, server, label), pick)) is not None
-                and v < goal)
+    below = sum(1 for each, _ in found if each < goal)
     measured = f"lowest {shown} ({label})" + (f"; short on {below} of {len(labels)}" if below else "")
     return Target(name, measured, shown_goal, value >= goal)
 

@@ -22,6 +22,7 @@ from sqlalchemy.pool import StaticPool
 __all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url", "inserted_id"]
 
 T = TypeVar("T")
+_NOT_KEPT: Any = object()  # what `Store.kept` answers when `cached` must read
 
 
 class PortableString(sa.types.TypeDecorator[str]):
@@ -184,25 +185,24 @@ class Store:
         Only a private store keeps anything: with several processes, another may have written. A read inside a
         transaction that later rolls back is forgotten with it. The value must not be modified by callers.
         """
-        if not self.private:
-            return load(conn)
-        stamp = (self._writes["*"], *(self._writes[t.name] for t in tables))
-        kept = self._cache.get(key)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
-        value = load(conn)
-        self._cache[key] = (stamp, value)
+        value = self.kept(key, tables, default=_NOT_KEPT)
+        if value is _NOT_KEPT:
+            stamp = self._stamp(tables)  # taken before reading: a write meanwhile makes the value stale
+            value = load(conn)
+            if self.private:
+                self._cache[key] = (stamp, value)
         return value
 
     def kept(self, key: str, tables: tuple[sa.Table, ...], default: Any = None) -> Any:
         """What `cached` would return for `key` without reading the database, or `default` if it would have to
         read (a shared store, nothing kept yet, or one of `tables` written since)."""
-        if not self.private:
-            return default
-        kept = self._cache.get(key)
-        if kept is None or kept[0] != (self._writes["*"], *(self._writes[t.name] for t in tables)):
+        kept = self._cache.get(key) if self.private else None
+        if kept is None or kept[0] != self._stamp(tables):
             return default
         return kept[1]
+
+    def _stamp(self, tables: tuple[sa.Table, ...]) -> tuple[int, ...]:
+        return (self._writes["*"], *(self._writes[t.name] for t in tables))
 
     def get_setting(self, conn: Connection, key: str) -> Any:
         def load(conn: Connection) -> Any:
