@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.clock import Clock
+from mockingjob.packs.scale import tally
 from mockingjob.packs.scale.tables import TABLES
 from mockingjob.store import Store
 
@@ -158,7 +159,7 @@ def copy_blocks(first_id: int, block: int, count: int) -> Iterator[dict[str, int
         yield {"shift": start, "lo": first_id, "hi": first_id + size}
 
 
-def load(conn: Connection, rows: Rows, first_id: int, count: int) -> None:
+def load(conn: Connection, rows: Rows, first_id: int, count: int, now: datetime) -> None:
     """Write the distinct rows, repeat them up to `count` jobs, with the jobs' indexes built once at the end."""
     indexes = [*TABLES.jobs.indexes, *TABLES.exes.indexes]
     for index in indexes:
@@ -173,6 +174,7 @@ def load(conn: Connection, rows: Rows, first_id: int, count: int) -> None:
             conn.execute(statement, params)
     for index in indexes:
         index.create(conn)
+    tally.rebuild(conn, now)  # the jobs were written past the pack's own writes, which keep it
 
 
 def add_jobs(path: Path, total_jobs: int) -> int:
@@ -193,7 +195,7 @@ def add_jobs(path: Path, total_jobs: int) -> int:
             existing = conn.execute(sa.select(sa.func.count()).select_from(TABLES.jobs)).scalar_one()
             count = max(0, total_jobs - existing)
             rows = distinct_rows(templates, now, node_ids, first_id, min(DISTINCT_JOBS, count))
-            load(conn, rows, first_id, count)
+            load(conn, rows, first_id, count, now)
             conn.commit()
     finally:
         engine.dispose()

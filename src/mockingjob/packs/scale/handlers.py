@@ -33,6 +33,7 @@ from .queries import (
 )
 from .serialize import execution_document, job_document, job_type_document, ts
 from .tables import TABLES as T
+from .tally import tally_changes
 
 jt, f, e = T.job_types.c, T.files.c, T.errors.c
 
@@ -90,8 +91,11 @@ async def queue_job(call: Call) -> Reply:
              for name, ids in files.items() for fid in sorted(set(ids))]
     if links:
         conn.execute(_INSERT_INPUT, links)
-    plan_attempt(conn, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan), job_type.timeout,
-                 size_mib, call.effect)
+    planned = plan_attempt(conn, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan),
+                           job_type.timeout, size_mib, call.effect)
+    assert planned is not None  # nobody else knows the job yet
+    with tally_changes(conn) as tally:
+        tally.add(job_type.id, *planned)
     return Reply(job_details(conn, now, job_id), 201, {"Location": call.url(f"/v6/jobs/{job_id}/")})
 
 
@@ -140,15 +144,18 @@ async def cancel_jobs(call: Call) -> Reply:
 async def requeue_jobs(call: Call) -> Reply:
     query = job_filter(body_filters(call), call.now, requeue=True)
     priority = (call.body or {}).get("priority")
-    for row in requeue_rows(call.conn, query):
-        plan = JobPlan.from_json(row.plan)
-        values: dict[str, Any] = {"max_tries": row.max_tries + 1}
-        if priority is not None:
-            values["priority"] = priority
-        # False for a job another request requeued meanwhile: it stays as that one planned it.
-        plan_attempt(call.conn, row.id, row.num_exes + 1, plan, call.now,
-                     _pick_node(call, row.id + row.num_exes), _error_id(call, plan), row.timeout,
-                     row.input_file_size, call.effect, **values)
+    with tally_changes(call.conn) as tally:
+        for row in requeue_rows(call.conn, query):
+            plan = JobPlan.from_json(row.plan)
+            values: dict[str, Any] = {"max_tries": row.max_tries + 1}
+            if priority is not None:
+                values["priority"] = priority
+            planned = plan_attempt(call.conn, row.id, row.num_exes + 1, plan, call.now,
+                                   _pick_node(call, row.id + row.num_exes), _error_id(call, plan), row.timeout,
+                                   row.input_file_size, call.effect, **values)
+            # None for a job another request requeued meanwhile: it stays as that one planned (and tallied) it.
+            if planned is not None:
+                tally.move(row.job_type_id, (row.outcome, row.end_at), planned)
     return Reply(None, 202)
 
 

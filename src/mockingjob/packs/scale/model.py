@@ -20,6 +20,7 @@ from mockingjob.lifecycle import NOW, Phase, Plan
 from mockingjob.store import PortableString
 
 from .tables import TABLES as T
+from .tally import tally_changes
 
 FINAL = ("FAILED", "COMPLETED", "CANCELED")
 # The states a job is in before its plan's end; any other status is the stored outcome of an ended plan.
@@ -100,7 +101,7 @@ _UPDATE_JOB_ATTEMPT = T.jobs.update().where(_j.id == sa.bindparam("job_id_"),
                                            _j.num_exes == sa.bindparam("num_exes_"))
 _UPDATE_EXE = T.exes.update().where(_x.job_id == sa.bindparam("job_id_"), _x.exe_num == sa.bindparam("exe_num_"))
 _INSERT_EXE = T.exes.insert()
-_CANCEL_ROWS = sa.select(_j.id, _j.num_exes, STATUS.label("status")).where(
+_CANCEL_ROWS = sa.select(_j.id, _j.job_type_id, _j.outcome, _j.end_at, _j.num_exes, STATUS.label("status")).where(
     _j.id.in_(sa.bindparam("ids", expanding=True)))
 
 
@@ -110,7 +111,7 @@ def update_job(conn: Connection, job_id: int, **values: Any) -> None:
 
 def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, start: datetime, node_id: int,
                  error_id: int | None, timeout: int, input_file_size: float | None, effect: Effect,
-                 **job_values: Any) -> bool:
+                 **job_values: Any) -> tuple[str, datetime | None] | None:
     """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions.
 
     `effect` is what a scenario asks instead of the job type's plan: another outcome, state durations, and
@@ -120,7 +121,8 @@ def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, sta
     ``attempt - 1``; the database checks that against the row as it stands when the write proceeds (SQLite
     writes one at a time, PostgreSQL checks again after a concurrent writer of the row commits). So when
     another request planned this attempt meanwhile (a requeue through another worker), nothing is written and
-    False is returned, instead of a second execution numbered `attempt`.
+    None is returned, instead of a second execution numbered `attempt`. Otherwise the planned outcome and end
+    are returned, for the caller to tally.
     """
     lifecycle = effect.apply(plan.lifecycle(attempt))
     (_, queued), (_, run_at), (outcome, end_at) = lifecycle.schedule(start).steps
@@ -130,27 +132,31 @@ def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, sta
         "outcome": outcome, "node_id": node_id, "error_id": error, "num_exes": attempt, "changed": None,
         **job_values}).rowcount
     if not planned:
-        return False
+        return None
     conn.execute(_INSERT_EXE, {
         "job_id": job_id, "exe_num": attempt, "node_id": node_id, "error_id": error, "queued": queued,
         "run_at": run_at, "end_at": end_at, "outcome": outcome, "timeout": timeout,
         "input_file_size": input_file_size})
-    return True
+    return outcome, end_at
 
 
 def cancel(conn: Connection, now: datetime, job_ids: list[int]) -> None:
     """Cancel these jobs at `now`: what is queued never runs, what runs stops, what failed is canceled."""
     if not job_ids:
         return
-    for row in conn.execute(_CANCEL_ROWS, {"now": now, "ids": job_ids}).all():
-        if row.status in ("CANCELED", "COMPLETED"):
-            continue
-        latest = {"job_id_": row.id, "exe_num_": row.num_exes}
-        if row.status == "QUEUED":
-            update_job(conn, row.id, run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now)
-            conn.execute(_UPDATE_EXE, {**latest, "run_at": None, "end_at": now, "outcome": "CANCELED"})
-        elif row.status == "RUNNING":
-            update_job(conn, row.id, end_at=now, outcome="CANCELED", error_id=None, changed=now)
-            conn.execute(_UPDATE_EXE, {**latest, "end_at": now, "outcome": "CANCELED", "error_id": None})
-        else:  # FAILED (or PENDING/BLOCKED): the job is canceled; its failed execution stays failed
-            update_job(conn, row.id, outcome="CANCELED", error_id=None, changed=now)
+    with tally_changes(conn) as tally:
+        for row in conn.execute(_CANCEL_ROWS, {"now": now, "ids": job_ids}).all():
+            if row.status in ("CANCELED", "COMPLETED"):
+                continue
+            latest = {"job_id_": row.id, "exe_num_": row.num_exes}
+            end_at = now
+            if row.status == "QUEUED":
+                update_job(conn, row.id, run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now)
+                conn.execute(_UPDATE_EXE, {**latest, "run_at": None, "end_at": now, "outcome": "CANCELED"})
+            elif row.status == "RUNNING":
+                update_job(conn, row.id, end_at=now, outcome="CANCELED", error_id=None, changed=now)
+                conn.execute(_UPDATE_EXE, {**latest, "end_at": now, "outcome": "CANCELED", "error_id": None})
+            else:  # FAILED (or PENDING/BLOCKED): the job is canceled; its failed execution stays failed
+                update_job(conn, row.id, outcome="CANCELED", error_id=None, changed=now)
+                end_at = row.end_at
+            tally.move(row.job_type_id, (row.outcome, row.end_at), ("CANCELED", end_at))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from .model import (
 )
 from .serialize import execution_document, job_details_document
 from .tables import TABLES as T
+from .tally import final_status_count
 
 j, x = T.jobs.c, T.exes.c
 JT = T.job_types
@@ -186,6 +187,12 @@ class JobShape:
     """Only FAILED/CANCELED jobs that are not superseded (what requeue acts on)."""
 
     @property
+    def tallied(self) -> bool:
+        """It filters by final statuses, and maybe job types, and nothing else: the tally counts it."""
+        return (self.status == "ended" and self.lists in ((), ("job_type_id",))
+                and replace(self, lists=(), status=None) == JobShape())
+
+    @property
     def ended_only(self) -> bool:
         """Every job it matches has an ended plan (``end_at <= now``), so its status is its outcome."""
         return self.status == "ended" or self.error_category or self.requeue
@@ -302,6 +309,8 @@ def _direction(column: ColumnElement[Any], descending: bool) -> ColumnElement[An
 def _list_statements(shape: JobShape, order: tuple[str, ...]) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """The job list's count and page statements for one shape and order (LIMIT and OFFSET bound too)."""
     count = sa.select(sa.func.count()).select_from(T.jobs).where(*shape.conditions())
+    if shape.tallied:
+        count = final_status_count(bool(shape.lists), count)
     page = sa.select(*LIST_COLUMNS).select_from(JOB_FROM)
     if len(order) == 1 and order[0].lstrip("-") in ("last_modified", "last_status_change"):
         page = page.where(j.id.in_(_by_last_modified(shape, order[0].startswith("-"))))
@@ -351,7 +360,8 @@ def _cancel_statement(shape: JobShape) -> sa.Select[Any]:
 
 @lru_cache(maxsize=256)
 def _requeue_statement(shape: JobShape) -> sa.Select[Any]:
-    return (sa.select(j.id, j.num_exes, j.input_file_size, j.max_tries, JT.c.plan, JT.c.timeout)
+    return (sa.select(j.id, j.job_type_id, j.outcome, j.end_at, j.num_exes, j.input_file_size, j.max_tries,
+                      JT.c.plan, JT.c.timeout)
             .select_from(T.jobs.join(JT, JT.c.id == j.job_type_id)).where(*shape.conditions("plain")))
 
 

@@ -16,6 +16,7 @@ from mockingjob.errors import FixtureError
 from mockingjob.fixtures import RelativeTimes, insert_rows, load_fixtures
 from mockingjob.timeutil import parse_duration
 
+from . import tally
 from .tables import Tables
 
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
@@ -55,6 +56,7 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
         insert_rows(conn, t.jobs, jobs)  # before their executions and inputs, which refer to them
         insert_rows(conn, t.exes, exes)
         insert_rows(conn, t.job_inputs, inputs)
+        tally.rebuild(conn, now)
     except FixtureError:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture

@@ -28,6 +28,7 @@ class Tables:
     jobs: sa.Table
     job_inputs: sa.Table
     exes: sa.Table
+    job_tally: sa.Table
 
     @property
     def all(self) -> list[sa.Table]:
@@ -202,7 +203,17 @@ def define(metadata: sa.MetaData) -> Tables:
         sa.Column("input_file_size", sa.Float),
         sa.UniqueConstraint("job_id", "exe_num"),
     )
-    return Tables(job_types, errors, nodes, workspaces, files, events, recipes, batches, jobs, job_inputs, exes)
+    # How many jobs of each job type ended with each outcome by an instant: what the job list counts by (see
+    # tally.py). Every row holds the same instant.
+    job_tally = table(
+        "job_tally",
+        sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), primary_key=True),
+        sa.Column("outcome", PortableString(50), primary_key=True),
+        sa.Column("jobs", sa.Integer, nullable=False),
+        sa.Column("ended_by", UtcDateTime, nullable=False),
+    )
+    return Tables(job_types, errors, nodes, workspaces, files, events, recipes, batches, jobs, job_inputs, exes,
+                  job_tally)
 
 
 # The pack builds its queries on these; each store gets structurally identical copies (`Table.to_metadata`).
