@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 
 import click
-from sqlalchemy import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from . import registry
 from .config import ENV_CONFIG, Config
@@ -87,32 +88,59 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
         raise click.ClickException(str(exc)) from exc
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the server starts, and freeze what start-up made.
+
+    Start-up (the libraries' imports, the specs, the tables, the seeding) makes some 170,000 objects that nearly
+    all live as long as the server: collecting again and again over them took about a seventh of the start-up
+    time, to find some 2,000 objects (under 0.5 MB) of garbage. `gc.freeze` keeps them out of every later
+    collection; it comes before the collector runs again, whose first pass would otherwise walk them all.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run(config: Config) -> None:
     """Prepare the store and serve `config` with uvicorn until interrupted."""
-    import uvicorn
-
-    from .app import MockApp
-    from .server import uvicorn_options
-
     if config.workers > 1 and not config.state:
         raise UsageError("--workers needs --state: workers share their state through it")
+    with _collector_paused():
+        import uvicorn
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .app import MockApp
+        from .server import uvicorn_options
+
+        try:
+            mock = MockApp(config)  # creates and seeds the store once, before any worker starts
+        except (SQLAlchemyError, ImportError) as exc:
+            cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise UsageError(f"cannot open the state store {_shown(config.state)}: {cause}") from exc
     try:
-        mock = MockApp(config)  # creates and seeds the store once, before any worker starts
-    except (SQLAlchemyError, ImportError) as exc:
-        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise UsageError(f"cannot open the state store {_shown(config.state)}: {cause}") from exc
-    if config.workers == 1:
-        uvicorn.run(mock.asgi, host=config.host, port=config.port, **uvicorn_options(config.loop, config.access_log))
-        return
-    mock.close()
-    worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
-    os.environ[ENV_CONFIG] = worker_config.to_env()
-    uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,
-                workers=config.workers, **uvicorn_options(config.loop, config.access_log))
+        if config.workers == 1:
+            uvicorn.run(mock.asgi, host=config.host, port=config.port,
+                        **uvicorn_options(config.loop, config.access_log))
+            return
+        mock.close()
+        worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
+        os.environ[ENV_CONFIG] = worker_config.to_env()
+        uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,
+                    workers=config.workers, **uvicorn_options(config.loop, config.access_log))
+    finally:
+        gc.unfreeze()  # the server has stopped: a caller in the same process gets its collector back as it was
 
 
 def _shown(state: str | None) -> str:
     """A state location fit for a message: database passwords are masked."""
+    from sqlalchemy import make_url
+
     if not state:
         return "in memory"
     return make_url(state).render_as_string(hide_password=True) if "://" in state else state

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from .errors import PackError
-from .pack import Pack
+
+if TYPE_CHECKING:
+    from .pack import Pack
 
 __all__ = ["available", "load"]
 
@@ -33,7 +36,10 @@ def available() -> list[str]:
 
 
 def load(name: str) -> Pack:
-    target = _targets().get(name)
+    from .pack import Pack  # imports SQLAlchemy and Starlette, which listing the packs' names does not need
+
+    # A built-in name wins over any entry point, so only other names need the (slow) scan of installed packages.
+    target = _BUILTIN.get(name) or _targets().get(name)
     if target is None:
         raise PackError(f"unknown API {name!r}; available: {', '.join(available())}")
     module_name, _, attribute = target.partition(":")

@@ -97,3 +97,19 @@ def test_the_event_loop_is_asyncio_unless_chosen(served: list[Config]) -> None:
     assert [config.loop for config in served] == ["asyncio", "uvloop", "auto"]
     result = CliRunner().invoke(main, ["serve", "--loop", "trio"])
     assert result.exit_code == 2 and "--loop" in result.output
+
+
+def test_the_server_collects_garbage_while_it_serves_and_gives_the_collector_back(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Start-up runs without the cyclic collector (see cli._collector_paused); serving must not.
+    import gc
+
+    seen: list[tuple[bool, int]] = []
+    monkeypatch.setattr("uvicorn.run", lambda _app, **_options: seen.append((gc.isenabled(), gc.get_freeze_count())))
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    run(Config(apis=["marquez"], state=str(tmp_path / "state.sqlite")))
+    enabled, frozen = seen[0]
+    assert enabled and frozen > 10_000  # what start-up made is kept out of the collections while serving
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    result = CliRunner().invoke(main, ["serve", "scale", "--state", "/nonexistent/dir/state.db"])
+    assert result.exit_code == 1 and gc.isenabled() and gc.get_freeze_count() == 0
