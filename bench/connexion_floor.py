@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -29,7 +30,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+gc.disable()  # started as `mockingjob serve` starts: no collections during start-up (see main)
+
+import uvicorn  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -138,6 +141,8 @@ def main() -> None:
     app: Any = "connexion_floor:app_from_environment"
     if args.workers == 1:
         app = app_from_environment()
+    gc.freeze()  # what start-up made lives as long as the server, as in mockingjob.cli.run
+    gc.enable()
     uvicorn.run(app, host="127.0.0.1", port=args.port, workers=args.workers, factory=args.workers > 1,
                 **uvicorn_options(args.loop, not args.no_access_log))
 
