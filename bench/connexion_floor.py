@@ -30,9 +30,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-gc.disable()  # started as `mockingjob serve` starts: no collections during start-up (see main)
+if __name__ == "__main__":  # started as `mockingjob serve` starts: no collections during start-up (see main).
+    gc.disable()  # Only when run: a process importing this module (a worker, a profile) keeps its collector.
 
-import uvicorn  # noqa: E402
+import uvicorn
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
