@@ -56,6 +56,7 @@ CACHE = BENCH / ".cache"
 PRISM_DIR = CACHE / "prism"
 PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
+SERVE_VENV = CACHE / "serve-venv"
 PARTS = ("throughput", "coldstart", "rss", "scaling")
 SCALING_LIST = "/v6/jobs/?status=COMPLETED&job_type_id=2&order=-last_modified&page_size=25"
 
@@ -115,9 +116,10 @@ def parse_options(argv: list[str] | None = None) -> Options:
 
 # --- environment ----------------------------------------------------------------------------------------
 
-def mockingjob_command() -> list[str]:
-    """The ``mockingjob`` console script next to this interpreter (the project's venv), else on PATH."""
-    beside = Path(sys.executable).parent / "mockingjob"
+def mockingjob_command(python: str = sys.executable) -> list[str]:
+    """The ``mockingjob`` console script next to `python` (by default this one: the project's venv), else on
+    PATH."""
+    beside = Path(python).parent / "mockingjob"
     found = str(beside) if beside.exists() else shutil.which("mockingjob")
     if found is None:
         raise SystemExit("mockingjob is not installed: pip install -e . first")
@@ -367,17 +369,19 @@ def rss_mb(pid: int) -> float:
     return rss_mib(pid) * 1024 * 1024 / 1e6
 
 
-def cold_start_once(processes: Processes, quiet: list[str], floor: bool = False) -> float:
+def cold_start_once(processes: Processes, quiet: list[str], floor: bool = False, python: str = sys.executable
+                    ) -> float:
     """Seconds from Popen to a 200 from every API, polling each API's cheap GET every 5 ms; `floor` starts the
-    connexion floor (no responses file: every operation answers 200) instead of mockingjob."""
+    connexion floor (no responses file: every operation answers 200) instead of mockingjob; `python` is the
+    interpreter whose installation is started."""
     port = free_port()
     bases = prefixed_bases(port)
     pending = {api: (bases[api] + detail_of(api).path, detail_of(api).headers) for api in APIS}
     start = time.perf_counter()
     if floor:
-        argv, cwd = [sys.executable, str(BENCH / "connexion_floor.py"), "--port", str(port), "--no-access-log"], BENCH
+        argv, cwd = [python, str(BENCH / "connexion_floor.py"), "--port", str(port), "--no-access-log"], BENCH
     else:
-        argv, cwd = [*mockingjob_command(), "serve", "--port", str(port), *quiet], REPO
+        argv, cwd = [*mockingjob_command(python), "serve", "--port", str(port), *quiet], REPO
     process = processes.start("coldstart", argv, cwd=cwd)
     try:
         while pending:
@@ -402,23 +406,38 @@ IMPORT_FLOOR = "import connexion, sqlalchemy, uvicorn"
 @dataclass
 class StartFloors:
     """What bounds a cold start from below: the libraries' imports, and connexion's own start with the four
-    specs (the connexion floor, without SQLAlchemy or state)."""
+    specs (the connexion floor, without SQLAlchemy or state), in the same installation as the cold start."""
 
     imports: list[float]
     connexion: list[float]
 
 
-def run_import_floor(runs: int) -> list[float]:
+@dataclass
+class ColdStarts:
+    """mockingjob's cold starts: as the README's serve command installs it (the target's figure), and from this
+    interpreter's environment (the project's venv, with the test extras)."""
+
+    installed: list[float]
+    this_venv: list[float]
+    installed_versions: dict[str, str]
+
+
+def import_floor_once(python: str = sys.executable) -> float:
     """Seconds for a new interpreter to import the three libraries every request path here is built on: no
     server that uses them can answer sooner."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        # With the collector paused, as `mockingjob serve` (and the connexion floor) import them.
-        subprocess.run([sys.executable, "-W", "ignore", "-c", f"import gc; gc.disable(); {IMPORT_FLOOR}"], check=True)
-        times.append(time.perf_counter() - start)
-    print(f"  `{IMPORT_FLOOR}` alone, the collector paused: " + ", ".join(f"{t:.3f}" for t in times) + " s", flush=True)
-    return times
+    # With the collector paused, as `mockingjob serve` (and the connexion floor) import them. The clock stops
+    # when the child says the imports are done, not when it exits: a cold start is timed to an answer from a
+    # process still running, and tearing down the interpreter after these imports costs about 0.3 s more.
+    code = (f"import gc, os, sys; gc.disable(); {IMPORT_FLOOR}; "
+            "sys.stdout.write('imported'); sys.stdout.flush(); os._exit(0)")
+    start = time.perf_counter()
+    child = subprocess.Popen([python, "-W", "ignore", "-c", code], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    said = child.stdout.read(len("imported"))
+    seconds = time.perf_counter() - start
+    if child.wait() != 0 or said != b"imported":
+        raise SystemExit(f"the import floor failed: {IMPORT_FLOOR!r} exited {child.returncode}")
+    return seconds
 
 
 def byte_compile_mockingjob() -> None:
@@ -431,13 +450,45 @@ def byte_compile_mockingjob() -> None:
         print("  PYTHONDONTWRITEBYTECODE is set: mockingjob's bytecode was written first, as an install writes it")
 
 
-def run_cold_start(processes: Processes, runs: int, quiet: list[str], floor: bool = False) -> list[float]:
-    times = []
+def serve_install() -> tuple[str, dict[str, str]]:
+    """This checkout installed as the README's serve command installs it, `pip install .` into a venv of its
+    own (bench/.cache/serve-venv): the runtime dependencies only, and bytecode written as every install writes
+    it. Returns its interpreter and the versions it got of the libraries that bound a start.
+
+    The project's own venv also holds the test extras, and some of those are imported at start-up when present
+    (httpx loads rich and pygments for its command line): a start there is not the one a user gets.
+    """
+    python = SERVE_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(SERVE_VENV)], check=True)
+    # A local directory is always built and installed again, so the venv holds this checkout as it is now.
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(REPO)],
+                   check=True)
+    code = ("import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in "
+            "('mockingjob', 'connexion', 'SQLAlchemy', 'uvicorn', 'starlette')}))")
+    found = json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout)
+    print(f"  installed as `pip install .` does, in {SERVE_VENV.relative_to(REPO)}: "
+          + ", ".join(f"{k} {v}" for k, v in found.items()))
+    return str(python), found
+
+
+def run_cold_starts(processes: Processes, runs: int, quiet: list[str]) -> tuple[ColdStarts, StartFloors]:
+    """`runs` rounds, each timing once, in turn: mockingjob installed as `pip install .` installs it, mockingjob in
+    the project's venv, the connexion floor and the bare imports (the last two in the installed venv). Taking
+    them in turn spreads this machine's drifts in speed over all four alike."""
+    installed, installed_versions = serve_install()
+    byte_compile_mockingjob()
+    timed: dict[str, list[float]] = {"installed": [], "venv": [], "floor": [], "imports": []}
     for n in range(runs):
-        seconds = cold_start_once(processes, quiet, floor)
-        times.append(seconds)
-        print(f"  {'connexion floor' if floor else 'mockingjob'} run {n + 1}: {seconds:.3f} s", flush=True)
-    return times
+        timed["installed"].append(cold_start_once(processes, quiet, python=installed))
+        timed["venv"].append(cold_start_once(processes, quiet))
+        timed["floor"].append(cold_start_once(processes, quiet, floor=True, python=installed))
+        timed["imports"].append(import_floor_once(installed))
+        print(f"  round {n + 1}: mockingjob (pip install .) {timed['installed'][-1]:.3f} s, mockingjob (project "
+              f"venv) {timed['venv'][-1]:.3f} s, connexion floor {timed['floor'][-1]:.3f} s, `{IMPORT_FLOOR}` "
+              f"alone {timed['imports'][-1]:.3f} s", flush=True)
+    return (ColdStarts(timed["installed"], timed["venv"], installed_versions),
+            StartFloors(timed["imports"], timed["floor"]))
 
 
 @dataclass
@@ -560,7 +611,7 @@ def size_ratio(sizes: list[SizeResult]) -> tuple[float, int, int] | None:
     return large.p50_ms / small.p50_ms, large.jobs, small.jobs
 
 
-def all_targets(run: ThroughputRun | None, cold: list[float] | None, idle: IdleMemory | None,
+def all_targets(run: ThroughputRun | None, cold: ColdStarts | None, idle: IdleMemory | None,
                 sizes: list[SizeResult] | None, connections: int) -> list[Target]:
     targets = []
     labels = [op.label for op in OPERATIONS]
@@ -581,7 +632,7 @@ def all_targets(run: ThroughputRun | None, cold: list[float] | None, idle: IdleM
                               "not measured" if errors is None else f"{errors:,} errors", "0", None
                               if errors is None else errors == 0))
     if cold:
-        median = statistics.median(cold)
+        median = statistics.median(cold.installed)
         targets.append(Target("cold start, all four APIs (median)", f"{median:.3f} s", "< 1 s", median < 1))
     else:
         targets.append(Target("cold start, all four APIs (median)", "not measured", "< 1 s", None))
@@ -628,7 +679,7 @@ def scaling_target(sizes: list[SizeResult] | None) -> Target:
     return Target(name, "not measured", goal, None)
 
 
-def print_results(run: ThroughputRun | None, cold: list[float] | None, floors: StartFloors | None,
+def print_results(run: ThroughputRun | None, cold: ColdStarts | None, floors: StartFloors | None,
                   idle: IdleMemory | None, sizes: list[SizeResult] | None, connections: int) -> None:
     labels = [op.label for op in OPERATIONS]
     print("\n## Results\n")
@@ -647,8 +698,11 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, floors: S
         for name, reason in run.failures.items():
             print(f"\n{name} FAILED: {reason}")
     if cold:
-        print(f"\n### Cold start (Popen to a 200 from all four APIs, {len(cold)} runs)\n")
-        print(f"median {statistics.median(cold):.3f} s, min {min(cold):.3f} s, max {max(cold):.3f} s")
+        print(f"\n### Cold start (Popen to a 200 from all four APIs, {len(cold.installed)} runs each)\n")
+        for what, times in (("mockingjob as `pip install .` installs it (the target's figure)", cold.installed),
+                            ("mockingjob in the project's venv (with the test extras)", cold.this_venv)):
+            print(f"{what}: median {statistics.median(times):.3f} s, min {min(times):.3f} s, "
+                  f"max {max(times):.3f} s")
     if floors:
         for what, times in (("the connexion floor (connexion, uvicorn, the four specs; no SQLAlchemy, no state)",
                              floors.connexion), (f"`{IMPORT_FLOOR}` alone in a new interpreter", floors.imports)):
@@ -683,7 +737,7 @@ def print_results(run: ThroughputRun | None, cold: list[float] | None, floors: S
 
 
 def save_json(path: Path, options: Options, found: dict[str, str], run: ThroughputRun | None,
-              cold: list[float] | None, floors: StartFloors | None, idle: IdleMemory | None,
+              cold: ColdStarts | None, floors: StartFloors | None, idle: IdleMemory | None,
               sizes: list[SizeResult] | None) -> None:
     document = {
         "command": sys.orig_argv, "date": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -692,7 +746,7 @@ def save_json(path: Path, options: Options, found: dict[str, str], run: Throughp
                        for server, by_op in (run.results if run else {}).items()},
         "throughput_failures": run.failures if run else {},
         "rss_after_load_mb": run.rss_after_load_mb if run else None,
-        "cold_start_s": cold,
+        "cold_start_s": None if cold is None else asdict(cold),
         "start_floors_s": None if floors is None else asdict(floors),
         "idle_rss_mb": None if idle is None else {str(pid): mb for pid, mb in idle.serving.items()},
         "scaling": [{**asdict(s), "p50_ms": s.p50_ms, "p99_ms": s.p99_ms} for s in sizes or []],
@@ -736,10 +790,7 @@ def main() -> int:
                 run = run_throughput(processes, options, work, quiet, pin, with_prism=True)
             if "coldstart" in options.parts:
                 print("\n## Cold start")
-                byte_compile_mockingjob()
-                cold = run_cold_start(processes, options.coldstart_runs, quiet)
-                floors = StartFloors(run_import_floor(options.coldstart_runs),
-                                     run_cold_start(processes, options.coldstart_runs, quiet, floor=True))
+                cold, floors = run_cold_starts(processes, options.coldstart_runs, quiet)
             if "rss" in options.parts:
                 idle = run_idle_rss(processes, quiet)
             if "scaling" in options.parts:

@@ -93,7 +93,7 @@ class MockApp:
             raise PackError(f"{ADMIN_PREFIX.strip('/')!r} is reserved for the admin API")
         self.store = Store(self.config.state)
         self.clock = Clock(self.store)
-        self.tables = {name: pack.define_tables(self.store.metadata) for name, pack in self.packs.items()}
+        self.tables = {name: self.store.add_tables(pack.tables()) for name, pack in self.packs.items()}
         self.control = ControlTables.define(self.store.metadata)
         self.specs = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
         self.operations = {name: _operation_ids(spec) for name, spec in self.specs.items()}

@@ -103,7 +103,7 @@ def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
         return
 
     store = Store()
-    pack.define_tables(store.metadata)
+    store.add_tables(pack.tables())
     store.create_tables()
     now = now or datetime.now(UTC)
     validators: dict[str, OAS30Validator] = {}

@@ -10,7 +10,7 @@ works on the store through ``call.conn`` (one transaction per request) and retur
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -113,9 +113,14 @@ class Pack:
         return fixtures_dir() / self.name
 
     # --- state -------------------------------------------------------------------------------------
-    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
-        """Declare this pack's tables on `metadata`; return them."""
-        return []
+    def tables(self) -> Sequence[sa.Table]:
+        """This pack's tables, declared once (at import) on a MetaData of the pack's own.
+
+        Every store of the process uses the same Table objects: it creates the missing ones, and a reset
+        clears them. Declaring them again per store would cost start-up time for nothing, since Core tables
+        are not tied to a database.
+        """
+        return ()
 
     def seed(self, conn: Connection, now: datetime) -> None:
         """Load the fixtures into the (empty) tables; fixture times are relative to `now`."""

@@ -41,6 +41,8 @@ def uvicorn_options(loop: str = "asyncio", access_log: bool = True) -> dict[str,
     return {
         "loop": loop,
         "http": f"{__name__}:NoDelayHttpProtocol",
+        # No API here speaks WebSocket; "auto" would import a WebSocket library at every start (about 40 ms).
+        "ws": "none",
         "log_level": "info",
         "access_log": access_log,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,7 +142,8 @@ class Store:
         if self.private:
             sa.event.listen(self.engine, "after_execute", self._count_write)
             sa.event.listen(self.engine, "rollback", self._forget_all)
-        self.metadata = sa.MetaData()
+        self.metadata = sa.MetaData()  # the engine's own tables (and any declared for this store alone)
+        self._added: list[sa.Table] = []  # tables declared once per process elsewhere (the packs'), kept here too
         self.settings = sa.Table(
             "mockingjob_settings",
             self.metadata,
@@ -151,15 +152,35 @@ class Store:
         )
         self._setting_query = sa.select(self.settings.c.value).where(self.settings.c.key == sa.bindparam("key"))
 
+    def add_tables(self, tables: Iterable[sa.Table]) -> list[sa.Table]:
+        """Keep `tables` in this store as well as its own: `create_tables` creates them, `clear` orders them.
+
+        They may be declared on any MetaData, once for every store of the process (Core tables are not tied
+        to a database); foreign keys may only point within one MetaData. Returns them as a list.
+        """
+        tables = list(tables)
+        self._added.extend(t for t in tables if t not in self._added)
+        return tables
+
+    @property
+    def tables(self) -> list[sa.Table]:
+        """Every table of the store, each referenced one before the tables that refer to it."""
+        return [*self.metadata.sorted_tables, *sa.schema.sort_tables(self._added)]
+
     def create_tables(self) -> None:
         """Create the missing tables, and the indexes a table made by an older version lacks."""
         with self.engine.begin() as conn:
             existing = set(sa.inspect(conn).get_table_names())
-            self.metadata.create_all(conn)
-            for table in self.metadata.sorted_tables:
-                if table.name in existing:  # a table created just now has all its indexes
+            missing: dict[sa.MetaData, list[sa.Table]] = {}
+            for table in self.tables:
+                if table.name in existing:  # a table created just now (below) has all its indexes
                     for index in table.indexes:
                         index.create(conn, checkfirst=True)
+                else:
+                    missing.setdefault(table.metadata, []).append(table)
+            for metadata, tables in missing.items():
+                # Already known to be missing: no need to ask the database about each one again.
+                metadata.create_all(conn, tables=tables, checkfirst=False)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -221,7 +242,7 @@ class Store:
 
     def clear(self, conn: Connection, tables: list[sa.Table]) -> None:
         """Delete every row of `tables`, children first so that foreign keys hold."""
-        for table in reversed(self.metadata.sorted_tables):
+        for table in reversed(self.tables):
             if table in tables:
                 conn.execute(table.delete())
 

@@ -62,3 +62,4 @@ def test_uvicorn_options_name_a_loop_and_a_protocol_uvicorn_can_load(loop: str) 
     config.load()
     assert config.http_protocol_class is NoDelayHttpProtocol
     assert config.access_log is False
+    assert config.ws_protocol_class is None  # no API here speaks WebSocket: no WebSocket library at start-up

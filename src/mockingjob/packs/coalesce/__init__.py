@@ -6,7 +6,7 @@ it, and the run list, run details and per-node results of ``/api/v1/runs``, afte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,8 +39,8 @@ class CoalescePack(Pack):
     failure_outcome = FAILED
     scenario_names = ("environment", "job", "jobName")
 
-    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
-        return [table.to_metadata(metadata) for table in TABLES.all]
+    def tables(self) -> Sequence[sa.Table]:
+        return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, TABLES, self.fixtures_path, now)

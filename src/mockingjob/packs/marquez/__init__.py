@@ -7,7 +7,7 @@ rather than running them: a run changes state only when a client marks it. Dropw
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,8 +26,8 @@ class MarquezPack(Pack):
     title = "Marquez API v1 (namespaces, jobs, runs)"
     handlers = HANDLERS
 
-    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
-        return [table.to_metadata(metadata) for table in TABLES.all]
+    def tables(self) -> Sequence[sa.Table]:
+        return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, TABLES, self.fixtures_path, now)

@@ -6,7 +6,7 @@ details, cancel, requeue, execution logs) and the job type endpoints a client ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +35,8 @@ class ScalePack(Pack):
     failure_outcome = "FAILED"
     scenario_names = ("job_type", "job_type_version")
 
-    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
-        return [table.to_metadata(metadata) for table in TABLES.all]
+    def tables(self) -> Sequence[sa.Table]:
+        return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, TABLES, self.fixtures_path, now)

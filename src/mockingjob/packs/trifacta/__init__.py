@@ -8,7 +8,7 @@ job, one after the other on the mock's clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,8 +36,8 @@ class TrifactaPack(Pack):
     failure_outcome = "Failed"
     scenario_names = ("dataset", "dataset_name", "flow")
 
-    def define_tables(self, metadata: sa.MetaData) -> list[sa.Table]:
-        return [table.to_metadata(metadata) for table in TABLES.all]
+    def tables(self) -> Sequence[sa.Table]:
+        return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, self.fixtures_path, now)
