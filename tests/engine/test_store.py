@@ -61,3 +61,54 @@ def test_an_index_missing_from_an_older_state_file_is_created_when_it_is_opened(
     with engine.connect() as conn:  # the state itself is kept
         assert conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one() > 0
     engine.dispose()
+
+
+def _parent_and_child() -> tuple[sa.Table, sa.Table]:
+    """Two tables declared once, on a MetaData of their own, as a pack declares its tables."""
+    metadata = sa.MetaData()
+    parent = sa.Table("parents", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    child = sa.Table("children", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("parent_id", sa.ForeignKey("parents.id"), nullable=False),
+                     sa.Index("ix_children_parent", "parent_id"))
+    return parent, child
+
+
+def test_tables_declared_once_serve_every_store_of_the_process(tmp_path: Path) -> None:
+    parent, child = _parent_and_child()
+    stores = [Store(), Store(str(tmp_path / "state.sqlite"))]
+    for number, store in enumerate(stores, start=1):
+        # SQLite checks foreign keys only when asked to: ask, so that clearing in the wrong order would fail.
+        sa.event.listen(store.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA foreign_keys=ON"))
+        assert store.add_tables([child, parent]) == [child, parent]
+        store.create_tables()
+        assert store.tables[-2:] == [parent, child]  # a referenced table before the ones referring to it
+        with store.begin() as conn:
+            conn.execute(parent.insert(), [{"id": n} for n in range(number)])
+            conn.execute(child.insert(), [{"id": n, "parent_id": n} for n in range(number)])
+    for number, store in enumerate(stores, start=1):  # each database holds its own rows
+        with store.begin() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(child)).scalar_one() == number
+            store.clear(conn, [parent, child])  # children first, or the foreign key would not hold
+            assert conn.execute(sa.select(sa.func.count()).select_from(parent)).scalar_one() == 0
+        store.dispose()
+
+
+def test_opening_a_state_file_creates_only_the_tables_it_lacks(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+    parent, child = _parent_and_child()
+    older = Store(state)
+    older.add_tables([parent])
+    older.create_tables()
+    with older.begin() as conn:
+        conn.execute(parent.insert().values(id=7))
+    older.dispose()
+
+    store = Store(state)
+    store.add_tables([parent, child])
+    store.create_tables()
+    with store.begin() as conn:
+        assert conn.execute(sa.select(parent.c.id)).scalars().all() == [7]
+        conn.execute(child.insert().values(id=1, parent_id=7))
+    assert "ix_children_parent" in {i["name"] for i in sa.inspect(store.engine).get_indexes("children")}
+    store.create_tables()  # again: nothing is missing now, and nothing fails
+    store.dispose()
