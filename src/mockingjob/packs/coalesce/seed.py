@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.fixtures import load_fixtures
+from mockingjob.fixtures import insert_rows, load_fixtures
 from mockingjob.timeutil import parse_duration
 
 from .model import NodeRef, RunDefaults, canceled_instants, plan_for_new_run, to_millisecond, write_run
@@ -27,28 +27,31 @@ FILES = ("environments", "nodes", "jobs", "runs")
 def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
     data = load_fixtures(folder, FILES)
     try:
-        environments = {}
-        for env in data["environments"]:
-            environments[env["id"]] = env
-            conn.execute(t.environments.insert().values(
-                id=env["id"], name=env["name"], project=env["project"], connection_account=env["connectionAccount"],
-                oauth_enabled=bool(env.get("oauthEnabled", False)),
-                runtime_parameters=env.get("runTimeParameters", {}), plan=env.get("plan", {})))
+        environments = {env["id"]: env for env in data["environments"]}
+        insert_rows(conn, t.environments, (dict(
+            id=env["id"], name=env["name"], project=env["project"], connection_account=env["connectionAccount"],
+            oauth_enabled=bool(env.get("oauthEnabled", False)),
+            runtime_parameters=env.get("runTimeParameters", {}), plan=env.get("plan", {}))
+            for env in data["environments"]))
         positions: dict[str, int] = {}
+        node_rows = []
         for node in data["nodes"]:
             position = positions[node["environment"]] = positions.get(node["environment"], 0) + 1
-            conn.execute(t.nodes.insert().values(
+            node_rows.append(dict(
                 id=node["id"], environment_id=node["environment"], position=position, name=node["name"],
                 location_name=node["location"], node_type=node["nodeType"], database=node["database"],
                 schema=node["schema"]))
-        jobs = {}
-        for job in data["jobs"]:
-            jobs[job["id"]] = job
-            conn.execute(t.jobs.insert().values(
-                id=job["id"], environment_id=job["environment"], name=job["name"],
-                include_selector=job.get("include"), exclude_selector=job.get("exclude"), plan=job.get("plan", {})))
+        insert_rows(conn, t.nodes, node_rows)
+        jobs = {job["id"]: job for job in data["jobs"]}
+        insert_rows(conn, t.jobs, (dict(
+            id=job["id"], environment_id=job["environment"], name=job["name"],
+            include_selector=job.get("include"), exclude_selector=job.get("exclude"), plan=job.get("plan", {}))
+            for job in data["jobs"]))
+        n = t.nodes.c
+        nodes_of = {env_id: list(conn.execute(sa.select(t.nodes).where(n.environment_id == env_id)
+                                              .order_by(n.position))) for env_id in environments}
         for run in sorted(data["runs"], key=lambda r: r["id"]):
-            _seed_run(conn, t, run, environments, jobs, now)
+            _seed_run(conn, t, run, environments, jobs, nodes_of, now)
     except FixtureError:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture
@@ -56,12 +59,11 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
 
 
 def _seed_run(conn: Connection, t: Tables, run: dict[str, Any], environments: dict[str, Any],
-              jobs: dict[int, Any], now: datetime) -> None:
+              jobs: dict[int, Any], nodes_of: dict[str, list[Any]], now: datetime) -> None:
     where = f"runs.yaml run {run.get('id')}"
     env = environments[run["environment"]]
     job = jobs.get(run["job"]) if run.get("job") is not None else None
-    n = t.nodes.c
-    env_nodes = list(conn.execute(sa.select(t.nodes).where(n.environment_id == env["id"]).order_by(n.position)))
+    env_nodes = nodes_of[env["id"]]
     if run.get("nodes") is not None:
         by_name = {node.name: node for node in env_nodes}
         nodes = [by_name[name] for name in run["nodes"]]

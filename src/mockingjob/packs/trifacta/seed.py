@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from mockingjob.errors import FixtureError
-from mockingjob.fixtures import load_fixtures
+from mockingjob.fixtures import insert_rows, load_fixtures
 from mockingjob.timeutil import parse_duration, parse_iso
 
 from .model import Settings, cancel, plan_for_new_run, start_run
@@ -71,14 +71,13 @@ def _time(value: Any, now: datetime, where: str) -> datetime:
 def seed(conn: Connection, folder: Path, now: datetime) -> None:
     data = load(folder)
     try:
-        for flow in data["flows"]:
-            conn.execute(T.flows.insert().values(
-                id=flow["id"], name=flow["name"], description=flow.get("description"),
-                created_at=_time(flow["created"], now, f"flow {flow['id']}")))
-        for d in data["wrangled_datasets"]:
-            conn.execute(T.datasets.insert().values(
-                id=d["id"], flow_id=d["flow"], name=d["name"], depends_on=list(d.get("dependsOn") or []),
-                plan=d.get("plan") or {}, created_at=_time(d["created"], now, f"wrangled dataset {d['id']}")))
+        insert_rows(conn, T.flows, (dict(
+            id=flow["id"], name=flow["name"], description=flow.get("description"),
+            created_at=_time(flow["created"], now, f"flow {flow['id']}")) for flow in data["flows"]))
+        insert_rows(conn, T.datasets, (dict(
+            id=d["id"], flow_id=d["flow"], name=d["name"], depends_on=list(d.get("dependsOn") or []),
+            plan=d.get("plan") or {}, created_at=_time(d["created"], now, f"wrangled dataset {d['id']}"))
+            for d in data["wrangled_datasets"]))
         row_ids = itertools.count(1)
         for group in sorted(data["job_groups"], key=lambda g: g["id"]):
             _seed_group(conn, group, now, row_ids)
