@@ -2,7 +2,7 @@
 
 A statement object reused across requests keeps its memoised cache key, so SQLAlchemy finds the compiled form
 in its cache at almost no cost; building a fresh ``select()`` per request would redo that work every time.
-Statements are built on the template tables (`TABLES`); every store holds identically named copies of them.
+Statements are built on the pack's tables (`TABLES`), declared once per process and added to every store.
 
 Bind parameters compared with a column take that column's type (``PortableString``, ``UtcDateTime``), so values
 are processed exactly as in a comparison written with a literal.

@@ -88,5 +88,5 @@ def define(metadata: sa.MetaData) -> Tables:
     return Tables(namespaces, datasets, jobs, runs)
 
 
-# The pack builds its queries on these; each store gets structurally identical copies (`Table.to_metadata`).
+# Declared once per process: the pack builds its queries on these, and every store adds these same tables.
 TABLES = define(sa.MetaData())
