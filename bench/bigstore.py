@@ -25,10 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.clock import Clock
+from mockingjob.core.clock import Clock
+from mockingjob.core.store import Store
 from mockingjob.packs.scale import tally
 from mockingjob.packs.scale.tables import TABLES
-from mockingjob.store import Store
 
 DISTINCT_JOBS = 5_000
 # The share of each status among the added jobs (out of 20).
@@ -143,9 +143,9 @@ def copy_statements() -> list[sa.Insert]:
     links) under ids shifted by `shift`."""
     shift, lo, hi = (sa.bindparam(name, type_=sa.Integer) for name in ("shift", "lo", "hi"))
     statements = []
-    for table, key in ((TABLES.jobs, "id"), (TABLES.exes, "job_id"), (TABLES.job_inputs, "job_id")):
+    for table, key in ((TABLES.jobs, "id"), (TABLES.job_exes, "job_id"), (TABLES.job_inputs, "job_id")):
         # The executions' own ids are left out: the database numbers the copies.
-        columns = [c for c in table.columns if not (table is TABLES.exes and c.name == "id")]
+        columns = [c for c in table.columns if not (table is TABLES.job_exes and c.name == "id")]
         selected = [(c + shift).label(c.name) if c.name == key else c for c in columns]
         statements.append(table.insert().from_select(
             [c.name for c in columns], sa.select(*selected).where(table.c[key] >= lo, table.c[key] < hi)))
@@ -161,11 +161,11 @@ def copy_blocks(first_id: int, block: int, count: int) -> Iterator[dict[str, int
 
 def load(conn: Connection, rows: Rows, first_id: int, count: int, now: datetime) -> None:
     """Write the distinct rows, repeat them up to `count` jobs, with the jobs' indexes built once at the end."""
-    indexes = [*TABLES.jobs.indexes, *TABLES.exes.indexes]
+    indexes = [*TABLES.jobs.indexes, *TABLES.job_exes.indexes]
     for index in indexes:
         index.drop(conn, checkfirst=True)
     conn.execute(TABLES.jobs.insert(), rows.jobs)
-    conn.execute(TABLES.exes.insert(), rows.exes)
+    conn.execute(TABLES.job_exes.insert(), rows.exes)
     if rows.inputs:
         conn.execute(TABLES.job_inputs.insert(), rows.inputs)
     statements = copy_statements()

@@ -2,7 +2,7 @@
 
 It does what any Python server on the same stack must do (parse HTTP, route, read the body, send bytes) and
 nothing else, so mockingjob's throughput divided by the ceiling's is the share left by mockingjob's own work.
-It is served by uvicorn as ``mockingjob serve`` serves (`mockingjob.server.uvicorn_options`: event loop, HTTP
+It is served by uvicorn as ``mockingjob serve`` serves (`mockingjob.http.server.uvicorn_options`: event loop, HTTP
 protocol, log settings).
 
     python bench/ceiling.py --port 8000 --responses captured.json
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockingjob.server import uvicorn_options
+from mockingjob.http.server import uvicorn_options
 
 
 def _endpoint(by_method: dict[str, dict[str, Any]]) -> Any:

@@ -38,15 +38,15 @@ import uvicorn
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import connexion  # noqa: E402
-from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui  # noqa: E402
 from connexion.resolver import Resolution, Resolver  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import compile_path  # noqa: E402
+from starlette.types import ASGIApp, Scope  # noqa: E402
 
-from mockingjob import _connexion  # noqa: E402
-from mockingjob.resources import load_spec, specs_dir  # noqa: E402
-from mockingjob.server import uvicorn_options  # noqa: E402
-from mockingjob.validation import VALIDATORS  # noqa: E402
+from mockingjob.core.resources import load_spec, specs_dir  # noqa: E402
+from mockingjob.http import connexion_app, trusted_specs  # noqa: E402
+from mockingjob.http.server import uvicorn_options  # noqa: E402
+from mockingjob.http.validation import VALIDATORS  # noqa: E402
 
 APIS = ("scale", "coalesce", "marquez", "trifacta")
 
@@ -97,22 +97,35 @@ def _handler(captured: dict[str, Any] | None) -> Any:
     return canned
 
 
+def _as_is(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+def _any_credentials(scope: Scope) -> None:
+    """What connexion's security middleware does with an accept-all check: look for the header."""
+    any(name == b"authorization" for name, _ in scope["headers"])
+
+
+def _plain_error(scope: Scope, exc: BaseException) -> Response:
+    status = getattr(exc, "status_code", None) or getattr(exc, "status", None) or 500
+    return Response(b'{"detail":"error"}', int(status), media_type="application/json")
+
+
 def build_app(responses: list[dict[str, Any]], tuned: bool = True) -> connexion.AsyncApp:
-    """With `tuned`, connexion as mockingjob configures it: its validators, the per-operation caching of
-    validators, URI parsers and decorated handlers (mockingjob._connexion), and the specs trusted at start-up as
-    mockingjob trusts them. Without, connexion as shipped."""
+    """With `tuned`, connexion as mockingjob configures it (`mockingjob.http.connexion_app`: its validators,
+    the per-operation caching of validators, URI parsers and decorated handlers, errors rendered on the event
+    loop, and the specs trusted at start-up as mockingjob trusts them), with no request pipeline, no store and
+    canned answers. Without, connexion as shipped."""
     if tuned:
-        replacements = {swagger_ui.SwaggerUIMiddleware: _connexion.SwaggerUIMiddleware,
-                        request_validation.RequestValidationMiddleware: _connexion.RequestValidationMiddleware}
-        middlewares = [replacements.get(m, m) for m in ConnexionMiddleware.default_middlewares]
-        app = connexion.AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATORS,
-                                 strict_validation=True, validate_responses=False)
-        app._middleware_app.api_cls = _connexion.OperationCallingApi
+        app = connexion_app(outermost=_as_is, authenticate=_any_credentials, render=_plain_error,
+                            validator_map=VALIDATORS, validate_responses=False)
     else:
         app = connexion.AsyncApp(__name__, strict_validation=True, validate_responses=False)
-    with _connexion.trusted_specs() if tuned else contextlib.nullcontext():
+    with trusted_specs() if tuned else contextlib.nullcontext():
         for api in APIS:
-            spec = _with_security_checks(load_spec(specs_dir() / f"{api}.yaml"))
+            spec = load_spec(specs_dir() / f"{api}.yaml")
+            if not tuned:
+                spec = _with_security_checks(spec)
             app.add_api(spec, base_path=f"/{api}", name=api, resolver=_CannedResolver(api, responses))
     return app
 

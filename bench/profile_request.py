@@ -27,8 +27,8 @@ from operations import OPERATIONS, Operation
 
 warnings.filterwarnings("ignore")
 
-from mockingjob.app import MockApp  # noqa: E402
-from mockingjob.config import Config  # noqa: E402
+from mockingjob.core.config import Config  # noqa: E402
+from mockingjob.http.app import MockApp  # noqa: E402
 
 LAYERS = ("connexion", "starlette", "sqlalchemy", "mockingjob", "jsonschema", "werkzeug", "uvicorn", "yaml")
 

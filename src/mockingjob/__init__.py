@@ -14,23 +14,23 @@ __version__ = "0.1.0"
 __all__ = ["ApiError", "Call", "Clock", "Config", "MockApp", "MockError", "Pack", "Reply", "RequestInvalid"]
 
 _HOMES = {
-    "MockApp": "app",
-    "Clock": "clock",
-    "Config": "config",
-    "ApiError": "errors",
-    "MockError": "errors",
-    "RequestInvalid": "errors",
-    "Call": "pack",
-    "Pack": "pack",
-    "Reply": "pack",
+    "MockApp": "http.app",
+    "Clock": "core.clock",
+    "Config": "core.config",
+    "ApiError": "core.errors",
+    "MockError": "core.errors",
+    "RequestInvalid": "core.errors",
+    "Call": "kit",
+    "Pack": "kit",
+    "Reply": "kit",
 }
 
 if TYPE_CHECKING:
-    from .app import MockApp
-    from .clock import Clock
-    from .config import Config
-    from .errors import ApiError, MockError, RequestInvalid
-    from .pack import Call, Pack, Reply
+    from .core.clock import Clock
+    from .core.config import Config
+    from .core.errors import ApiError, MockError, RequestInvalid
+    from .http.app import MockApp
+    from .kit import Call, Pack, Reply
 
 
 def __getattr__(name: str) -> Any:

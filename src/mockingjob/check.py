@@ -3,9 +3,10 @@ loads and yields documents that satisfy the spec's schemas."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,17 +16,17 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from . import registry
-from ._connexion import connexion_spec_problem
-from .errors import LoadError
-from .pack import Pack, require_handlers
-from .resources import load_spec
-from .store import Store
+from .control.admin import OPERATIONS as ADMIN_OPERATIONS
+from .control.rules import SPEC_NAME as ADMIN_SPEC
+from .core import registry
+from .core.engine import operation_ids
+from .core.errors import LoadError
+from .core.pack import Pack
+from .core.resources import load_spec, specs_dir
+from .core.store import Store
+from .http import connexion_spec_problem
 
 __all__ = ["Problem", "check_pack", "run_checks"]
-
-_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -37,11 +38,6 @@ class Problem:
         return f"{self.api}: {self.where}: {self.message}"
 
 
-def _operation_ids(spec: dict[str, Any]) -> list[str]:
-    return [op["operationId"] for item in spec.get("paths", {}).values()
-            for method, op in item.items() if method in _METHODS and "operationId" in op]
-
-
 def _schema_validator(spec: dict[str, Any], name: str) -> OAS30Validator:
     resource = Resource.from_contents(spec, default_specification=DRAFT4)
     refs = Registry().with_resource("urn:mockingjob:spec", resource)
@@ -49,52 +45,45 @@ def _schema_validator(spec: dict[str, Any], name: str) -> OAS30Validator:
                           format_checker=OAS30Validator.FORMAT_CHECKER)
 
 
-def _check_spec_and_handlers(pack: Pack) -> Iterator[Problem | dict[str, Any]]:
-    """Problems with `pack`'s spec or handlers; the spec itself last, when it is usable."""
-    api = pack.name
+def _check_spec(api: str, path: Path, handlers: Iterable[str]) -> Iterator[Problem | dict[str, Any]]:
+    """Problems with the spec at `path` or with the `handlers` for it; the spec itself last, when it is usable."""
     try:
-        spec = load_spec(pack.spec_path)
+        spec = load_spec(path)
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        yield Problem(api, str(pack.spec_path), f"cannot read the spec: {exc}")
+        yield Problem(api, str(path), f"cannot read the spec: {exc}")
         return
     try:
         validate_spec(spec)
     except Exception as exc:  # the validator raises several unrelated exception types
-        yield Problem(api, str(pack.spec_path), f"not valid OpenAPI: {getattr(exc, 'message', exc)}")
+        yield Problem(api, str(path), f"not valid OpenAPI: {getattr(exc, 'message', exc)}")
         return
     # Serving skips connexion's own validation of a spec (it costs start-up time), so it is run here.
     problem = connexion_spec_problem(spec)
     if problem is not None:
-        yield Problem(api, str(pack.spec_path), f"rejected by connexion: {problem}")
+        yield Problem(api, str(path), f"rejected by connexion: {problem}")
         return
     if not str(spec.get("openapi", "")).startswith("3.0."):
-        yield Problem(api, str(pack.spec_path), "must be OpenAPI 3.0.x (connexion does not serve 3.1)")
-    operation_ids = _operation_ids(spec)
-    for missing in require_handlers(pack, operation_ids):
-        yield Problem(api, str(pack.spec_path), f"operationId {missing!r} has no handler")
-    for extra in sorted(set(pack.handlers) - set(operation_ids)):
+        yield Problem(api, str(path), "must be OpenAPI 3.0.x (connexion does not serve 3.1)")
+    operations = operation_ids(spec)
+    handled = set(handlers)
+    for missing in sorted(operations - handled):
+        yield Problem(api, str(path), f"operationId {missing!r} has no handler")
+    for extra in sorted(handled - operations):
         yield Problem(api, "handlers", f"handler {extra!r} matches no operation in the spec")
     yield spec
 
 
 def check_admin() -> Iterator[Problem]:
     """The admin API's spec and handlers (served beside every pack)."""
-    from .app import MockApp
-    from .config import Config
-
-    mock = MockApp(Config(apis=registry.available()[:1], speed=0))
-    try:
-        for found in _check_spec_and_handlers(mock.admin):
-            if isinstance(found, Problem):
-                yield found
-    finally:
-        mock.close()
+    for found in _check_spec(ADMIN_SPEC, specs_dir() / f"{ADMIN_SPEC}.yaml", ADMIN_OPERATIONS):
+        if isinstance(found, Problem):
+            yield found
 
 
 def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
     api = pack.name
     spec: dict[str, Any] | None = None
-    for found in _check_spec_and_handlers(pack):
+    for found in _check_spec(api, pack.spec_path, pack.handlers):
         if isinstance(found, Problem):
             yield found
         else:

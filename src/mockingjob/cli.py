@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import click
 
-from . import registry
-from .config import ENV_CONFIG, Config
-from .errors import LoadError, UsageError
+from .core import registry
+from .core.config import ENV_CONFIG, Config
+from .core.errors import LoadError, UsageError
 
 __all__ = ["main"]
 
@@ -115,8 +115,8 @@ def run(config: Config) -> None:
         import uvicorn
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .app import MockApp
-        from .server import uvicorn_options
+        from .http.app import MockApp
+        from .http.server import uvicorn_options
 
         try:
             mock = MockApp(config)  # creates and seeds the store once, before any worker starts
@@ -131,7 +131,7 @@ def run(config: Config) -> None:
         mock.close()
         worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
         os.environ[ENV_CONFIG] = worker_config.to_env()
-        uvicorn.run("mockingjob.app:app_from_environment", factory=True, host=config.host, port=config.port,
+        uvicorn.run("mockingjob.http.app:app_from_environment", factory=True, host=config.host, port=config.port,
                     workers=config.workers, **uvicorn_options(config.loop, config.access_log))
     finally:
         gc.unfreeze()  # the server has stopped: a caller in the same process gets its collector back as it was

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import replace
 from types import TracebackType
 
-from .config import Config
+from .core.config import Config
 
 __all__ = ["LiveServer"]
 
@@ -36,8 +36,8 @@ class LiveServer:
             warnings.simplefilter("ignore")
             import uvicorn
 
-            from .app import MockApp
-            from .server import uvicorn_options
+            from .http.app import MockApp
+            from .http.server import uvicorn_options
 
             mock = MockApp(self.config)
         options = {**uvicorn_options(self.config.loop, access_log=False), "log_level": "warning"}

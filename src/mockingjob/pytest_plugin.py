@@ -43,7 +43,7 @@ def mockingjob_server(pytestconfig: pytest.Config) -> Iterator[str]:
     if url:
         yield str(url).rstrip("/")
         return
-    from .config import Config
+    from .core.config import Config
     from .live import LiveServer
 
     apis = list(pytestconfig.getini("mockingjob_apis"))

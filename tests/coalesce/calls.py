@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 TOKEN = {"Authorization": "Bearer test-token"}
@@ -16,9 +16,6 @@ DAILY_ORDERS, NIGHTLY_FINANCE, HOURLY_VISITS = "1", "2", "3"
 FAILED_FINANCE_RUN = 11  # job 2's failed run, never rerun
 RUNNING_REFRESH = 17  # in "running" when the mock starts, for minutes yet
 
-
-def at(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def start(client: Any, credentials: dict[str, Any] | None = BASIC, **details: Any) -> int:

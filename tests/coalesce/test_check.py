@@ -4,7 +4,7 @@ fixtures produce (now and once the runs in flight have finished) fits the spec's
 from __future__ import annotations
 
 from mockingjob.check import check_pack
-from mockingjob.registry import load
+from mockingjob.core.registry import load
 from tests.conftest import EPOCH
 
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.coalesce.calls import BASIC, DAILY_ORDERS, PRODUCTION, TOKEN, at, error, runs, start
+from tests.coalesce.calls import BASIC, DAILY_ORDERS, PRODUCTION, TOKEN, error, runs, start
 from tests.conftest import EPOCH
+from tests.support import at
 
 SUMMARY_FIELDS = {"id", "reRunID", "runStartTime", "runEndTime", "runType", "runStatus", "environmentID",
                   "runFailureReason"}

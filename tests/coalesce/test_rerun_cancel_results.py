@@ -14,7 +14,6 @@ from tests.coalesce.calls import (
     PRODUCTION,
     RUNNING_REFRESH,
     TOKEN,
-    at,
     error,
     poll_until_final,
     results,
@@ -23,6 +22,7 @@ from tests.coalesce.calls import (
     status,
 )
 from tests.conftest import EPOCH
+from tests.support import at
 
 
 def rerun(client, run_id, credentials=BASIC, **details):

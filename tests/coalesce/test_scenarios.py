@@ -12,13 +12,13 @@ from tests.coalesce.calls import (
     NIGHTLY_FINANCE,
     PRODUCTION,
     TOKEN,
-    at,
     error,
     poll_until_final,
     run,
     start,
 )
 from tests.conftest import EPOCH
+from tests.support import at
 
 ADMIN = "/_mockingjob"
 

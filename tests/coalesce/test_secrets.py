@@ -76,6 +76,6 @@ def test_secrets_never_reach_the_store(mock, client):
         "runDetails": {"environmentID": PRODUCTION}, "userCredentials": {
             "snowflakeUsername": "ANALYST", "snowflakePassword": PASSWORD}})
     with mock.store.begin() as conn:
-        for table in mock.tables["coalesce"]:
+        for table in mock.engine.tables["coalesce"]:
             for row in conn.execute(table.select()):
                 assert PASSWORD not in repr(tuple(row))

@@ -14,7 +14,6 @@ from tests.coalesce.calls import (
     QA,
     STAGING,
     TOKEN,
-    at,
     error,
     poll_until_final,
     results,
@@ -23,6 +22,7 @@ from tests.coalesce.calls import (
     status,
 )
 from tests.conftest import EPOCH
+from tests.support import at
 
 
 def test_a_started_run_goes_through_every_state_and_completes(mock, client):

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mockingjob.config import Config
+from mockingjob.core.config import Config
 from mockingjob.live import LiveServer
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from starlette.testclient import TestClient
 
 from tests.conftest import EPOCH, TOKEN
-from tests.scale.helpers import INGEST, at, job, queue
+from tests.scale.helpers import INGEST, job, queue
+from tests.support import at
 
 ADMIN = "/_mockingjob"
 

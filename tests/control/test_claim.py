@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from mockingjob.control.tables import ControlTables, claim
-from mockingjob.store import Store
+from mockingjob.core.store import Store
 from tests.conftest import STATE
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from mockingjob import registry
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core import registry
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 from tests.conftest import EPOCH, STATE
 
 SECRET = "zz-secret-credential-77"

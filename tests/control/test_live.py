@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from mockingjob.cli import main
 from mockingjob.client import AdminError, Mockingjob
-from mockingjob.config import Config
+from mockingjob.core.config import Config
 from mockingjob.live import LiveServer
 
 

@@ -3,6 +3,7 @@ quotes the bad request."""
 
 from __future__ import annotations
 
+from mockingjob import Config, MockApp
 from tests.scale.helpers import INGEST, INPUTS
 
 ADMIN = "/_mockingjob"
@@ -37,17 +38,16 @@ def test_an_error_that_quotes_the_request_does_not_repeat_a_secret(client):
     assert PASSWORD not in _everything(client)
 
 
-def test_a_rejected_token_is_not_repeated(client, mock):
-    mock.config.tokens = ["the-only-token"]
-    mock._tokens = frozenset(mock.config.tokens)
+def test_a_rejected_token_is_not_repeated():
+    guarded = MockApp(Config(apis=["scale"], speed=0, tokens=["the-only-token"]))
     try:
-        response = client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": INPUTS[INGEST]},
-                               headers={"Authorization": f"Token {SECRET_TOKEN}"})
-        assert response.status_code == 403
-        assert SECRET_TOKEN not in response.text and SECRET_TOKEN not in _everything(client)
+        with guarded.asgi.test_client() as client:
+            response = client.post("/v6/jobs/", json={"job_type_id": INGEST, "input": INPUTS[INGEST]},
+                                   headers={"Authorization": f"Token {SECRET_TOKEN}"})
+            assert response.status_code == 403
+            assert SECRET_TOKEN not in response.text and SECRET_TOKEN not in _everything(client)
     finally:
-        mock.config.tokens = []
-        mock._tokens = frozenset()
+        guarded.close()
 
 
 def test_a_secret_in_a_malformed_body_is_redacted_too(client):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conftest import EPOCH, TOKEN
-from tests.scale.helpers import INGEST, INPUTS, NDVI, TILER, at, job, queue
+from tests.scale.helpers import INGEST, INPUTS, NDVI, TILER, job, queue
+from tests.support import at
 
 ADMIN = "/_mockingjob"
 

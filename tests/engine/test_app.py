@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 from openapi_spec_validator import validate
 
-from mockingjob.app import MockApp
 from mockingjob.check import Problem
 from mockingjob.cli import main
-from mockingjob.config import Config
-from mockingjob.errors import PackError
+from mockingjob.core.config import Config
+from mockingjob.core.errors import PackError
+from mockingjob.http.app import MockApp
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from mockingjob.cli import main, run
-from mockingjob.config import ENV_CONFIG, Config
+from mockingjob.core.config import ENV_CONFIG, Config
 
 
 @pytest.fixture
@@ -83,9 +83,9 @@ def test_uvicorn_is_told_whether_to_log_each_request(monkeypatch: pytest.MonkeyP
     assert len(started) == 1
     assert started[0]["access_log"] is access_log
     assert started[0].get("workers", 1) == workers
-    # The same loop and protocol for one worker or several (see mockingjob.server).
+    # The same loop and protocol for one worker or several (see mockingjob.http.server).
     assert started[0]["loop"] == "asyncio"
-    assert started[0]["http"] == "mockingjob.server:NoDelayHttpProtocol"
+    assert started[0]["http"] == "mockingjob.http.server:NoDelayHttpProtocol"
     if workers > 1:
         assert Config.from_env().access_log is access_log
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mockingjob.fixtures import insert_rows
-from mockingjob.store import Store
+from mockingjob.core.fixtures import insert_rows
+from mockingjob.core.store import Store
 
 
 def test_rows_with_different_keys_are_all_inserted_with_every_value_they_give() -> None:

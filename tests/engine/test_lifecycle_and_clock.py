@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from mockingjob.clock import Clock
-from mockingjob.lifecycle import Phase, Plan, sql_state
-from mockingjob.store import Store, UtcDateTime
-from mockingjob.timeutil import format_iso, parse_duration
+from mockingjob.core.clock import Clock
+from mockingjob.core.lifecycle import Phase, Plan, sql_state
+from mockingjob.core.store import Store, UtcDateTime
+from mockingjob.core.timeutil import format_iso, parse_duration
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PLAN = Plan((Phase("QUEUED", 5), Phase("RUNNING", 30)), "COMPLETED")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
-from mockingjob.store import Store
+from mockingjob.core.config import Config
+from mockingjob.core.store import Store
+from mockingjob.http.app import MockApp
 
 
 def _store_with_table(state: str | None = None) -> tuple[Store, sa.Table]:
@@ -77,7 +77,7 @@ def test_a_fault_written_straight_into_the_store_applies_to_the_next_request() -
     with mock.asgi.test_client() as client:
         assert client.get("/v6/jobs/1/").status_code == 200  # the empty fault table is now cached
         with mock.store.begin() as conn:
-            conn.execute(mock.control.faults.insert().values(
+            conn.execute(mock.plane.tables.faults.insert().values(
                 api="scale", operation=None, remaining=1, origin="admin", created=mock.clock.now(conn),
                 spec={"error": {"status": 503}}))
         assert client.get("/v6/jobs/1/").status_code == 503

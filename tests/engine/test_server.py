@@ -11,7 +11,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from mockingjob.server import NoDelayHttpProtocol, uvicorn_options
+from mockingjob.http.server import NoDelayHttpProtocol, uvicorn_options
 
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:  # never called: no request is sent

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
-from mockingjob.store import Store
+from mockingjob.core.config import Config
+from mockingjob.core.store import Store
+from mockingjob.http.app import MockApp
 
 
 @pytest.mark.parametrize("in_file", [False, True], ids=["memory", "file"])

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mockingjob import resources
-from mockingjob.resources import read_yaml
+from mockingjob.core import resources
+from mockingjob.core.resources import read_yaml
 
 
 @pytest.fixture

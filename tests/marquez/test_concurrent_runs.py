@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 from tests.support import STATE
 
 RUNS = "/api/v1/namespaces/food_delivery/jobs/etl_orders/runs"

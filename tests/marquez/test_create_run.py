@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
-from mockingjob.app import MockApp
+from mockingjob.http.app import MockApp
 from tests.conftest import EPOCH
 
 RUNS = "/api/v1/namespaces/food_delivery/jobs/etl_orders/runs"

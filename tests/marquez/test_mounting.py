@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 
 
 def test_with_a_prefix_the_real_paths_follow_it_and_errors_keep_marquez_shape() -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
-from mockingjob.app import MockApp
+from mockingjob.http.app import MockApp
 
 DELIVERY = "/api/v1/namespaces/food_delivery/jobs/etl_delivery_7_days"
 JOB_BODY = {"type": "BATCH", "inputs": [], "outputs": []}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from starlette.testclient import TestClient
 
-from mockingjob.app import MockApp
+from mockingjob.http.app import MockApp
 
 RUNS = "/api/v1/namespaces/food_delivery/jobs/etl_orders/runs"
 RUNNING_RUN = "99d80d61-b4d3-4f21-997b-eacfcb7b00bb"  # etl_delivery_7_days, started at EPOCH - 9 minutes

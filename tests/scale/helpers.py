@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,10 +19,6 @@ INPUTS = {
     TILER: {"files": {"geotiff": [14, 32]}},
 }
 
-
-def at(text: str | None) -> datetime | None:
-    """Parse a timestamp the way a client would."""
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def queue(client: Any, job_type_id: int, data: dict[str, Any] | None = None) -> dict[str, Any]:

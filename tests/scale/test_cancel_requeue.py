@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import EPOCH, TOKEN
-from tests.scale.helpers import INGEST, NDVI, PARSE, TILER, at, executions, ids, job, jobs, queue
+from tests.scale.helpers import INGEST, NDVI, PARSE, TILER, executions, ids, job, jobs, queue
+from tests.support import at
 
 
 def cancel(client, body):

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 from tests.conftest import TOKEN
 from tests.scale.helpers import TILER, executions, job, queue
 

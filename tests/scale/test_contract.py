@@ -6,10 +6,10 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import settings
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
-from mockingjob.errors import ApiError
-from mockingjob.packs.scale.drf import parse_timestamp
+from mockingjob.core.config import Config
+from mockingjob.core.errors import ApiError
+from mockingjob.http.app import MockApp
+from mockingjob.packs.scale.params import parse_timestamp
 from tests.conftest import EPOCH, STATE, TOKEN
 from tests.support import BOUNDED, headers_unless_broken
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import EPOCH
-from tests.scale.helpers import INGEST, TILER, at, executions, job, queue
+from tests.scale.helpers import INGEST, TILER, executions, job, queue
+from tests.support import at
 
 EXECUTION_FIELDS = {"id", "status", "exe_num", "cluster_id", "created", "queued", "started", "ended", "job", "node",
                     "error", "job_type", "timeout", "input_file_size"}

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import EPOCH
-from tests.scale.helpers import TILER, at, ids, queue
+from tests.scale.helpers import TILER, ids, queue
+from tests.support import at
 
 FILE_FIELDS = {"id", "file_name", "workspace", "media_type", "file_type", "file_size", "file_path", "is_deleted",
                "url", "created", "last_modified", "data_started", "data_ended", "source_started", "source_ended",

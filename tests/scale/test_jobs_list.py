@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import EPOCH, TOKEN
-from tests.scale.helpers import at, ids, jobs, query
+from tests.scale.helpers import ids, jobs, query
+from tests.support import at
 
 
 def _error(j):

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import EPOCH, TOKEN
-from tests.scale.helpers import INGEST, INPUTS, NDVI, PARSE, TILER, at, executions, ids, job, jobs, queue
+from tests.scale.helpers import INGEST, INPUTS, NDVI, PARSE, TILER, executions, ids, job, jobs, queue
+from tests.support import at
 
 # Every field of the job details documented in the Scale v6 job services docs.
 DETAIL_FIELDS = {

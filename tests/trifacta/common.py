@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 AUTH = {"Authorization": "Bearer test-token"}
@@ -23,9 +23,6 @@ CSV = {"path": "/out/result.csv", "action": "create", "format": "csv", "compress
        "asSingleFile": False}
 FIRST_RUN = {"execution": "photon", "profiler": False, "writeSettings": [CSV]}
 
-
-def at(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def run(client: Any, dataset_id: int, **body: Any) -> dict[str, Any]:
@@ -69,7 +66,7 @@ def recipe_plans() -> dict[int, dict[str, Any]]:
     """Each recipe's fixture plan, with the mock's documented defaults filled in."""
     import yaml
 
-    from mockingjob.resources import fixtures_dir
+    from mockingjob.core.resources import fixtures_dir
 
     defaults = {"queued": 5, "wrangle": 30, "filewriter": 10, "profile": 20}
     with (fixtures_dir() / "trifacta" / "wrangled_datasets.yaml").open(encoding="utf-8") as handle:

@@ -7,8 +7,8 @@ import schemathesis
 from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 from tests.conftest import EPOCH, STATE
 from tests.support import BOUNDED, headers_unless_broken
 

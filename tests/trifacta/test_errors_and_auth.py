@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 from tests.conftest import EPOCH
 from tests.trifacta.common import AUTH
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from mockingjob.errors import FixtureError
+from mockingjob.core.errors import FixtureError
+from mockingjob.core.resources import fixtures_dir
 from mockingjob.packs.trifacta import seed
-from mockingjob.resources import fixtures_dir
 from tests.trifacta.common import jobs, status
 
 

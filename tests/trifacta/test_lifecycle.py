@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conftest import EPOCH
+from tests.support import at
 from tests.trifacta.common import (
     AUTH,
     CSV,
@@ -14,7 +15,6 @@ from tests.trifacta.common import (
     POS_R01,
     REGIONAL_SUMMARY,
     STOCK_EXPORT,
-    at,
     group,
     jobs,
     recipe_plans,

@@ -1,7 +1,8 @@
 """The admin API under ``/_mockingjob/``: reset, clock, scenarios, faults and journal over HTTP.
 
 It is mounted like an API pack (its own spec, validation and Swagger UI) but belongs to the engine: it is
-never journaled or disturbed by faults, and it answers in RFC 7807 problem documents.
+never journaled or disturbed by faults, and it answers in RFC 7807 problem documents. It sees the app only
+through `Served`, and the control plane it steers.
 """
 
 from __future__ import annotations
@@ -10,23 +11,31 @@ import ipaddress
 from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from starlette.requests import Request
 
-from ..errors import ApiError, RequestInvalid
-from ..pack import Call, Handler, Pack, Reply
-from ..timeutil import format_iso, parse_duration, parse_iso
+from ..core.auth import TokenAuth
+from ..core.errors import ApiError, RequestInvalid
+from ..core.pack import Call, Handler, Operations, Pack, Reply
+from ..core.served import Served
+from ..core.timeutil import format_iso, parse_duration, parse_iso
 from . import journal
+from .plane import ControlPlane
 from .rules import SPEC_NAME, fault_json, scenario_json
 
-if TYPE_CHECKING:
-    from ..app import MockApp
-
-__all__ = ["ADMIN_PREFIX", "AdminApi"]
+__all__ = ["ADMIN_PREFIX", "OPERATIONS", "AdminApi"]
 
 ADMIN_PREFIX = "/" + SPEC_NAME
+
+OPERATIONS = frozenset({
+    "list_apis", "reset", "get_clock", "set_clock", "advance_clock",
+    "list_scenarios", "add_scenario", "get_scenario", "delete_scenario", "clear_scenarios",
+    "list_faults", "add_fault", "get_fault", "delete_fault", "clear_faults",
+    "list_journal", "count_journal", "get_journal_entry", "clear_journal",
+})
+"""The admin spec's operationIds: what `mockingjob check` holds the spec to without serving anything."""
 
 
 def _is_local(request: Request) -> bool:
@@ -42,21 +51,24 @@ def _is_local(request: Request) -> bool:
         return False
 
 
+_ADMIN_AUTH = TokenAuth("Bearer", 401, {"default": "The admin API needs 'Authorization: Bearer <admin token>'."},
+                        headers={"WWW-Authenticate": 'Bearer realm="mockingjob admin"'})
+
+
 class AdminApi(Pack):
     name = SPEC_NAME
     title = "mockingjob control plane"
 
-    def __init__(self, mock: MockApp) -> None:
-        self.mock = mock
-        self.handlers = _handlers(mock)
+    def __init__(self, served: Served, plane: ControlPlane) -> None:
+        self.served = served
+        self.plane = plane
+        self.handlers = _handlers(served, plane)
+        assert set(self.handlers) == OPERATIONS, "OPERATIONS lists every admin handler"
 
     def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
-        token = self.mock.config.admin_token
+        token = self.served.config.admin_token
         if token:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or given.strip() != token:
-                raise ApiError(401, "The admin API needs 'Authorization: Bearer <admin token>'.",
-                               headers={"WWW-Authenticate": 'Bearer realm="mockingjob admin"'})
+            _ADMIN_AUTH.check(request.headers.get("authorization"), frozenset({token}))
         elif not _is_local(request):
             raise ApiError(403, "The admin API answers only on loopback; start the server with an admin token "
                                 "to use it from elsewhere.")
@@ -74,9 +86,9 @@ class AdminApi(Pack):
         return Reply(body, error.status, error.headers, media_type="application/problem+json")
 
 
-def _clock_json(mock: MockApp, call: Call) -> dict[str, Any]:
-    state = mock.clock.state(call.conn)
-    return {"now": format_iso(mock.clock.now(call.conn), digits=6), "speed": state.speed,
+def _clock_json(served: Served, call: Call) -> dict[str, Any]:
+    state = served.clock.state(call.conn)
+    return {"now": format_iso(served.clock.now(call.conn), digits=6), "speed": state.speed,
             "manual": state.speed == 0}
 
 
@@ -90,51 +102,47 @@ def _status_filter(text: str | None) -> dict[str, Any]:
     return {"status": int(text)}
 
 
-def _handlers(mock: MockApp) -> dict[str, Handler]:
-    rules = mock.rules
-    tables = mock.control
-    handlers: dict[str, Handler] = {}
-
-    def handler(function: Callable[[Call], Any]) -> Callable[[Call], Any]:
-        handlers[function.__name__] = function
-        return function
+def _handlers(served: Served, plane: ControlPlane) -> Operations:
+    rules = plane.rules
+    tables = plane.tables
+    handler = handlers = Operations()
 
     def known_api(api: str | None) -> str | None:
-        if api is not None and api not in mock.packs:
-            raise ApiError(404, f"no API {api!r} is served here; served: {', '.join(mock.packs)}")
+        if api is not None and api not in served.packs:
+            raise ApiError(404, f"no API {api!r} is served here; served: {', '.join(served.packs)}")
         return api
 
     @handler
     async def list_apis(call: Call) -> Reply:
         root = call.api_root[: -len(ADMIN_PREFIX)]
         apis = [
-            {"name": name, "title": pack.title or name, "url": root + mock.prefixes[name],
-             "docs": f"{root}{mock.prefixes[name]}/ui/", "operations": sorted(mock.operations[name])}
-            for name, pack in mock.packs.items()
+            {"name": name, "title": pack.title or name, "url": root + served.prefixes[name],
+             "docs": f"{root}{served.prefixes[name]}/ui/", "operations": sorted(served.operations[name])}
+            for name, pack in served.packs.items()
         ]
         return Reply({"apis": apis})
 
     @handler
     async def reset(call: Call) -> Reply:
         api = known_api((call.body or {}).get("api"))
-        mock.reset(api, conn=call.conn, control=True)
-        return Reply({"apis": [api] if api else list(mock.packs), "clock": _clock_json(mock, call)})
+        served.reset(api, conn=call.conn, control=True)
+        return Reply({"apis": [api] if api else list(served.packs), "clock": _clock_json(served, call)})
 
     @handler
     async def get_clock(call: Call) -> Reply:
-        return Reply(_clock_json(mock, call))
+        return Reply(_clock_json(served, call))
 
     @handler
     async def set_clock(call: Call) -> Reply:
         body = call.body
         if "now" in body:
             try:
-                mock.clock.set(parse_iso(body["now"]), conn=call.conn)
+                served.clock.set(parse_iso(body["now"]), conn=call.conn)
             except (ValueError, OverflowError) as exc:
                 raise ApiError(400, f"now: {exc}") from exc
         if "speed" in body:
-            mock.clock.set_speed(float(body["speed"]), conn=call.conn)
-        return Reply(_clock_json(mock, call))
+            served.clock.set_speed(float(body["speed"]), conn=call.conn)
+        return Reply(_clock_json(served, call))
 
     @handler
     async def advance_clock(call: Call) -> Reply:
@@ -145,10 +153,10 @@ def _handlers(mock: MockApp) -> dict[str, Handler]:
         if delta < timedelta(0):
             raise ApiError(400, "by: the clock only moves forward; set it with PUT /clock instead")
         try:
-            mock.clock.advance(delta, conn=call.conn)
+            served.clock.advance(delta, conn=call.conn)
         except OverflowError as exc:
             raise ApiError(400, "by: that would move the clock past the year 9999") from exc
-        return Reply(_clock_json(mock, call))
+        return Reply(_clock_json(served, call))
 
     # --- scenarios and faults ------------------------------------------------------------------------
     def listing(table: sa.Table, render: Callable[[Any], dict[str, Any]], key: str) -> Handler:
@@ -179,12 +187,14 @@ def _handlers(mock: MockApp) -> dict[str, Handler]:
             return Reply(None, 204)
         return clear_rules
 
-    handlers["list_scenarios"] = listing(tables.scenarios, scenario_json, "scenarios")
-    handlers["get_scenario"], handlers["delete_scenario"] = one(tables.scenarios, scenario_json, "scenario")
-    handlers["clear_scenarios"] = clearing(tables.scenarios)
-    handlers["list_faults"] = listing(tables.faults, fault_json, "faults")
-    handlers["get_fault"], handlers["delete_fault"] = one(tables.faults, fault_json, "fault")
-    handlers["clear_faults"] = clearing(tables.faults)
+    handlers.add("list_scenarios", listing(tables.scenarios, scenario_json, "scenarios"))
+    handlers.add("get_scenario", one(tables.scenarios, scenario_json, "scenario")[0])
+    handlers.add("delete_scenario", one(tables.scenarios, scenario_json, "scenario")[1])
+    handlers.add("clear_scenarios", clearing(tables.scenarios))
+    handlers.add("list_faults", listing(tables.faults, fault_json, "faults"))
+    handlers.add("get_fault", one(tables.faults, fault_json, "fault")[0])
+    handlers.add("delete_fault", one(tables.faults, fault_json, "fault")[1])
+    handlers.add("clear_faults", clearing(tables.faults))
 
     @handler
     async def add_scenario(call: Call) -> Reply:
@@ -206,18 +216,18 @@ def _handlers(mock: MockApp) -> dict[str, Handler]:
 
     @handler
     async def list_journal(call: Call) -> Reply:
-        rows = journal.entries(call.conn, tables, mock.config.journal_size, journal_filter(call),
+        rows = journal.entries(call.conn, tables, served.config.journal_size, journal_filter(call),
                                limit=call.params.get("limit", 100),
                                newest_first=call.params.get("order", "desc") == "desc")
         return Reply({"entries": [journal.to_json(row) for row in rows]})
 
     @handler
     async def count_journal(call: Call) -> Reply:
-        return Reply({"count": journal.count(call.conn, tables, mock.config.journal_size, journal_filter(call))})
+        return Reply({"count": journal.count(call.conn, tables, served.config.journal_size, journal_filter(call))})
 
     @handler
     async def get_journal_entry(call: Call) -> Reply:
-        row = journal.entry(call.conn, tables, mock.config.journal_size, call.params["id"])
+        row = journal.entry(call.conn, tables, served.config.journal_size, call.params["id"])
         if row is None:
             raise ApiError(404, f"no journal entry {call.params['id']}")
         return Reply(journal.to_json(row))
@@ -228,3 +238,4 @@ def _handlers(mock: MockApp) -> dict[str, Handler]:
         return Reply(None, 204)
 
     return handlers
+

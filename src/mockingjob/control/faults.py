@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..store import Store
+from ..core.store import Store
 from .tables import ControlTables, claim
 
 __all__ = ["FaultOutcome", "Latency", "roll"]

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..store import Store
-from ..timeutil import format_iso
+from ..core.store import Store
+from ..core.timeutil import format_iso
 from .tables import ControlTables
 
 __all__ = ["JournalFilter", "JournalWriter", "count", "entries", "to_json"]

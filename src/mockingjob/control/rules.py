@@ -18,10 +18,10 @@ import yaml
 from jsonschema import Draft4Validator
 from sqlalchemy.engine import Connection
 
-from ..errors import ApiError, UsageError
-from ..pack import Pack
-from ..resources import load_spec, specs_dir
-from ..store import inserted_id
+from ..core.errors import ApiError, UsageError
+from ..core.pack import Pack
+from ..core.resources import load_spec, specs_dir
+from ..core.store import inserted_id
 from .scenarios import Effect, normalise, state_seconds
 from .tables import ControlTables
 
@@ -81,7 +81,7 @@ class Rules:
     """Checks and stores scenarios and faults for the packs being served."""
 
     def __init__(self, tables: ControlTables, packs: Mapping[str, Pack], specs: Mapping[str, dict[str, Any]],
-                 operations: Mapping[str, set[str]]):
+                 operations: Mapping[str, frozenset[str]]):
         self.tables = tables
         self.packs = packs
         self.specs = specs

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..store import JSONText, PortableString, UtcDateTime
+from ..core.store import JSONText, PortableString, UtcDateTime
 
 __all__ = ["ControlTables", "claim"]
 

@@ -12,27 +12,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from starlette.requests import Request
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Pack, Reply, Sample
+from mockingjob.kit import ApiError, Call, Pack, Reply, Sample
 
-from . import errors, seed
+from . import errors, samples, seed
 from .handlers import HANDLERS
 from .model import COMPLETED, FAILED, INITIALIZING, RENDERING, RUNNING, WAITING
-from .queries import run_number
+from .queries import job_name, run_number, run_scope
 from .tables import TABLES
-
-# Built once: a statement reused is served from SQLAlchemy's compiled cache.
-_RUN_SCOPE = (sa.select(TABLES.runs.c.environment_id, TABLES.runs.c.job_id)
-              .where(TABLES.runs.c.id == sa.bindparam("id")))
-_JOB_NAME = sa.select(TABLES.jobs.c.name).where(TABLES.jobs.c.id == sa.bindparam("id"))
 
 
 class CoalescePack(Pack):
     name = "coalesce"
     title = "Coalesce API: runs and scheduler"
     handlers = HANDLERS
+    auth = errors.AUTH
     run_operations = frozenset({"Jobs_initiateRun", "Jobs_triggerRerun"})
     outcomes = (COMPLETED, FAILED)
     states = (WAITING, INITIALIZING, RENDERING, RUNNING)
@@ -43,10 +37,7 @@ class CoalescePack(Pack):
         return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
-        seed.seed(conn, TABLES, self.fixtures_path, now)
-
-    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
-        errors.authenticate(request.headers.get("authorization"), tokens)
+        seed.seed(conn, self.fixtures_path, now)
 
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``environment`` (its ID), ``job`` (its ID) and ``jobName`` to the request's own fields; a
@@ -58,7 +49,7 @@ class CoalescePack(Pack):
         environment, job = details.get("environmentID"), details.get("jobID")
         if isinstance(details.get("runID"), str):
             number = run_number(details["runID"])
-            run = call.conn.execute(_RUN_SCOPE, {"id": number}).first() if number is not None else None
+            run = run_scope(call.conn, number) if number is not None else None
             if run is not None:
                 environment, job = run.environment_id, run.job_id
         if environment is not None:
@@ -66,18 +57,19 @@ class CoalescePack(Pack):
         if job is not None:
             fields["job"] = job
             number = run_number(str(job))
-            name = call.conn.execute(_JOB_NAME, {"id": number}).scalar() if number is not None else None
+            name = job_name(call.conn, number) if number is not None else None
             if name is not None:
                 fields["jobName"] = name
         return fields
 
-    def render_error(self, error: ApiError) -> Reply:
-        return errors.render_error(error)
+    def error_document(self, status: int, message: str) -> Any:
+        return errors.error_document(status, message)
+
+    def error_reply(self, error: ApiError) -> Reply:
+        return errors.error_reply(error)
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
-        from .check import samples
-
-        return samples(conn, now)
+        return samples.samples(conn, now)
 
 
 pack = CoalescePack()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mockingjob.errors import ApiError
+from mockingjob.kit import ApiError
 
 SECRETS = {"snowflakePassword": "Basic", "snowflakeKeyPairKey": "KeyPair", "snowflakeKeyPairPass": "KeyPair"}
 REQUIRED = {"Basic": ("snowflakeUsername", "snowflakePassword"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from mockingjob.timeutil import format_iso
+from mockingjob.kit import format_iso
 
 from .model import CANCELED, FAILED
 

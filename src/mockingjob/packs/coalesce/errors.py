@@ -1,29 +1,24 @@
-"""Coalesce's error body, ``{"error": {"errorString", "errorDetail"}}``, and its bearer-token check."""
+"""Coalesce's error body, ``{"error": {"errorString", "errorDetail"}}``, its bearer-token check, and how it
+words every error (validation and routing included)."""
 
 from __future__ import annotations
 
-import re
-
-from mockingjob.errors import ApiError, RequestInvalid, Violation
-from mockingjob.pack import Reply
+from mockingjob.kit import ApiError, Reply, RequestInvalid, TokenAuth, Violation, unknown_fields
 
 from .credentials import combination_problem
 
 UNAUTHENTICATED = "Unable to authenticate, please ensure your token is valid."
 
 
-def error_body(status: int, message: str) -> dict[str, dict[str, str]]:
+# ``Authorization: Bearer <token>``; any non-empty token unless the server was given a list. Coalesce words
+# every failure the same way.
+AUTH = TokenAuth("Bearer", 401, {"default": UNAUTHENTICATED})
+
+
+def error_document(status: int, message: str) -> dict[str, dict[str, str]]:
     """The scheduler's documented shape: the status, then the message, in both fields."""
     text = f"{status}: {message}"
     return {"error": {"errorString": text, "errorDetail": text}}
-
-
-def authenticate(header: str | None, tokens: frozenset[str]) -> None:
-    """``Authorization: Bearer <token>``; any non-empty token unless the server was given a list."""
-    scheme, _, token = (header or "").strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token or (tokens and token not in tokens):
-        raise ApiError(401, UNAUTHENTICATED)
 
 
 def _field(v: Violation) -> str:
@@ -45,8 +40,7 @@ def _invalid_message(error: RequestInvalid) -> str:
     if v.rule in ("required", "missing"):
         return f"{name} is required."
     if v.rule == "additionalProperties":
-        extra = re.findall(r"'([^']+)'", v.message)
-        return f"Unknown field(s) in {name}: {', '.join(extra)}"
+        return f"Unknown field(s) in {name}: {', '.join(unknown_fields(v))}"
     if v.rule == "oneOf" and v.name.endswith("userCredentials"):
         # Which variant the client meant is clearer from the fields it sent than from the schema's three.
         return combination_problem(v.value) or ("userCredentials must be Basic (snowflakeUsername, snowflakePassword), "
@@ -65,16 +59,15 @@ def _invalid_message(error: RequestInvalid) -> str:
     return f"{name} is invalid: {v.message}"
 
 
-def render_error(error: ApiError) -> Reply:
+def error_reply(error: ApiError) -> Reply:
+    """Every error but one a test asked for (the kit answers that with `error_document`, at its status)."""
     if isinstance(error, RequestInvalid):
         # The real API documents no 415: a body that is not JSON is a bad request like any other.
-        return Reply(error_body(400, _invalid_message(error)), 400)
+        return Reply(error_document(400, _invalid_message(error)), 400)
     if error.status == 401:
-        return Reply(error_body(401, UNAUTHENTICATED), 401)
+        return Reply(error_document(401, UNAUTHENTICATED), 401)
     if error.status == 404 and error.code == "route":
-        return Reply(error_body(404, "Not Found"), 404)
-    if error.code in ("fault", "scenario"):  # asked for by a test: exactly that status, in Coalesce's shape
-        return Reply(error_body(error.status, error.detail), error.status, error.headers)
+        return Reply(error_document(404, "Not Found"), 404)
     if error.status >= 500:
-        return Reply(error_body(500, "Internal Server Error"), 500)
-    return Reply(error_body(error.status, error.detail), error.status, error.headers)
+        return Reply(error_document(500, "Internal Server Error"), 500)
+    return Reply(error_document(error.status, error.detail), error.status, error.headers)

@@ -9,8 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Reply
+from mockingjob.kit import ApiError, Call, Operations, Reply
 
 from .credentials import PublicCredentials, public_part
 from .documents import run_detail, run_summary
@@ -19,6 +18,8 @@ from .queries import find_run, list_page, run_number
 from .results import run_results, unfinished_nodes
 from .selectors import select
 from .tables import TABLES as T
+
+HANDLERS = Operations()
 
 DEFAULT_PARALLELISM = 16
 
@@ -51,6 +52,7 @@ _RUN_STATUS = (sa.select(_r.id, _r.run_type, STATUS.label("status"))
 # --- scheduler ----------------------------------------------------------------------------------------
 
 
+@HANDLERS.named("Jobs_initiateRun")
 async def start_run(call: Call) -> Reply:
     body = call.body
     details = body["runDetails"]
@@ -70,6 +72,7 @@ async def start_run(call: Call) -> Reply:
     return Reply({"runCounter": run_id})
 
 
+@HANDLERS.named("Jobs_triggerRerun")
 async def rerun(call: Call) -> Reply:
     body = call.body
     details = body["runDetails"]
@@ -96,6 +99,7 @@ async def rerun(call: Call) -> Reply:
     return Reply({"runCounter": run_id})
 
 
+@HANDLERS.named("Jobs_cancelJobRun")
 async def cancel_run(call: Call) -> Reply:
     body = call.body
     run = find_run(call.conn, call.now, int(body["runID"]))
@@ -109,6 +113,7 @@ async def cancel_run(call: Call) -> Reply:
     return Reply(None, 204)
 
 
+@HANDLERS.named("Jobs_getStatusUpdates")
 async def run_status(call: Call) -> Reply:
     run = call.conn.execute(_RUN_STATUS, {"now": call.now, "run_id": call.params["runCounter"]}).first()
     if run is None:
@@ -119,6 +124,7 @@ async def run_status(call: Call) -> Reply:
 # --- runs ---------------------------------------------------------------------------------------------
 
 
+@HANDLERS.named("Runs_listInformation")
 async def list_runs(call: Call) -> Reply:
     p = call.params
     page = list_page(call.conn, call.now, p)
@@ -134,10 +140,12 @@ async def list_runs(call: Call) -> Reply:
     return Reply(body)
 
 
+@HANDLERS.named("Runs_getRunDetails")
 async def get_run(call: Call) -> Reply:
     return Reply(run_detail(_run(call, detail_only=True)))
 
 
+@HANDLERS.named("Runs_listResults")
 async def list_run_results(call: Call) -> Reply:
     run = _run(call)
     nodes = {row.id: row for row in call.conn.execute(_NODES, {"ids": run.node_ids})}
@@ -215,14 +223,3 @@ def _start(call: Call, env: Any, job: _Job | None, credentials: PublicCredential
         "warehouse": credentials.warehouse, "node_ids": [node.id for node in nodes],
     }
     return write_run(call.conn, values, plan, call.now)
-
-
-HANDLERS = {
-    "Jobs_initiateRun": start_run,
-    "Jobs_getStatusUpdates": run_status,
-    "Jobs_triggerRerun": rerun,
-    "Jobs_cancelJobRun": cancel_run,
-    "Runs_listInformation": list_runs,
-    "Runs_getRunDetails": get_run,
-    "Runs_listResults": list_run_results,
-}

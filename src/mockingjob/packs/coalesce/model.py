@@ -15,9 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import NOW, Phase, Plan, sql_state
-from mockingjob.store import UtcDateTime
+from mockingjob.kit import NOW, Effect, Phase, Plan, UtcDateTime, sql_state
 
 from .tables import TABLES as T
 

@@ -1,4 +1,5 @@
-"""Queries of the Coalesce pack: runs with their derived state, the list's filters, order and cursor.
+"""Queries of the Coalesce pack: runs with their derived state, the list's filters, order and cursor, and what a
+scenario is matched on (a run's environment and job, a job's name).
 
 Every statement is built once (the list's once per combination of filters, order and cursor) and run with
 bind parameters, the clock's instant included (``now``), so SQLAlchemy's compiled cache serves each request.
@@ -14,8 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import ApiError
-from mockingjob.timeutil import parse_iso
+from mockingjob.kit import ApiError, parse_iso
 
 from .documents import ts
 from .model import ENDED, FINAL, NOW, STATUS
@@ -59,6 +59,20 @@ def run_number(text: str) -> int | None:
     """A run or job ID given as text (rerun's ``runDetails.runID``), or None if it cannot be one."""
     text = text.strip()
     return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else None
+
+
+_RUN_SCOPE = sa.select(_r.environment_id, _r.job_id).where(_BY_ID)
+_JOB_NAME = sa.select(T.jobs.c.name).where(T.jobs.c.id == sa.bindparam("job_id"))
+
+
+def run_scope(conn: Connection, run_id: int) -> Any:
+    """The ``environment_id`` and ``job_id`` of run `run_id`, or None if there is no such run."""
+    return conn.execute(_RUN_SCOPE, {"run_id": run_id}).first()
+
+
+def job_name(conn: Connection, job_id: int) -> str | None:
+    """The name of job `job_id`, or None if there is no such job."""
+    return conn.execute(_JOB_NAME, {"job_id": job_id}).scalar()
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import FixtureError
-from mockingjob.fixtures import insert_rows, load_fixtures
-from mockingjob.timeutil import parse_duration
+from mockingjob.kit import FixtureError, insert_rows, load_fixtures, parse_duration
 
 from .model import NodeRef, RunDefaults, canceled_instants, plan_for_new_run, to_millisecond, write_run
 from .selectors import select
-from .tables import Tables
+from .tables import TABLES as T
 
 FILES = ("environments", "nodes", "jobs", "runs")
 
-def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+
+def seed(conn: Connection, folder: Path, now: datetime) -> None:
     data = load_fixtures(folder, FILES)
     try:
         environments = {env["id"]: env for env in data["environments"]}
-        insert_rows(conn, t.environments, (dict(
+        insert_rows(conn, T.environments, (dict(
             id=env["id"], name=env["name"], project=env["project"], connection_account=env["connectionAccount"],
             oauth_enabled=bool(env.get("oauthEnabled", False)),
             runtime_parameters=env.get("runTimeParameters", {}), plan=env.get("plan", {}))
@@ -41,25 +40,25 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
                 id=node["id"], environment_id=node["environment"], position=position, name=node["name"],
                 location_name=node["location"], node_type=node["nodeType"], database=node["database"],
                 schema=node["schema"]))
-        insert_rows(conn, t.nodes, node_rows)
+        insert_rows(conn, T.nodes, node_rows)
         jobs = {job["id"]: job for job in data["jobs"]}
-        insert_rows(conn, t.jobs, (dict(
+        insert_rows(conn, T.jobs, (dict(
             id=job["id"], environment_id=job["environment"], name=job["name"],
             include_selector=job.get("include"), exclude_selector=job.get("exclude"), plan=job.get("plan", {}))
             for job in data["jobs"]))
-        n = t.nodes.c
-        nodes_of = {env_id: list(conn.execute(sa.select(t.nodes).where(n.environment_id == env_id)
+        n = T.nodes.c
+        nodes_of = {env_id: list(conn.execute(sa.select(T.nodes).where(n.environment_id == env_id)
                                               .order_by(n.position))) for env_id in environments}
         for run in sorted(data["runs"], key=lambda r: r["id"]):
-            _seed_run(conn, t, run, environments, jobs, nodes_of, now)
+            _seed_run(conn, run, environments, jobs, nodes_of, now)
     except FixtureError:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture
         raise FixtureError(f"{folder}: cannot load fixtures: {exc!r}") from exc
 
 
-def _seed_run(conn: Connection, t: Tables, run: dict[str, Any], environments: dict[str, Any],
-              jobs: dict[int, Any], nodes_of: dict[str, list[Any]], now: datetime) -> None:
+def _seed_run(conn: Connection, run: dict[str, Any], environments: dict[str, Any], jobs: dict[int, Any],
+              nodes_of: dict[str, list[Any]], now: datetime) -> None:
     where = f"runs.yaml run {run.get('id')}"
     env = environments[run["environment"]]
     job = jobs.get(run["job"]) if run.get("job") is not None else None
@@ -97,6 +96,6 @@ def _seed_run(conn: Connection, t: Tables, run: dict[str, Any], environments: di
         values.update(include_selector=None, exclude_selector=None, job_id=None)
     run_id = write_run(conn, values, plan, start, run_id=run["id"])
     if outcome == "canceled":
-        row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one()
+        row = conn.execute(sa.select(T.runs).where(T.runs.c.id == run_id)).one()
         at = to_millisecond(start + timedelta(seconds=float(run["canceledAfter"])))
-        conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(**canceled_instants(row._mapping, at)))
+        conn.execute(T.runs.update().where(T.runs.c.id == run_id).values(**canceled_instants(row._mapping, at)))

@@ -8,100 +8,78 @@ the same way. Snowflake secrets are never stored: only the auth type, username, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
-from sqlalchemy.sql.schema import SchemaItem
 
-from mockingjob.store import JSONText, PortableString, UtcDateTime
-
-
-@dataclass(frozen=True)
-class Tables:
-    environments: sa.Table
-    nodes: sa.Table
-    jobs: sa.Table
-    runs: sa.Table
-
-    @property
-    def all(self) -> list[sa.Table]:
-        return [getattr(self, name) for name in self.__dataclass_fields__]
-
-
-def define(metadata: sa.MetaData) -> Tables:
-    def table(name: str, *items: SchemaItem) -> sa.Table:
-        return sa.Table(f"coalesce_{name}", metadata, *items)
-
-    environments = table(
-        "environments",
-        sa.Column("id", PortableString(64), primary_key=True),
-        sa.Column("name", PortableString(250), nullable=False),
-        sa.Column("project", PortableString(250), nullable=False),
-        sa.Column("connection_account", PortableString(250), nullable=False),
-        sa.Column("oauth_enabled", sa.Boolean, nullable=False),
-        sa.Column("runtime_parameters", JSONText, nullable=False),
-        sa.Column("plan", JSONText, nullable=False),
-    )
-    nodes = table(
-        "nodes",
-        sa.Column("id", PortableString(64), primary_key=True),
-        sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False, index=True),
-        sa.Column("position", sa.Integer, nullable=False),
-        sa.Column("name", PortableString(250), nullable=False),
-        sa.Column("location_name", PortableString(250), nullable=False),
-        sa.Column("node_type", PortableString(50), nullable=False),
-        sa.Column("database", PortableString(250), nullable=False),
-        sa.Column("schema", PortableString(250), nullable=False),
-    )
-    jobs = table(
-        "jobs",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False),
-        sa.Column("name", PortableString(250), nullable=False),
-        sa.Column("include_selector", PortableString()),
-        sa.Column("exclude_selector", PortableString()),
-        sa.Column("plan", JSONText, nullable=False),
-    )
-    runs = table(
-        "runs",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("run_type", PortableString(20), nullable=False),
-        sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False),
-        sa.Column("job_id", sa.ForeignKey("coalesce_jobs.id")),
-        sa.Column("rerun_of", sa.Integer),
-        sa.Column("attempt", sa.Integer, nullable=False),
-        sa.Column("include_selector", PortableString()),
-        sa.Column("exclude_selector", PortableString()),
-        sa.Column("parallelism", sa.Integer, nullable=False),
-        sa.Column("force_ignore", sa.Boolean, nullable=False),
-        sa.Column("deploy_commit", PortableString(64)),
-        sa.Column("deploy_commit_message", PortableString(1000)),
-        sa.Column("runtime_parameters", JSONText, nullable=False),
-        # The credentials' public half; secrets never reach the store.
-        sa.Column("auth_type", PortableString(20), nullable=False),
-        sa.Column("username", PortableString(256)),
-        sa.Column("role", PortableString(256)),
-        sa.Column("warehouse", PortableString(256)),
-        sa.Column("node_ids", JSONText, nullable=False),
-        sa.Column("node_seconds", sa.Float, nullable=False),
-        sa.Column("fail_node_id", PortableString(64)),
-        sa.Column("failure_reason", PortableString(2000)),
-        sa.Column("queued_at", UtcDateTime, nullable=False, index=True),
-        sa.Column("init_at", UtcDateTime),
-        sa.Column("render_at", UtcDateTime),
-        sa.Column("run_at", UtcDateTime),
-        sa.Column("end_at", UtcDateTime, index=True),
-        sa.Column("outcome", PortableString(20), nullable=False),
-        # The list's filters and orders (start and end time above; id is the key): an environment's runs in ID
-        # order; of a type, by end time (also the last deployment every refresh checks); runs of a type in ID
-        # order; runs in a final state, which is their outcome once ended.
-        sa.Index("ix_coalesce_runs_environment", "environment_id", "id"),
-        sa.Index("ix_coalesce_runs_environment_type", "environment_id", "run_type", "end_at"),
-        sa.Index("ix_coalesce_runs_type", "run_type", "id"),
-        sa.Index("ix_coalesce_runs_outcome", "outcome", "end_at"),
-    )
-    return Tables(environments, nodes, jobs, runs)
-
+from mockingjob.kit import JSONText, PortableString, TableSet, UtcDateTime
 
 # Declared once per process: the pack builds its queries on these, and every store adds these same tables.
-TABLES = define(sa.MetaData())
+TABLES = TableSet("coalesce")
+
+TABLES.table(
+    "environments",
+    sa.Column("id", PortableString(64), primary_key=True),
+    sa.Column("name", PortableString(250), nullable=False),
+    sa.Column("project", PortableString(250), nullable=False),
+    sa.Column("connection_account", PortableString(250), nullable=False),
+    sa.Column("oauth_enabled", sa.Boolean, nullable=False),
+    sa.Column("runtime_parameters", JSONText, nullable=False),
+    sa.Column("plan", JSONText, nullable=False),
+)
+TABLES.table(
+    "nodes",
+    sa.Column("id", PortableString(64), primary_key=True),
+    sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", PortableString(250), nullable=False),
+    sa.Column("location_name", PortableString(250), nullable=False),
+    sa.Column("node_type", PortableString(50), nullable=False),
+    sa.Column("database", PortableString(250), nullable=False),
+    sa.Column("schema", PortableString(250), nullable=False),
+)
+TABLES.table(
+    "jobs",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False),
+    sa.Column("name", PortableString(250), nullable=False),
+    sa.Column("include_selector", PortableString()),
+    sa.Column("exclude_selector", PortableString()),
+    sa.Column("plan", JSONText, nullable=False),
+)
+TABLES.table(
+    "runs",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_type", PortableString(20), nullable=False),
+    sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False),
+    sa.Column("job_id", sa.ForeignKey("coalesce_jobs.id")),
+    sa.Column("rerun_of", sa.Integer),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("include_selector", PortableString()),
+    sa.Column("exclude_selector", PortableString()),
+    sa.Column("parallelism", sa.Integer, nullable=False),
+    sa.Column("force_ignore", sa.Boolean, nullable=False),
+    sa.Column("deploy_commit", PortableString(64)),
+    sa.Column("deploy_commit_message", PortableString(1000)),
+    sa.Column("runtime_parameters", JSONText, nullable=False),
+    # The credentials' public half; secrets never reach the store.
+    sa.Column("auth_type", PortableString(20), nullable=False),
+    sa.Column("username", PortableString(256)),
+    sa.Column("role", PortableString(256)),
+    sa.Column("warehouse", PortableString(256)),
+    sa.Column("node_ids", JSONText, nullable=False),
+    sa.Column("node_seconds", sa.Float, nullable=False),
+    sa.Column("fail_node_id", PortableString(64)),
+    sa.Column("failure_reason", PortableString(2000)),
+    sa.Column("queued_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("init_at", UtcDateTime),
+    sa.Column("render_at", UtcDateTime),
+    sa.Column("run_at", UtcDateTime),
+    sa.Column("end_at", UtcDateTime, index=True),
+    sa.Column("outcome", PortableString(20), nullable=False),
+    # The list's filters and orders (start and end time above; id is the key): an environment's runs in ID
+    # order; of a type, by end time (also the last deployment every refresh checks); runs of a type in ID
+    # order; runs in a final state, which is their outcome once ended.
+    sa.Index("ix_coalesce_runs_environment", "environment_id", "id"),
+    sa.Index("ix_coalesce_runs_environment_type", "environment_id", "run_type", "end_at"),
+    sa.Index("ix_coalesce_runs_type", "run_type", "id"),
+    sa.Index("ix_coalesce_runs_outcome", "outcome", "end_at"),
+)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Pack, Reply, Sample
+from mockingjob.kit import ApiError, Pack, Reply, Sample
 
-from . import dropwizard, seed
+from . import errors, samples, seed
 from .handlers import HANDLERS
 from .tables import TABLES
 
@@ -30,15 +30,16 @@ class MarquezPack(Pack):
         return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
-        seed.seed(conn, TABLES, self.fixtures_path, now)
+        seed.seed(conn, self.fixtures_path, now)
 
-    def render_error(self, error: ApiError) -> Reply:
-        return dropwizard.render_error(error)
+    def error_document(self, status: int, message: str) -> Any:
+        return errors.error_document(status, message)
+
+    def error_reply(self, error: ApiError) -> Reply:
+        return errors.error_reply(error)
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
-        from .check import samples
-
-        return samples(conn)
+        return samples.samples(conn)
 
 
 pack = MarquezPack()

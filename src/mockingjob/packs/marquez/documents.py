@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .dropwizard import format_instant
+from .instants import format_instant
 from .model import duration_ms
 from .queries import LATEST_RUNS, LATEST_RUNS_OF_JOBS_PAGE
 

@@ -12,12 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Handler, Reply
-from mockingjob.store import PortableString
+from mockingjob.kit import ApiError, Call, Handler, Operations, PortableString, Reply
 
 from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
-from .dropwizard import bad_request, not_found, parse_instant
+from .errors import bad_request, not_found
+from .instants import parse_instant
 from .model import arg_text, insert_run, new_run_record, transition
 from .queries import (
     DATASETS_NAMED,
@@ -36,6 +35,8 @@ from .queries import (
     UPDATE_JOB,
     UPDATE_NAMESPACE,
 )
+
+HANDLERS = Operations()
 
 DEFAULT_LIMIT = 100
 
@@ -85,6 +86,7 @@ def _run(call: Call) -> Any:
 
 # --- namespaces ----------------------------------------------------------------------------------------
 
+@HANDLERS
 async def put_namespace(call: Call) -> Reply:
     name, body, now = call.params["namespace"], call.body, call.now
     values = {"owner_name": body["ownerName"], "description": body.get("description"), "updated_at": now,
@@ -96,10 +98,12 @@ async def put_namespace(call: Call) -> Reply:
     return Reply(namespace_document(_namespace(call)))
 
 
+@HANDLERS
 async def get_namespace(call: Call) -> Reply:
     return Reply(namespace_document(_namespace(call)))
 
 
+@HANDLERS
 async def list_namespaces(call: Call) -> Reply:
     rows = call.conn.execute(NAMESPACES_PAGE, _page(call))
     return Reply({"namespaces": [namespace_document(ns) for ns in rows]})
@@ -120,6 +124,7 @@ def _datasets(given: list[dict[str, str]], known: set[tuple[str | None, str | No
     return seen
 
 
+@HANDLERS
 async def put_job(call: Call) -> Reply:
     namespace, name, body, now = call.params["namespace"], call.params["job"], call.body, call.now
     job = _namespace_and_job(call)
@@ -147,11 +152,13 @@ async def put_job(call: Call) -> Reply:
     return Reply(job_document(job, latest_runs(call.conn, job.id)))
 
 
+@HANDLERS
 async def get_job(call: Call) -> Reply:
     job = _job(call)
     return Reply(job_document(job, latest_runs(call.conn, job.id)))
 
 
+@HANDLERS
 async def list_jobs(call: Call) -> Reply:
     ns = _namespace(call, NAMESPACE_WITH_JOB_COUNT)
     page = {"namespace": ns.name, **_page(call)}
@@ -172,6 +179,7 @@ def _run_exists(run_id: str, job: Any) -> ApiError:
     return bad_request(f"Run '{run_id}' already exists for '{job.name}' under namespace '{job.namespace}'.")
 
 
+@HANDLERS
 async def create_run(call: Call) -> Reply:
     body = call.body or {}
     given = str(body["id"]).lower() if body.get("id") else None
@@ -192,12 +200,14 @@ async def create_run(call: Call) -> Reply:
     return Reply(run_document(run, job), 201, {"Location": call.url(f"/api/v1/jobs/runs/{run_id}")})
 
 
+@HANDLERS
 async def list_runs(call: Call) -> Reply:
     job = _job(call, JOB_FOR_RUNS)
     rows = call.conn.execute(RUNS_PAGE, {"job_id": job.id, **_page(call)}).all()
     return Reply({"runs": [run_document(run, job) for run in rows], "totalCount": int(job.run_count)})
 
 
+@HANDLERS
 async def get_run(call: Call) -> Reply:
     run = _run(call)
     return Reply(run_document(run, run))
@@ -214,18 +224,7 @@ def _transition_to(state: str) -> Handler:
     return mark
 
 
-HANDLERS: dict[str, Handler] = {
-    "put_namespace": put_namespace,
-    "get_namespace": get_namespace,
-    "list_namespaces": list_namespaces,
-    "put_job": put_job,
-    "get_job": get_job,
-    "list_jobs": list_jobs,
-    "create_run": create_run,
-    "list_runs": list_runs,
-    "get_run": get_run,
-    "start_run": _transition_to("RUNNING"),
-    "complete_run": _transition_to("COMPLETED"),
-    "fail_run": _transition_to("FAILED"),
-    "abort_run": _transition_to("ABORTED"),
-}
+HANDLERS.add("start_run", _transition_to("RUNNING"))
+HANDLERS.add("complete_run", _transition_to("COMPLETED"))
+HANDLERS.add("fail_run", _transition_to("FAILED"))
+HANDLERS.add("abort_run", _transition_to("ABORTED"))

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
-from mockingjob.lifecycle import Plan
+from mockingjob.kit import Plan, insert_racing
 
 from .queries import INSERT_RUN, JOB_BY_ID, RUN_JOB_ID, UPDATE_JOB, UPDATE_RUN
 
@@ -49,35 +48,13 @@ def new_run_record(job: Any, run_id: str, now: datetime, meta: Mapping[str, Any]
 def insert_run(conn: Connection, record: Mapping[str, Any]) -> bool:
     """Insert a new run's `record`, numbered after every other run; False if its id was taken meanwhile.
 
-    Other workers create runs at the same time. The INSERT takes the next ``seq`` itself, which SQLite (one
-    writer at a time) makes atomic; under PostgreSQL's READ COMMITTED a run committed meanwhile elsewhere can
-    still have taken that number, and the unique ``seq`` refuses the second one. There the INSERT is tried again
-    (a few times), each time in a SAVEPOINT so that the failed one leaves the request's transaction usable. The
-    id the client gave may also have been taken meanwhile: that is the client's error, as when it was taken
-    before.
+    Other workers create runs at the same time. The INSERT takes the next ``seq`` itself (never from an earlier
+    read), and `insert_racing` tries it again where a run committed meanwhile elsewhere took that number (the
+    unique ``seq`` refuses the second one). The id the client gave may also have been taken meanwhile: that is
+    the client's error, as when it was taken before.
     """
-    if conn.dialect.name == "sqlite":
-        # One writer at a time, and a refused statement leaves the transaction usable: no SAVEPOINT (two more
-        # statements on every creation) is needed, and the number cannot have been taken.
-        try:
-            conn.execute(INSERT_RUN, record)
-        except IntegrityError:
-            if conn.execute(RUN_JOB_ID, {"run_id": record["id"]}).first() is not None:
-                return False
-            raise
-        return True
-    attempts = 1
-    while True:
-        try:
-            with conn.begin_nested():
-                conn.execute(INSERT_RUN, record)
-            return True
-        except IntegrityError:
-            if conn.execute(RUN_JOB_ID, {"run_id": record["id"]}).first() is not None:
-                return False
-            if attempts == _INSERT_ATTEMPTS:
-                raise
-            attempts += 1
+    return insert_racing(conn, INSERT_RUN, record, attempts=_INSERT_ATTEMPTS,
+                         lost=lambda: conn.execute(RUN_JOB_ID, {"run_id": record["id"]}).first() is not None)
 
 
 def arg_text(value: Any) -> str:

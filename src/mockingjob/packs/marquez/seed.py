@@ -13,37 +13,35 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import FixtureError
-from mockingjob.fixtures import RelativeTimes, load_fixtures
+from mockingjob.kit import FixtureError, RelativeTimes, load_fixtures
 
 from .model import DONE, STATES, job_version
-from .tables import Tables
+from .tables import TABLES as T
 
 FILES = ("namespaces", "datasets", "jobs")
 
 
-
-def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+def seed(conn: Connection, folder: Path, now: datetime) -> None:
     data = load_fixtures(folder, FILES)
     at = RelativeTimes(now, str(folder))
     try:
         for ns in data["namespaces"]:
             created = at(ns["created"])
-            conn.execute(t.namespaces.insert().values(
+            conn.execute(T.namespaces.insert().values(
                 name=ns["name"], owner_name=ns["owner"], description=ns.get("description"), is_hidden=False,
                 created_at=created, updated_at=at(ns.get("updated")) or created))
         if data["datasets"]:
-            conn.execute(t.datasets.insert(), data["datasets"])
+            conn.execute(T.datasets.insert(), data["datasets"])
         seq = 0
         for number, job in enumerate(data["jobs"], start=1):
-            seq = _seed_job(conn, t, number, job, at, seq)
+            seq = _seed_job(conn, number, job, at, seq)
     except FixtureError:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture
         raise FixtureError(f"{folder}: cannot load fixtures: {exc}") from exc
 
 
-def _seed_job(conn: Connection, t: Tables, job_id: int, job: dict[str, Any], at: RelativeTimes, seq: int) -> int:
+def _seed_job(conn: Connection, job_id: int, job: dict[str, Any], at: RelativeTimes, seq: int) -> int:
     """Insert one job and its runs (numbered from `seq` + 1); return the last run number used."""
     created = at(job["created"])
     row = {
@@ -71,7 +69,7 @@ def _seed_job(conn: Connection, t: Tables, job_id: int, job: dict[str, Any], at:
         })
         if done:
             row["current_version"] = version
-    conn.execute(t.jobs.insert().values(**row))
+    conn.execute(T.jobs.insert().values(**row))
     if runs:
-        conn.execute(t.runs.insert(), runs)
+        conn.execute(T.runs.insert(), runs)
     return seq

@@ -12,23 +12,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from starlette.requests import Request
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Pack, Reply, Sample
+from mockingjob.kit import ApiError, Call, Pack, Reply, Sample
 
-from . import drf, seed
+from . import errors, samples, seed
 from .handlers import HANDLERS
+from .queries import job_type_name_version
 from .tables import TABLES
-
-_JOB_TYPE_NAME = sa.select(TABLES.job_types.c.name, TABLES.job_types.c.version).where(
-    TABLES.job_types.c.id == sa.bindparam("id"))
 
 
 class ScalePack(Pack):
     name = "scale"
     title = "Scale v6 job services"
     handlers = HANDLERS
+    # Only writes declare security: reads are public, as with Scale's PUBLIC_READ_API.
+    auth = errors.AUTH
     run_operations = frozenset({"queue_job", "requeue_jobs"})
     outcomes = ("COMPLETED", "FAILED")
     states = ("QUEUED", "RUNNING")
@@ -39,29 +37,26 @@ class ScalePack(Pack):
         return TABLES.all
 
     def seed(self, conn: Connection, now: datetime) -> None:
-        seed.seed(conn, TABLES, self.fixtures_path, now)
-
-    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
-        # Only writes declare security: reads are public, as with Scale's PUBLIC_READ_API.
-        drf.authenticate(request.headers.get("authorization"), tokens)
+        seed.seed(conn, self.fixtures_path, now)
 
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``job_type`` (name) and ``job_type_version`` to the request's own fields."""
         fields = dict(super().scenario_fields(call))
         job_type_id = (call.body or {}).get("job_type_id") if isinstance(call.body, dict) else None
         if isinstance(job_type_id, int):
-            row = call.conn.execute(_JOB_TYPE_NAME, {"id": job_type_id}).first()
-            if row is not None:
-                fields.update(job_type=row.name, job_type_version=row.version)
+            found = job_type_name_version(call.conn, job_type_id)
+            if found is not None:
+                fields.update(job_type=found[0], job_type_version=found[1])
         return fields
 
-    def render_error(self, error: ApiError) -> Reply:
-        return drf.render_error(error)
+    def error_document(self, status: int, message: str) -> Any:
+        return errors.error_document(status, message)
+
+    def error_reply(self, error: ApiError) -> Reply:
+        return errors.error_reply(error)
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
-        from .check import samples
-
-        return samples(conn, now)
+        return samples.samples(conn, now)
 
 
 pack = ScalePack()

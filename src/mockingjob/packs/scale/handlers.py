@@ -1,4 +1,5 @@
-"""Handlers of the Scale v6 job services, one per operationId of ``specs/scale.yaml``.
+"""Handlers of the Scale v6 job services, one per operationId of ``specs/scale.yaml``, each registered on
+`HANDLERS` under its function's name, which is its operationId.
 
 Statements are built once (here, or per request shape in queries.py) and run with bind parameters.
 """
@@ -11,13 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Reply
-from mockingjob.store import PortableString, UtcDateTime, inserted_id
+from mockingjob.kit import ApiError, Call, Operations, PortableString, Reply, UtcDateTime, inserted_id
 
 from . import logs
-from .drf import NOT_FOUND, bad_parameter, flag, paginate, parse_timestamp, time_range
+from .documents import execution_document, file_document, job_document, job_type_document
+from .errors import NOT_FOUND, bad_parameter
 from .model import JobPlan, cancel, plan_attempt
+from .params import flag, paginate, parse_timestamp, time_range
 from .queries import (
     EXE_WITH_LOG_SCRIPT,
     ExeShape,
@@ -31,15 +32,17 @@ from .queries import (
     matching_ids,
     requeue_rows,
 )
-from .serialize import execution_document, job_document, job_type_document, ts
 from .tables import TABLES as T
 from .tally import tally_changes
+
+HANDLERS = Operations()
 
 jt, f, e = T.job_types.c, T.files.c, T.errors.c
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
 
+@HANDLERS
 async def list_jobs(call: Call) -> Reply:
     p = call.params
     query = job_filter(p, call.now, source_times=True)
@@ -62,6 +65,7 @@ _ERROR_NAMED_OR_OF_CATEGORY = (
 )
 
 
+@HANDLERS
 async def queue_job(call: Call) -> Reply:
     body = call.body
     conn, now = call.conn, call.now
@@ -131,16 +135,19 @@ def _error_id(call: Call, plan: JobPlan) -> int | None:
     return call.conn.execute(_ERROR_NAMED, {"name": plan.error or "unknown"}).scalar()
 
 
+@HANDLERS
 async def get_job(call: Call) -> Reply:
     return Reply(job_details(call.conn, call.now, call.params["job_id"]))
 
 
+@HANDLERS
 async def cancel_jobs(call: Call) -> Reply:
     query = job_filter(body_filters(call), call.now)
     cancel(call.conn, call.now, matching_ids(call.conn, query))
     return Reply(None, 202)
 
 
+@HANDLERS
 async def requeue_jobs(call: Call) -> Reply:
     query = job_filter(body_filters(call), call.now, requeue=True)
     priority = (call.body or {}).get("priority")
@@ -192,6 +199,7 @@ def _input_file_statements(shape: _FileShape) -> tuple[sa.Select[Any], sa.Select
     return count, page
 
 
+@HANDLERS
 async def list_job_input_files(call: Call) -> Reply:
     p = call.params
     started, ended = time_range(p, call.now)
@@ -201,29 +209,13 @@ async def list_job_input_files(call: Call) -> Reply:
               "job_input": p.get("job_input")}
     count, page = _input_file_statements(shape)
     envelope, rows = paginate(call, call.conn, page, count, values)
-    return Reply({**envelope, "results": [_file_document(row) for row in rows]})
-
-
-def _file_document(f: Any) -> dict[str, Any]:
-    return {
-        "id": f.id, "file_name": f.file_name, "workspace": {"id": f.workspace_id, "name": f.workspace_name},
-        "data_type_tags": f.data_type_tags, "media_type": f.media_type, "file_type": f.file_type,
-        "file_size": f.file_size, "file_path": f.file_path, "is_deleted": False,
-        "url": f"http://scale.example.com/workspaces/{f.workspace_name}/{f.file_path}",
-        "created": ts(f.created), "deleted": None, "data_started": ts(f.data_started),
-        "data_ended": ts(f.data_ended), "source_started": ts(f.source_started),
-        "source_ended": ts(f.source_ended), "source_sensor_class": f.source_sensor_class,
-        "source_sensor": f.source_sensor, "source_collection": f.source_collection,
-        "source_task": f.source_task, "last_modified": ts(f.last_modified), "geometry": None,
-        "center_point": None, "countries": f.countries, "job_type": None, "job": None, "job_exe": None,
-        "job_output": None, "recipe_type": None, "recipe": None, "recipe_node": None, "batch": None,
-        "is_superseded": False, "superseded": None,
-    }
+    return Reply({**envelope, "results": [file_document(row) for row in rows]})
 
 
 # --- executions ----------------------------------------------------------------------------------------
 
 
+@HANDLERS
 async def list_job_executions(call: Call) -> Reply:
     p = call.params
     values: dict[str, Any] = {"now": call.now, "job_id": p["job_id"]}
@@ -236,10 +228,12 @@ async def list_job_executions(call: Call) -> Reply:
     return Reply({**envelope, "results": [execution_document(row, call.now) for row in rows]})
 
 
+@HANDLERS
 async def get_job_execution(call: Call) -> Reply:
     return Reply(execution(call.conn, call.now, call.params["job_id"], call.params["exe_num"]))
 
 
+@HANDLERS
 async def get_job_execution_log(call: Call) -> Reply:
     row = call.conn.execute(EXE_WITH_LOG_SCRIPT, {"now": call.now, "exe_id": call.params["job_exe_id"]}).first()
     if row is None:
@@ -288,6 +282,7 @@ def _job_type_statements(shape: _JobTypeShape) -> tuple[sa.Select[Any], sa.Selec
 _VERSIONS_OF = sa.select(T.job_types).where(jt.name.in_(sa.bindparam("names", expanding=True))).order_by(jt.id)
 
 
+@HANDLERS
 async def list_job_types(call: Call) -> Reply:
     p = call.params
     keywords = p.get("keyword") or []
@@ -324,6 +319,7 @@ _VERSIONS_PAGES = {
 }
 
 
+@HANDLERS
 async def list_job_type_versions(call: Call) -> Reply:
     active = call.params.get("is_active")
     count, page = _VERSIONS_PAGES[active is not None]
@@ -336,14 +332,9 @@ _JOB_TYPE_VERSION = sa.select(T.job_types).where(jt.name == sa.bindparam("name",
                                                  jt.version == sa.bindparam("version", type_=PortableString()))
 
 
+@HANDLERS
 async def get_job_type(call: Call) -> Reply:
     row = call.conn.execute(_JOB_TYPE_VERSION, {"name": call.params["name"], "version": call.params["version"]}).first()
     if row is None:
         raise ApiError(404, NOT_FOUND)
     return Reply(job_type_document(row, details=True))
-
-
-HANDLERS = {fn.__name__: fn for fn in (
-    list_jobs, queue_job, get_job, cancel_jobs, requeue_jobs, list_job_input_files, list_job_executions,
-    get_job_execution, get_job_execution_log, list_job_types, list_job_type_versions, get_job_type,
-)}

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockingjob.errors import ApiError
+from mockingjob.kit import ApiError
 
-from .serialize import cluster_id, ts
+from .documents import cluster_id, ts
 
 _SERVED = ("application/json", "text/plain")
 

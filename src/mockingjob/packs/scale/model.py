@@ -15,9 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import NOW, Phase, Plan
-from mockingjob.store import PortableString
+from mockingjob.kit import NOW, Effect, Phase, Plan, PortableString
 
 from .tables import TABLES as T
 from .tally import tally_changes
@@ -26,16 +24,14 @@ FINAL = ("FAILED", "COMPLETED", "CANCELED")
 # The states a job is in before its plan's end; any other status is the stored outcome of an ended plan.
 UNENDED_STATES = frozenset({"QUEUED", "RUNNING"})
 
-"""The clock's instant: every statement using the expressions below takes it at execute time."""
-
 
 def _state(name: str) -> ColumnElement[str]:
     return sa.literal_column(f"'{name}'", PortableString())
 
 
-_j, _x = T.jobs.c, T.exes.c
+_j, _x = T.jobs.c, T.job_exes.c
 _ENDED = _j.end_at <= NOW
-# lifecycle.sql_state/sql_last_change over the plan (queued → run_at → end_at/outcome), on `NOW`; a NULL
+# The kit's sql_state/sql_last_change over the plan (queued → run_at → end_at/outcome), on `NOW`; a NULL
 # instant is never reached, as `NULL <= now` is not true.
 STATUS: ColumnElement[str] = sa.case((_ENDED, _j.outcome), (_j.run_at <= NOW, _state("RUNNING")),
                                      else_=_state("QUEUED"))
@@ -99,8 +95,8 @@ _UPDATE_JOB = T.jobs.update().where(_j.id == sa.bindparam("job_id_"))
 # A job's next attempt, planned only if no other request planned one since its attempts were counted.
 _UPDATE_JOB_ATTEMPT = T.jobs.update().where(_j.id == sa.bindparam("job_id_"),
                                            _j.num_exes == sa.bindparam("num_exes_"))
-_UPDATE_EXE = T.exes.update().where(_x.job_id == sa.bindparam("job_id_"), _x.exe_num == sa.bindparam("exe_num_"))
-_INSERT_EXE = T.exes.insert()
+_UPDATE_EXE = T.job_exes.update().where(_x.job_id == sa.bindparam("job_id_"), _x.exe_num == sa.bindparam("exe_num_"))
+_INSERT_EXE = T.job_exes.insert()
 _CANCEL_ROWS = sa.select(_j.id, _j.job_type_id, _j.outcome, _j.end_at, _j.num_exes, STATUS.label("status")).where(
     _j.id.in_(sa.bindparam("ids", expanding=True)))
 

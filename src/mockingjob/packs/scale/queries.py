@@ -24,11 +24,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call
-from mockingjob.store import UtcDateTime
+from mockingjob.kit import ApiError, Call, UtcDateTime
 
-from .drf import NOT_FOUND, bad_parameter, flag, time_range
+from .documents import execution_document, job_details_document
+from .errors import NOT_FOUND, bad_parameter
 from .model import (
     ENDED,
     EXE_STATUS,
@@ -43,11 +42,11 @@ from .model import (
     UNENDED_STATES,
     ended_with,
 )
-from .serialize import execution_document, job_details_document
+from .params import flag, time_range
 from .tables import TABLES as T
 from .tally import final_status_count
 
-j, x = T.jobs.c, T.exes.c
+j, x = T.jobs.c, T.job_exes.c
 JT = T.job_types
 EXE_NODE, EXE_ERROR = T.nodes.alias("exe_node"), T.errors.alias("exe_error")
 
@@ -64,7 +63,7 @@ _ERROR_COLUMNS = ("id", "name", "title", "description", "job_type_name", "catego
                   "should_be_retried")
 JOB_TYPE_SUMMARY = _labeled(JT, "jt", ("id", "name", "version", "title", "description", "is_active", "is_system",
                                        "is_paused", "is_published", "icon_code", "unmet_resources"))
-# What a job's list document shows (serialize.job_document reads these labels).
+# What a job's list document shows (documents.job_document reads these labels).
 LIST_COLUMNS = [
     *(j[name] for name in (
         "id", "job_type_id", "event_id", "recipe_id", "batch_id", "node_id", "error_id", "is_superseded",
@@ -88,10 +87,10 @@ JOB_FROM = (
     .outerjoin(T.errors, T.errors.c.id == j.error_id)
 )
 
-# What an execution document shows (serialize.execution_document reads these labels): the execution and its
+# What an execution document shows (documents.execution_document reads these labels): the execution and its
 # status, its node and error; also its job's output and job type, which a job's details already carry.
 _EXE_OWN = [
-    *_labeled(T.exes, "x", ("id", "job_id", "exe_num", "queued", "run_at", "end_at", "timeout", "input_file_size")),
+    *_labeled(T.job_exes, "x", ("id", "job_id", "exe_num", "queued", "run_at", "end_at", "timeout", "input_file_size")),
     EXE_STATUS.label("x_status"),
     *_labeled(EXE_NODE, "xn", ("id", "hostname")), *_labeled(EXE_ERROR, "xe", _ERROR_COLUMNS),
 ]
@@ -106,19 +105,19 @@ def _with_exe_related(source: sa.FromClause) -> sa.FromClause:
 
 EXES: sa.Select[Any] = (
     sa.select(*EXE_COLUMNS)
-    .select_from(_with_exe_related(T.exes.join(T.jobs, j.id == x.job_id).outerjoin(JT, JT.c.id == j.job_type_id)))
+    .select_from(_with_exe_related(T.job_exes.join(T.jobs, j.id == x.job_id).outerjoin(JT, JT.c.id == j.job_type_id)))
     .where(EXE_VISIBLE)
 )
 
 # --- a job's details ------------------------------------------------------------------------------------
 
 # Scale's ``get_details`` shows the execution numbered ``num_exes`` (once it runs) while the job is
-# QUEUED/RUNNING/FAILED/COMPLETED; serialize checks the status.
+# QUEUED/RUNNING/FAILED/COMPLETED; documents.py checks the status.
 _DETAILS: sa.Select[Any] = (
     sa.select(*LIST_COLUMNS, j.superseded_by_job_id, j.input, j.output, j.configuration,
               *_labeled(JT, "jt", ("docker_image", "created")), *_JOB_TYPE_DETAILS, *_EXE_OWN)
     .select_from(_with_exe_related(JOB_FROM.outerjoin(
-        T.exes, sa.and_(x.job_id == j.id, x.exe_num == j.num_exes, EXE_VISIBLE))))
+        T.job_exes, sa.and_(x.job_id == j.id, x.exe_num == j.num_exes, EXE_VISIBLE))))
     .where(j.id == sa.bindparam("job_id"))
 )
 # The jobs a job superseded or was superseded by: their id, job type and status.
@@ -375,8 +374,15 @@ def requeue_rows(conn: Connection, query: JobQuery) -> Sequence[Row[Any]]:
     return conn.execute(_requeue_statement(query.shape), query.values).all()
 
 
+_JOB_TYPE_NAME_VERSION = sa.select(JT.c.name, JT.c.version).where(JT.c.id == sa.bindparam("id"))
 _JOB_TYPE_BY_NAME_VERSION = sa.select(JT.c.id).where(JT.c.name == sa.bindparam("name"),
                                                      JT.c.version == sa.bindparam("version"))
+
+
+def job_type_name_version(conn: Connection, job_type_id: int) -> tuple[str, str] | None:
+    """The name and version of a job type, if there is one with this id."""
+    row = conn.execute(_JOB_TYPE_NAME_VERSION, {"id": job_type_id}).first()
+    return None if row is None else (row.name, row.version)
 
 
 def body_filters(call: Call) -> dict[str, Any]:
@@ -448,8 +454,8 @@ def execution(conn: Connection, now: datetime, job_id: int, exe_num: int) -> dic
 
 # What logs.lines reads: the execution, its job type's plan (the log script), node and error.
 EXES_WITH_LOG_SCRIPT: sa.Select[Any] = (
-    sa.select(T.exes, JT.c.plan, T.nodes.c.hostname, T.errors.c.description.label("error_description"))
-    .select_from(T.exes.join(T.jobs, j.id == x.job_id).join(JT, JT.c.id == j.job_type_id)
+    sa.select(T.job_exes, JT.c.plan, T.nodes.c.hostname, T.errors.c.description.label("error_description"))
+    .select_from(T.job_exes.join(T.jobs, j.id == x.job_id).join(JT, JT.c.id == j.job_type_id)
                  .join(T.nodes, T.nodes.c.id == x.node_id).outerjoin(T.errors, T.errors.c.id == x.error_id))
     .where(EXE_VISIBLE)
 )

@@ -12,15 +12,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import FixtureError
-from mockingjob.fixtures import RelativeTimes, insert_rows, load_fixtures
-from mockingjob.timeutil import parse_duration
+from mockingjob.kit import FixtureError, RelativeTimes, insert_rows, load_fixtures, parse_duration
 
 from . import tally
-from .tables import Tables
+from .tables import TABLES as T
 
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
-
 
 
 def _seconds(value: Any, where: str) -> timedelta:
@@ -30,22 +27,22 @@ def _seconds(value: Any, where: str) -> timedelta:
         raise FixtureError(f"{where}: bad duration {value!r}") from exc
 
 
-def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
+def seed(conn: Connection, folder: Path, now: datetime) -> None:
     data = load_fixtures(folder, FILES)
     at = RelativeTimes(now, str(folder))
     try:
         errors_by_name = {e["name"]: e["id"] for e in data["errors"]}
-        insert_rows(conn, t.errors, data["errors"])
-        insert_rows(conn, t.nodes, data["nodes"])
-        insert_rows(conn, t.workspaces, data["workspaces"])
-        insert_rows(conn, t.files, ({**f, **{k: at(f.get(k)) for k in (
+        insert_rows(conn, T.errors, data["errors"])
+        insert_rows(conn, T.nodes, data["nodes"])
+        insert_rows(conn, T.workspaces, data["workspaces"])
+        insert_rows(conn, T.files, ({**f, **{k: at(f.get(k)) for k in (
             "created", "last_modified", "data_started", "data_ended", "source_started", "source_ended")}}
                                     for f in data["files"]))
-        insert_rows(conn, t.events, ({**e, "occurred": at(e["occurred"])} for e in data["events"]))
-        insert_rows(conn, t.recipes, data["recipes"])
-        insert_rows(conn, t.batches, ({**b, "created": at(b["created"])} for b in data["batches"]))
+        insert_rows(conn, T.events, ({**e, "occurred": at(e["occurred"])} for e in data["events"]))
+        insert_rows(conn, T.recipes, data["recipes"])
+        insert_rows(conn, T.batches, ({**b, "created": at(b["created"])} for b in data["batches"]))
         types = {jt["id"]: jt for jt in data["job_types"]}
-        insert_rows(conn, t.job_types, ({**jt, "created": at(jt["created"]),
+        insert_rows(conn, T.job_types, ({**jt, "created": at(jt["created"]),
                                          "last_modified": at(jt.get("last_modified", jt["created"]))}
                                         for jt in data["job_types"]))
         jobs: list[dict[str, Any]] = []
@@ -53,9 +50,9 @@ def seed(conn: Connection, t: Tables, folder: Path, now: datetime) -> None:
         inputs: list[dict[str, Any]] = []
         for job in data["jobs"]:
             _job_rows(job, types, errors_by_name, at, jobs, exes, inputs)
-        insert_rows(conn, t.jobs, jobs)  # before their executions and inputs, which refer to them
-        insert_rows(conn, t.exes, exes)
-        insert_rows(conn, t.job_inputs, inputs)
+        insert_rows(conn, T.jobs, jobs)  # before their executions and inputs, which refer to them
+        insert_rows(conn, T.job_exes, exes)
+        insert_rows(conn, T.job_inputs, inputs)
         tally.rebuild(conn, now)
     except FixtureError:
         raise

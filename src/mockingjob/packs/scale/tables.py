@@ -7,169 +7,147 @@ Every attempt is also a row of ``scale_job_exes``; an attempt becomes a visible 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
-from sqlalchemy.sql.schema import SchemaItem
 
-from mockingjob.store import JSONText, PortableString, UtcDateTime
+from mockingjob.kit import JSONText, PortableString, TableSet, UtcDateTime
+
+# Declared once per process: the pack builds its queries on these, and every store adds these same tables.
+TABLES = TableSet("scale")
+
+TABLES.table(
+    "job_types",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", PortableString(50), nullable=False),
+    sa.Column("version", PortableString(50), nullable=False),
+    sa.Column("title", PortableString(250)),
+    sa.Column("description", PortableString()),
+    sa.Column("icon_code", PortableString(20)),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("is_system", sa.Boolean, nullable=False),
+    sa.Column("is_paused", sa.Boolean, nullable=False),
+    sa.Column("is_published", sa.Boolean, nullable=False),
+    sa.Column("unmet_resources", PortableString(250)),
+    sa.Column("max_scheduled", sa.Integer),
+    sa.Column("max_tries", sa.Integer, nullable=False),
+    sa.Column("timeout", sa.Integer, nullable=False),
+    sa.Column("revision_id", sa.Integer, nullable=False),
+    sa.Column("revision_num", sa.Integer, nullable=False),
+    sa.Column("docker_image", PortableString(250), nullable=False),
+    sa.Column("manifest", JSONText, nullable=False),
+    sa.Column("configuration", JSONText, nullable=False),
+    sa.Column("resources", JSONText, nullable=False),
+    sa.Column("plan", JSONText, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("last_modified", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("name", "version"),
+)
+TABLES.table(
+    "errors",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", PortableString(50), nullable=False, unique=True),
+    sa.Column("title", PortableString(50)),
+    sa.Column("description", PortableString(250)),
+    sa.Column("job_type_name", PortableString(250)),
+    sa.Column("category", PortableString(50), nullable=False),
+    sa.Column("is_builtin", sa.Boolean, nullable=False),
+    sa.Column("should_be_retried", sa.Boolean, nullable=False),
+)
+TABLES.table(
+    "nodes",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("hostname", PortableString(250), nullable=False),
+)
+TABLES.table(
+    "workspaces",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", PortableString(50), nullable=False),
+)
+TABLES.table(
+    "files",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("file_name", PortableString(250), nullable=False, index=True),
+    sa.Column("workspace_id", sa.ForeignKey("scale_workspaces.id"), nullable=False),
+    sa.Column("media_type", PortableString(250), nullable=False),
+    sa.Column("file_type", PortableString(50), nullable=False),
+    sa.Column("file_size", sa.BigInteger, nullable=False),
+    sa.Column("file_path", PortableString(1000), nullable=False),
+    sa.Column("data_type_tags", JSONText, nullable=False),
+    sa.Column("countries", JSONText, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("last_modified", UtcDateTime, nullable=False, index=True),
+    sa.Column("data_started", UtcDateTime),
+    sa.Column("data_ended", UtcDateTime),
+    sa.Column("source_started", UtcDateTime),
+    sa.Column("source_ended", UtcDateTime),
+    sa.Column("source_sensor_class", PortableString(250)),
+    sa.Column("source_sensor", PortableString(250)),
+    sa.Column("source_collection", PortableString(250)),
+    sa.Column("source_task", PortableString(250)),
+)
+TABLES.table(
+    "events",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("type", PortableString(50), nullable=False),
+    sa.Column("occurred", UtcDateTime, nullable=False),
+)
+TABLES.table(
+    "recipes",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("recipe_type", JSONText, nullable=False),
+    sa.Column("recipe_type_rev_id", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
+)
+TABLES.table(
+    "batches",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", PortableString(50)),
+    sa.Column("description", PortableString(500)),
+    sa.Column("created", UtcDateTime, nullable=False),
+)
+TABLES.table(
+    "jobs",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), nullable=False, index=True),
+    sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False, index=True),
+    sa.Column("recipe_id", sa.ForeignKey("scale_recipes.id"), index=True),
+    sa.Column("batch_id", sa.ForeignKey("scale_batches.id"), index=True),
+    sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), index=True),
+    sa.Column("error_id", sa.ForeignKey("scale_errors.id"), index=True),
+    sa.Column("is_superseded", sa.Boolean, nullable=False),  # no index: nearly every job has False
+    sa.Column("superseded", UtcDateTime, index=True),
+    sa.Column("superseded_job_id", sa.Integer),
+    sa.Column("superseded_by_job_id", sa.Integer),
+    sa.Column("input", JSONText, nullable=False),
+    sa.Column("output", JSONText, nullable=False),
+    sa.Column("configuration", JSONText, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, index=True),
+    sa.Column("max_tries", sa.Integer, nullable=False, index=True),
+    sa.Column("num_exes", sa.Integer, nullable=False, index=True),
+    sa.Column("input_file_size", sa.Float, index=True),
+    sa.Column("source_started", UtcDateTime, index=True),
+    sa.Column("source_ended", UtcDateTime, index=True),
+    sa.Column("source_sensor_class", PortableString(250), index=True),
+    sa.Column("source_sensor", PortableString(250), index=True),
+    sa.Column("source_collection", PortableString(250), index=True),
+    sa.Column("source_task", PortableString(250), index=True),
+    sa.Column("created", UtcDateTime, nullable=False, index=True),
+    # The current attempt's plan; see the module docstring.
+    sa.Column("queued", UtcDateTime, index=True),
+    sa.Column("run_at", UtcDateTime, index=True),
+    sa.Column("end_at", UtcDateTime, index=True),
+    sa.Column("outcome", PortableString(50), nullable=False),
+    sa.Column("changed", UtcDateTime),
+)
 
 
-@dataclass(frozen=True)
-class Tables:
-    job_types: sa.Table
-    errors: sa.Table
-    nodes: sa.Table
-    workspaces: sa.Table
-    files: sa.Table
-    events: sa.Table
-    recipes: sa.Table
-    batches: sa.Table
-    jobs: sa.Table
-    job_inputs: sa.Table
-    exes: sa.Table
-    job_tally: sa.Table
-
-    @property
-    def all(self) -> list[sa.Table]:
-        return [getattr(self, name) for name in self.__dataclass_fields__]
-
-
-def define(metadata: sa.MetaData) -> Tables:
-    def table(name: str, *items: SchemaItem) -> sa.Table:
-        return sa.Table(f"scale_{name}", metadata, *items)
-
-    job_types = table(
-        "job_types",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", PortableString(50), nullable=False),
-        sa.Column("version", PortableString(50), nullable=False),
-        sa.Column("title", PortableString(250)),
-        sa.Column("description", PortableString()),
-        sa.Column("icon_code", PortableString(20)),
-        sa.Column("is_active", sa.Boolean, nullable=False),
-        sa.Column("is_system", sa.Boolean, nullable=False),
-        sa.Column("is_paused", sa.Boolean, nullable=False),
-        sa.Column("is_published", sa.Boolean, nullable=False),
-        sa.Column("unmet_resources", PortableString(250)),
-        sa.Column("max_scheduled", sa.Integer),
-        sa.Column("max_tries", sa.Integer, nullable=False),
-        sa.Column("timeout", sa.Integer, nullable=False),
-        sa.Column("revision_id", sa.Integer, nullable=False),
-        sa.Column("revision_num", sa.Integer, nullable=False),
-        sa.Column("docker_image", PortableString(250), nullable=False),
-        sa.Column("manifest", JSONText, nullable=False),
-        sa.Column("configuration", JSONText, nullable=False),
-        sa.Column("resources", JSONText, nullable=False),
-        sa.Column("plan", JSONText, nullable=False),
-        sa.Column("created", UtcDateTime, nullable=False),
-        sa.Column("last_modified", UtcDateTime, nullable=False),
-        sa.UniqueConstraint("name", "version"),
-    )
-    errors = table(
-        "errors",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", PortableString(50), nullable=False, unique=True),
-        sa.Column("title", PortableString(50)),
-        sa.Column("description", PortableString(250)),
-        sa.Column("job_type_name", PortableString(250)),
-        sa.Column("category", PortableString(50), nullable=False),
-        sa.Column("is_builtin", sa.Boolean, nullable=False),
-        sa.Column("should_be_retried", sa.Boolean, nullable=False),
-    )
-    nodes = table(
-        "nodes",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("hostname", PortableString(250), nullable=False),
-    )
-    workspaces = table(
-        "workspaces",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", PortableString(50), nullable=False),
-    )
-    files = table(
-        "files",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("file_name", PortableString(250), nullable=False, index=True),
-        sa.Column("workspace_id", sa.ForeignKey("scale_workspaces.id"), nullable=False),
-        sa.Column("media_type", PortableString(250), nullable=False),
-        sa.Column("file_type", PortableString(50), nullable=False),
-        sa.Column("file_size", sa.BigInteger, nullable=False),
-        sa.Column("file_path", PortableString(1000), nullable=False),
-        sa.Column("data_type_tags", JSONText, nullable=False),
-        sa.Column("countries", JSONText, nullable=False),
-        sa.Column("created", UtcDateTime, nullable=False),
-        sa.Column("last_modified", UtcDateTime, nullable=False, index=True),
-        sa.Column("data_started", UtcDateTime),
-        sa.Column("data_ended", UtcDateTime),
-        sa.Column("source_started", UtcDateTime),
-        sa.Column("source_ended", UtcDateTime),
-        sa.Column("source_sensor_class", PortableString(250)),
-        sa.Column("source_sensor", PortableString(250)),
-        sa.Column("source_collection", PortableString(250)),
-        sa.Column("source_task", PortableString(250)),
-    )
-    events = table(
-        "events",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("type", PortableString(50), nullable=False),
-        sa.Column("occurred", UtcDateTime, nullable=False),
-    )
-    recipes = table(
-        "recipes",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("recipe_type", JSONText, nullable=False),
-        sa.Column("recipe_type_rev_id", sa.Integer, nullable=False),
-        sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
-    )
-    batches = table(
-        "batches",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("title", PortableString(50)),
-        sa.Column("description", PortableString(500)),
-        sa.Column("created", UtcDateTime, nullable=False),
-    )
-    jobs = table(
-        "jobs",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), nullable=False, index=True),
-        sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False, index=True),
-        sa.Column("recipe_id", sa.ForeignKey("scale_recipes.id"), index=True),
-        sa.Column("batch_id", sa.ForeignKey("scale_batches.id"), index=True),
-        sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), index=True),
-        sa.Column("error_id", sa.ForeignKey("scale_errors.id"), index=True),
-        sa.Column("is_superseded", sa.Boolean, nullable=False),  # no index: nearly every job has False
-        sa.Column("superseded", UtcDateTime, index=True),
-        sa.Column("superseded_job_id", sa.Integer),
-        sa.Column("superseded_by_job_id", sa.Integer),
-        sa.Column("input", JSONText, nullable=False),
-        sa.Column("output", JSONText, nullable=False),
-        sa.Column("configuration", JSONText, nullable=False),
-        sa.Column("priority", sa.Integer, nullable=False, index=True),
-        sa.Column("max_tries", sa.Integer, nullable=False, index=True),
-        sa.Column("num_exes", sa.Integer, nullable=False, index=True),
-        sa.Column("input_file_size", sa.Float, index=True),
-        sa.Column("source_started", UtcDateTime, index=True),
-        sa.Column("source_ended", UtcDateTime, index=True),
-        sa.Column("source_sensor_class", PortableString(250), index=True),
-        sa.Column("source_sensor", PortableString(250), index=True),
-        sa.Column("source_collection", PortableString(250), index=True),
-        sa.Column("source_task", PortableString(250), index=True),
-        sa.Column("created", UtcDateTime, nullable=False, index=True),
-        # The current attempt's plan; see the module docstring.
-        sa.Column("queued", UtcDateTime, index=True),
-        sa.Column("run_at", UtcDateTime, index=True),
-        sa.Column("end_at", UtcDateTime, index=True),
-        sa.Column("outcome", PortableString(50), nullable=False),
-        sa.Column("changed", UtcDateTime),
-    )
+# Each stored column the job list filters or orders by has an index of its own (index=True). These serve
+# the common combinations, as queries.py writes them: a final status is ``outcome IN (...) AND end_at <=
+# now``, whose last_modified is end_at while `changed` is NULL; with one job type, or with any (several, or
+# none: job_type_id comes last, so the filter is tested in the index). DESC columns let the usual
+# newest-first order (ties broken by ascending id) be read straight off. The last one serves that order
+# over jobs of every status.
+def _index_combinations(jobs: sa.Table) -> None:
     c = jobs.c
-    # Each stored column the job list filters or orders by has an index of its own (index=True). These serve
-    # the common combinations, as queries.py writes them: a final status is ``outcome IN (...) AND end_at <=
-    # now``, whose last_modified is end_at while `changed` is NULL; with one job type, or with any (several, or
-    # none: job_type_id comes last, so the filter is tested in the index). DESC columns let the usual
-    # newest-first order (ties broken by ascending id) be read straight off. The last one serves that order
-    # over jobs of every status.
     for name, *columns in (
         ("type_outcome_end", c.job_type_id, c.outcome, c.end_at),
         ("type_outcome_changed_end", c.job_type_id, c.outcome, c.changed, c.end_at.desc()),
@@ -182,39 +160,37 @@ def define(metadata: sa.MetaData) -> Tables:
         ("changed_end", c.changed, c.end_at.desc()),
     ):
         jobs.append_constraint(sa.Index(f"ix_scale_jobs_{name}", *columns))
-    job_inputs = table(
-        "job_inputs",
-        sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), primary_key=True),
-        sa.Column("job_input", PortableString(250), primary_key=True),
-        sa.Column("file_id", sa.ForeignKey("scale_files.id"), primary_key=True),
-    )
-    exes = table(
-        "job_exes",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), nullable=False),
-        sa.Column("exe_num", sa.Integer, nullable=False),
-        sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), nullable=False),
-        sa.Column("error_id", sa.ForeignKey("scale_errors.id")),
-        sa.Column("queued", UtcDateTime, nullable=False),
-        sa.Column("run_at", UtcDateTime),
-        sa.Column("end_at", UtcDateTime),
-        sa.Column("outcome", PortableString(50), nullable=False),
-        sa.Column("timeout", sa.Integer, nullable=False),
-        sa.Column("input_file_size", sa.Float),
-        sa.UniqueConstraint("job_id", "exe_num"),
-    )
-    # How many jobs of each job type ended with each outcome by an instant: what the job list counts by (see
-    # tally.py). Every row holds the same instant.
-    job_tally = table(
-        "job_tally",
-        sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), primary_key=True),
-        sa.Column("outcome", PortableString(50), primary_key=True),
-        sa.Column("jobs", sa.Integer, nullable=False),
-        sa.Column("ended_by", UtcDateTime, nullable=False),
-    )
-    return Tables(job_types, errors, nodes, workspaces, files, events, recipes, batches, jobs, job_inputs, exes,
-                  job_tally)
 
 
-# Declared once per process: the pack builds its queries on these, and every store adds these same tables.
-TABLES = define(sa.MetaData())
+_index_combinations(TABLES.jobs)
+
+TABLES.table(
+    "job_inputs",
+    sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), primary_key=True),
+    sa.Column("job_input", PortableString(250), primary_key=True),
+    sa.Column("file_id", sa.ForeignKey("scale_files.id"), primary_key=True),
+)
+TABLES.table(
+    "job_exes",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.ForeignKey("scale_jobs.id"), nullable=False),
+    sa.Column("exe_num", sa.Integer, nullable=False),
+    sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), nullable=False),
+    sa.Column("error_id", sa.ForeignKey("scale_errors.id")),
+    sa.Column("queued", UtcDateTime, nullable=False),
+    sa.Column("run_at", UtcDateTime),
+    sa.Column("end_at", UtcDateTime),
+    sa.Column("outcome", PortableString(50), nullable=False),
+    sa.Column("timeout", sa.Integer, nullable=False),
+    sa.Column("input_file_size", sa.Float),
+    sa.UniqueConstraint("job_id", "exe_num"),
+)
+# How many jobs of each job type ended with each outcome by an instant: what the job list counts by (see
+# tally.py). Every row holds the same instant.
+TABLES.table(
+    "job_tally",
+    sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), primary_key=True),
+    sa.Column("outcome", PortableString(50), primary_key=True),
+    sa.Column("jobs", sa.Integer, nullable=False),
+    sa.Column("ended_by", UtcDateTime, nullable=False),
+)

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.lifecycle import NOW
+from mockingjob.kit import NOW
 
 from .tables import TABLES as T
 

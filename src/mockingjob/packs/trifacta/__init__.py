@@ -14,12 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from starlette.requests import Request
 
-from mockingjob.errors import ApiError
-from mockingjob.pack import Call, Pack, Reply, Sample
+from mockingjob.kit import ApiError, Call, Pack, Reply, Sample
 
-from . import exceptions, seed
+from . import errors, samples, seed
 from .handlers import HANDLERS
 from .queries import DATASET_AND_FLOW
 from .tables import TABLES
@@ -29,6 +27,7 @@ class TrifactaPack(Pack):
     name = "trifacta"
     title = "Trifacta / Designer Cloud v4 job groups"
     handlers = HANDLERS
+    auth = errors.AUTH
     run_operations = frozenset({"run_job_group"})
     outcomes = ("Complete", "Failed")
     # "Created": the wait before the first job starts; "InProgress": all the jobs together.
@@ -42,12 +41,6 @@ class TrifactaPack(Pack):
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, self.fixtures_path, now)
 
-    def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
-        exceptions.authenticate(request.headers.get("authorization"), tokens)
-
-    def render_error(self, error: ApiError) -> Reply:
-        return exceptions.render_error(error)
-
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``dataset`` (the recipe's id), ``dataset_name`` and ``flow`` (its flow's name)."""
         fields = dict(super().scenario_fields(call))
@@ -60,10 +53,14 @@ class TrifactaPack(Pack):
                 fields.update(dataset_name=row.name, flow=row.flow)
         return fields
 
-    def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
-        from .check import samples
+    def error_document(self, status: int, message: str) -> Any:
+        return errors.error_document(status, message)
 
-        return samples(conn, now)
+    def error_reply(self, error: ApiError) -> Reply:
+        return errors.error_reply(error)
+
+    def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
+        return samples.samples(conn, now)
 
 
 pack = TrifactaPack()

@@ -7,13 +7,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mockingjob.pack import Call, Reply
+from mockingjob.kit import Call, Operations, Reply
 
-from .exceptions import invalid
+from .documents import created_document, group_document, job_document
+from .errors import invalid
 from .model import GROUP_UPDATED, Settings, cancel, plan_for_new_run, start_run
 from .queries import GROUPS, chain, datasets_with_flows, group_row, group_status, jobs_of, recipe
-from .serialize import created_document, group_document, job_document
 from .tables import TABLES as T
+
+HANDLERS = Operations()
 
 _WRITE_SETTING_DEFAULTS = {"compression": "none", "header": False, "asSingleFile": False}
 _DEFAULT_PAGE = 25
@@ -50,6 +52,7 @@ def _settings(dataset_id: int, overrides: dict[str, Any], previous: Settings | N
     )
 
 
+@HANDLERS
 async def run_job_group(call: Call) -> Reply:
     body = call.body
     conn = call.conn
@@ -88,6 +91,7 @@ _LISTS = {(field, descending, limited): _list_statement(field, descending, limit
           for field in ("id", "createdAt", "updatedAt") for descending in (False, True) for limited in (False, True)}
 
 
+@HANDLERS
 async def list_job_groups(call: Call) -> Reply:
     p = call.params
     sort = p.get("sort") or "-createdAt"
@@ -99,15 +103,18 @@ async def list_job_groups(call: Call) -> Reply:
     return Reply({"data": _documents(call, call.conn.execute(query, values).all())})
 
 
+@HANDLERS
 async def get_job_group(call: Call) -> Reply:
     group = group_row(call.conn, call.now, call.params["id"])
     return Reply(_documents(call, [group])[0])
 
 
+@HANDLERS
 async def get_job_group_status(call: Call) -> Reply:
     return Reply(group_status(call.conn, call.now, call.params["id"]))
 
 
+@HANDLERS
 async def get_job_group_jobs(call: Call) -> Reply:
     group_id = call.params["id"]
     jobs = jobs_of(call.conn, call.now, [group_id])[group_id]
@@ -116,12 +123,8 @@ async def get_job_group_jobs(call: Call) -> Reply:
     return Reply({"data": [job_document(job, call.now) for job in jobs]})
 
 
+@HANDLERS
 async def cancel_job_group(call: Call) -> Reply:
     group_id = call.params["id"]
     canceled = cancel(call.conn, group_id, call.now, group_status(call.conn, call.now, group_id))
     return Reply({"jobIds": canceled, "jobgroupId": group_id})
-
-
-HANDLERS = {fn.__name__: fn for fn in (
-    run_job_group, list_job_groups, get_job_group, get_job_group_status, get_job_group_jobs, cancel_job_group,
-)}

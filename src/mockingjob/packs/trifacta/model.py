@@ -17,9 +17,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.control.scenarios import Effect
-from mockingjob.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
-from mockingjob.store import inserted_id
+from mockingjob.kit import (
+    NOW,
+    Effect,
+    Phase,
+    Plan,
+    Timeline,
+    insert_all_returning_ids,
+    inserted_id,
+    sql_last_change,
+    sql_state,
+)
 
 from .tables import TABLES as T
 
@@ -170,10 +178,6 @@ class Started:
 
 
 _INSERT = {table: table.insert() for table in (T.job_groups, T.write_settings, T.jobs)}
-# Rows of one job group, numbered by the database in one statement. RETURNING need not keep the rows' order,
-# so each returns its position (unique within its job group) with its id.
-_INSERT_RETURNING_IDS = {table: table.insert().returning(table.c.position, table.c.id)
-                         for table in (T.write_settings, T.jobs)}
 _SET_EDGES = T.job_groups.update().where(_g.id == sa.bindparam("group_id"))
 
 
@@ -222,11 +226,8 @@ def _insert_all(conn: Connection, table: sa.Table, rows: list[dict[str, Any]],
         ids = [next(row_ids) for _ in rows]
         conn.execute(_INSERT[table], [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)])
         return ids
-    if conn.dialect.insert_executemany_returning:
-        numbered = {new.position: new.id for new in conn.execute(_INSERT_RETURNING_IDS[table], rows)}
-        return [numbered[row["position"]] for row in rows]
-    # A database without RETURNING (SQLite before 3.35): one row at a time.
-    return [inserted_id(conn.execute(_INSERT[table], row)) for row in rows]
+    # Numbered by the database, each row found by its position (unique within its job group).
+    return insert_all_returning_ids(conn, table, rows, key="position")
 
 
 _BY_GROUP = _g.id == sa.bindparam("group_id")

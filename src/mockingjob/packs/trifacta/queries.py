@@ -13,29 +13,29 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .exceptions import not_found
+from .errors import not_found
 from .model import GROUP_STATUS, GROUP_UPDATED, JOB_STATUS, JOB_UPDATED, Settings
 from .tables import TABLES as T
 
-_d, _f, _g, _j, _w = T.datasets.c, T.flows.c, T.job_groups.c, T.jobs.c, T.write_settings.c
+_d, _f, _g, _j, _w = T.wrangled_datasets.c, T.flows.c, T.job_groups.c, T.jobs.c, T.write_settings.c
 _IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
 
-_DATASET = sa.select(T.datasets).where(_d.id == sa.bindparam("id"))
-_DATASETS = sa.select(T.datasets).where(_d.id.in_(_IDS))
+_DATASET = sa.select(T.wrangled_datasets).where(_d.id == sa.bindparam("id"))
+_DATASETS = sa.select(T.wrangled_datasets).where(_d.id.in_(_IDS))
 DATASET_AND_FLOW = (sa.select(_d.name, _f.name.label("flow")).join(T.flows, _f.id == _d.flow_id)
                     .where(_d.id == sa.bindparam("id")))
-_DATASETS_WITH_FLOWS = (sa.select(T.datasets, _f.name.label("flow_name")).join(T.flows, _f.id == _d.flow_id)
-                        .where(_d.id.in_(_IDS)))
+_DATASETS_WITH_FLOWS = (sa.select(T.wrangled_datasets, _f.name.label("flow_name"))
+                        .join(T.flows, _f.id == _d.flow_id).where(_d.id.in_(_IDS)))
 # A recipe with the settings of its latest run, if any, in one statement: the recipe and the run repeat on
 # each of the run's write settings. The subquery reads its own copy of the job groups.
 _latest = T.job_groups.alias("latest")
 _LATEST_RUN = (sa.select(_latest.c.id).where(_latest.c.dataset_id == sa.bindparam("id"))
                .order_by(_latest.c.created_at.desc(), _latest.c.id.desc()).limit(1).scalar_subquery())
-_RECIPE = (sa.select(T.datasets, _g.id.label("last_run"), _g.execution, _g.profiler, _w.document)
-           .select_from(T.datasets.outerjoin(T.job_groups, _g.id == _LATEST_RUN)
+_RECIPE = (sa.select(T.wrangled_datasets, _g.id.label("last_run"), _g.execution, _g.profiler, _w.document)
+           .select_from(T.wrangled_datasets.outerjoin(T.job_groups, _g.id == _LATEST_RUN)
                         .outerjoin(T.write_settings, _w.job_group_id == _g.id))
            .where(_d.id == sa.bindparam("id")).order_by(_w.position, _w.id))
-# What a job group's document shows (serialize.group_document), and no more: every column costs on every row.
+# What a job group's document shows (documents.group_document), and no more: every column costs on every row.
 GROUPS = sa.select(_g.id, _g.dataset_id, _g.ranfrom, _g.profiler, _g.created_at, GROUP_STATUS.label("status"),
                    GROUP_UPDATED.label("updated_at"))
 _GROUP = GROUPS.where(_g.id == sa.bindparam("id"))

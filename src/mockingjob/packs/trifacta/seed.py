@@ -16,9 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from mockingjob.errors import FixtureError
-from mockingjob.fixtures import insert_rows, load_fixtures
-from mockingjob.timeutil import parse_duration, parse_iso
+from mockingjob.kit import FixtureError, insert_rows, load_fixtures, parse_duration, parse_iso
 
 from .model import Settings, cancel, plan_for_new_run, start_run
 from .queries import chain, dataset
@@ -28,6 +26,7 @@ FILES = ("flows", "wrangled_datasets", "job_groups")
 _WRITE_SETTING_DEFAULTS = {"compression": "none", "header": False, "asSingleFile": False}
 # The sessionId of a fixture run is derived from its id, so that a reset gives the same answers.
 _FIXTURE_UUIDS = uuid.UUID("6f1c1d2e-7a3b-4c5d-9e8f-0a1b2c3d4e5f")
+
 
 def load(folder: Path) -> dict[str, list[dict[str, Any]]]:
     """The fixtures of `folder`, with the recipes' dependencies checked."""
@@ -74,7 +73,7 @@ def seed(conn: Connection, folder: Path, now: datetime) -> None:
         insert_rows(conn, T.flows, (dict(
             id=flow["id"], name=flow["name"], description=flow.get("description"),
             created_at=_time(flow["created"], now, f"flow {flow['id']}")) for flow in data["flows"]))
-        insert_rows(conn, T.datasets, (dict(
+        insert_rows(conn, T.wrangled_datasets, (dict(
             id=d["id"], flow_id=d["flow"], name=d["name"], depends_on=list(d.get("dependsOn") or []),
             plan=d.get("plan") or {}, created_at=_time(d["created"], now, f"wrangled dataset {d['id']}"))
             for d in data["wrangled_datasets"]))

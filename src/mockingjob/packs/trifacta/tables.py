@@ -8,97 +8,74 @@ instants and the clock, so nothing runs in the background.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
-from sqlalchemy.sql.schema import SchemaItem
 
-from mockingjob.store import JSONText, PortableString, UtcDateTime
-
-
-@dataclass(frozen=True)
-class Tables:
-    flows: sa.Table
-    datasets: sa.Table
-    job_groups: sa.Table
-    write_settings: sa.Table
-    jobs: sa.Table
-
-    @property
-    def all(self) -> list[sa.Table]:
-        return [getattr(self, name) for name in self.__dataclass_fields__]
-
-
-def define(metadata: sa.MetaData) -> Tables:
-    def table(name: str, *items: SchemaItem) -> sa.Table:
-        return sa.Table(f"trifacta_{name}", metadata, *items)
-
-    flows = table(
-        "flows",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", PortableString(255), nullable=False),
-        sa.Column("description", PortableString(1000)),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-    )
-    datasets = table(
-        "wrangled_datasets",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("flow_id", sa.ForeignKey("trifacta_flows.id"), nullable=False),
-        sa.Column("name", PortableString(255), nullable=False),
-        # Ids of the recipes whose outputs this one reads; their recipes run first.
-        sa.Column("depends_on", JSONText, nullable=False),
-        # How jobs of this recipe behave (durations, a failure), read from the fixture.
-        sa.Column("plan", JSONText, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-    )
-    job_groups = table(
-        "job_groups",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("session_id", PortableString(36), nullable=False),
-        sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
-        sa.Column("ranfrom", PortableString(255)),
-        sa.Column("execution", PortableString(255), nullable=False),
-        sa.Column("profiler", sa.Boolean, nullable=False),
-        sa.Column("run_parameters", JSONText),
-        # [[source job id, target job id], ...]
-        sa.Column("edges", JSONText, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("run_at", UtcDateTime),
-        sa.Column("end_at", UtcDateTime),
-        sa.Column("outcome", PortableString(20), nullable=False),
-        # Lists in order of creation (ties broken by id), and a recipe's latest run.
-        sa.Index("ix_trifacta_job_groups_created", "created_at", "id"),
-        sa.Index("ix_trifacta_job_groups_latest", "dataset_id", "created_at", "id"),
-    )
-    write_settings = table(
-        "write_settings",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False),
-        sa.Column("position", sa.Integer, nullable=False),
-        # The setting as the client gave it (with defaults filled in), replayed by later runs.
-        sa.Column("document", JSONText, nullable=False),
-        # A job group's settings in order.
-        sa.Index("ix_trifacta_write_settings_group", "job_group_id", "position", "id"),
-    )
-    jobs = table(
-        "jobs",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False),
-        sa.Column("position", sa.Integer, nullable=False),
-        sa.Column("job_type", PortableString(20), nullable=False),
-        sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
-        sa.Column("write_setting_id", sa.ForeignKey("trifacta_write_settings.id")),
-        sa.Column("seconds", sa.Float, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("run_at", UtcDateTime),
-        sa.Column("end_at", UtcDateTime),
-        sa.Column("outcome", PortableString(20), nullable=False),
-        sa.Column("error_message", PortableString(1000)),
-        # The jobs of job groups in order of execution.
-        sa.Index("ix_trifacta_jobs_group", "job_group_id", "position", "id"),
-    )
-    return Tables(flows, datasets, job_groups, write_settings, jobs)
-
+from mockingjob.kit import JSONText, PortableString, TableSet, UtcDateTime
 
 # Declared once per process: the pack builds its queries on these, and every store adds these same tables.
-TABLES = define(sa.MetaData())
+TABLES = TableSet("trifacta")
+
+TABLES.table(
+    "flows",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", PortableString(255), nullable=False),
+    sa.Column("description", PortableString(1000)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+TABLES.table(
+    "wrangled_datasets",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("flow_id", sa.ForeignKey("trifacta_flows.id"), nullable=False),
+    sa.Column("name", PortableString(255), nullable=False),
+    # Ids of the recipes whose outputs this one reads; their recipes run first.
+    sa.Column("depends_on", JSONText, nullable=False),
+    # How jobs of this recipe behave (durations, a failure), read from the fixture.
+    sa.Column("plan", JSONText, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+TABLES.table(
+    "job_groups",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", PortableString(36), nullable=False),
+    sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
+    sa.Column("ranfrom", PortableString(255)),
+    sa.Column("execution", PortableString(255), nullable=False),
+    sa.Column("profiler", sa.Boolean, nullable=False),
+    sa.Column("run_parameters", JSONText),
+    # [[source job id, target job id], ...]
+    sa.Column("edges", JSONText, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("run_at", UtcDateTime),
+    sa.Column("end_at", UtcDateTime),
+    sa.Column("outcome", PortableString(20), nullable=False),
+    # Lists in order of creation (ties broken by id), and a recipe's latest run.
+    sa.Index("ix_trifacta_job_groups_created", "created_at", "id"),
+    sa.Index("ix_trifacta_job_groups_latest", "dataset_id", "created_at", "id"),
+)
+TABLES.table(
+    "write_settings",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    # The setting as the client gave it (with defaults filled in), replayed by later runs.
+    sa.Column("document", JSONText, nullable=False),
+    # A job group's settings in order.
+    sa.Index("ix_trifacta_write_settings_group", "job_group_id", "position", "id"),
+)
+TABLES.table(
+    "jobs",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_group_id", sa.ForeignKey("trifacta_job_groups.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("job_type", PortableString(20), nullable=False),
+    sa.Column("dataset_id", sa.ForeignKey("trifacta_wrangled_datasets.id"), nullable=False),
+    sa.Column("write_setting_id", sa.ForeignKey("trifacta_write_settings.id")),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("run_at", UtcDateTime),
+    sa.Column("end_at", UtcDateTime),
+    sa.Column("outcome", PortableString(20), nullable=False),
+    sa.Column("error_message", PortableString(1000)),
+    # The jobs of job groups in order of execution.
+    sa.Index("ix_trifacta_jobs_group", "job_group_id", "position", "id"),
+)

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from starlette.testclient import TestClient
 
-from mockingjob.app import MockApp
-from mockingjob.config import Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import MockApp
 
 # Set to a database URL (an empty PostgreSQL database, say) to run the suite on that store instead of memory.
 STATE = os.environ.get("MOCKINGJOB_TEST_STATE") or None
@@ -25,6 +25,11 @@ EPOCH = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 # Schemathesis runs bounded and reproducible.
 BOUNDED = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                    database=None)
+
+
+def at(text: str | None) -> datetime | None:
+    """Parse a timestamp of an answer the way a client would (``Z`` or an offset)."""
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def api_fixtures(api: str) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:

@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.pack import Sample
+from mockingjob.kit import Sample
 
 from . import logs
+from .documents import execution_document, job_document, job_type_document
 from .queries import EXES, EXES_WITH_LOG_SCRIPT, JOB_FROM, LIST_COLUMNS, input_files, job_details
-from .serialize import execution_document, job_document, job_type_document
 from .tables import TABLES as T
 
 
@@ -23,9 +23,9 @@ def samples(conn: Connection, now: datetime) -> Iterator[Sample]:
     for job in jobs:
         yield Sample("Job", job_document(job, now, files.get(job.id, {})), f"job {job.id} (list)")
         yield Sample("JobDetails", job_details(conn, now, job.id), f"job {job.id} (details)")
-    for exe in conn.execute(EXES.order_by(T.exes.c.id), values):
+    for exe in conn.execute(EXES.order_by(T.job_exes.c.id), values):
         yield Sample("JobExecutionDetails", execution_document(exe, now, details=True), f"execution {exe.x_id}")
-    for exe in conn.execute(EXES_WITH_LOG_SCRIPT.order_by(T.exes.c.id), values):
+    for exe in conn.execute(EXES_WITH_LOG_SCRIPT.order_by(T.job_exes.c.id), values):
         for line in logs.lines(exe, now, "combined", None):
             yield Sample("LogLine", line, f"execution {exe.id} log")
     for jt in conn.execute(sa.select(T.job_types)).all():

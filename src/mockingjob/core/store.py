@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -269,3 +269,53 @@ def inserted_id(result: sa.CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def insert_all_returning_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], key: str) -> list[int]:
+    """Insert `rows` into `table` and return the ids the database gave them, in the order of `rows`.
+
+    `key` names a column whose value is unique among `rows`: RETURNING need not keep the rows' order, so each
+    row's id is found by it. One statement where the database returns ids from an executemany, else a
+    statement per row.
+    """
+    if not rows:
+        return []
+    if conn.dialect.insert_executemany_returning:
+        id_column = table.autoincrement_column
+        assert id_column is not None
+        returned = conn.execute(table.insert().returning(table.c[key], id_column), rows)
+        numbered = {row[0]: row[1] for row in returned}
+        return [numbered[row[key]] for row in rows]
+    return [inserted_id(conn.execute(table.insert(), row)) for row in rows]
+
+
+def insert_racing(conn: Connection, statement: sa.Insert, values: Mapping[str, Any], *,
+                  lost: Callable[[], bool], attempts: int = 5) -> bool:
+    """Execute `statement`, whose values the INSERT works out itself from other rows (a next number, say),
+    where writers in other processes may be inserting at the same time. Returns False when the row's own key
+    turned out to be taken (`lost()` says so after a refused INSERT).
+
+    SQLite has one writer at a time, and a refused statement leaves its transaction usable: one attempt, no
+    SAVEPOINT. Under PostgreSQL's READ COMMITTED a row committed meanwhile elsewhere can take the number the
+    INSERT computed, and a unique constraint refuses the second: the INSERT is tried again, each time in a
+    SAVEPOINT so that a refused one leaves the request's transaction usable.
+    """
+    if conn.dialect.name == "sqlite":
+        try:
+            conn.execute(statement, values)
+        except sa.exc.IntegrityError:
+            if lost():
+                return False
+            raise
+        return True
+    for attempt in range(1, attempts + 1):
+        try:
+            with conn.begin_nested():
+                conn.execute(statement, values)
+            return True
+        except sa.exc.IntegrityError:
+            if lost():
+                return False
+            if attempt == attempts:
+                raise
+    return False

@@ -46,6 +46,10 @@ class UsageError(LoadError):
     """A command-line option or configuration value is wrong."""
 
 
+ASKED_FOR = frozenset({"fault", "scenario"})
+"""`ApiError.code` of an error a test asked for: it is answered with exactly its status, in the API's shape."""
+
+
 class ApiError(MockError):
     """An HTTP error answered to the client, rendered by the pack in its API's own shape.
 

@@ -1,7 +1,7 @@
-"""Turning replies and errors into HTTP responses.
+"""Turning replies and errors into HTTP responses: the one way any answer becomes bytes.
 
-Every error, whoever raised it — a handler, connexion's validation or routing, or a bug — ends up here and is
-rendered by the pack that owns the request's path, so each API answers errors in its own shape. A bug still
+Every error, whoever raised it — a handler, connexion's validation or routing, a fault, or a bug — is rendered
+here by the pack that owns the request's path, so each API answers errors in its own shape. A bug still
 answers in the API's shape with status 500, and is logged with its traceback; the client never sees one.
 """
 
@@ -16,14 +16,14 @@ from connexion.exceptions import (
     ProblemException,
     UnsupportedMediaTypeProblem,
 )
-from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from .errors import ApiError, RequestInvalid, Violation
-from .pack import Pack, Reply
+from ..core.errors import ASKED_FOR, ApiError, RequestInvalid, Violation
+from ..core.pack import Pack, Reply
+from .routing import Route
 
-__all__ = ["as_api_error", "encode_json", "to_connexion_response", "to_response"]
+__all__ = ["as_api_error", "encode_json", "error_reply", "respond"]
 
 log = logging.getLogger("mockingjob")
 
@@ -36,31 +36,16 @@ def encode_json(body: Any) -> bytes:
         return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
-def _encode(reply: Reply) -> bytes | None:
-    if reply.body is None:
-        return None
-    if isinstance(reply.body, bytes):
-        return reply.body
-    if isinstance(reply.body, str) and "json" not in reply.media_type:
-        return reply.body.encode("utf-8")
-    return encode_json(reply.body)
-
-
-def to_response(reply: Reply) -> Response:
-    body = _encode(reply)
-    media_type = reply.media_type if body is not None else None
-    return Response(body, status_code=reply.status, headers=reply.headers, media_type=media_type)
-
-
-def to_connexion_response(reply: Reply) -> ConnexionResponse:
-    body = _encode(reply)
-    return ConnexionResponse(
-        status_code=reply.status,
-        mimetype=reply.media_type if body is not None else None,
-        content_type=reply.media_type if body is not None else None,
-        body=body if body is not None else b"",
-        headers=reply.headers,
-    )
+def respond(reply: Reply) -> Response:
+    """The response for `reply`. Its body is JSON-encoded unless it is bytes, or text of a non-JSON type."""
+    body = reply.body
+    if body is None:
+        return Response(None, status_code=reply.status, headers=reply.headers)
+    if isinstance(body, str) and "json" not in reply.media_type:
+        body = body.encode("utf-8")
+    elif not isinstance(body, bytes):
+        body = encode_json(body)
+    return Response(body, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
 
 
 def as_api_error(exc: BaseException) -> ApiError:
@@ -86,8 +71,18 @@ def as_api_error(exc: BaseException) -> ApiError:
     return ApiError(500, "Internal Server Error", code="bug")
 
 
-def render(pack: Pack | None, exc: BaseException) -> Reply:
+def error_reply(route: Route | None, exc: BaseException, method: str = "") -> Reply:
+    """The answer to `exc`, in the shape of the API that owns the request.
+
+    An error a test asked for (a fault or a scenario: ``error.code`` in `ASKED_FOR`) keeps exactly its status,
+    whatever the pack would map it to; this is the only place that rule lives.
+    """
     error = as_api_error(exc)
+    error.extra.setdefault("method", method)
+    if error.status == 405 and route is not None and route.allowed:
+        # Starlette lists only the methods of the one route it matched; the spec knows them all.
+        error.headers["Allow"] = ", ".join(route.allowed)
+    pack: Pack | None = route.pack if route is not None else None
     if pack is None:
         return Reply({"detail": error.detail}, error.status, error.headers)
     try:
@@ -97,8 +92,7 @@ def render(pack: Pack | None, exc: BaseException) -> Reply:
         return Reply({"detail": "Internal Server Error"}, 500)
     for name, value in error.headers.items():
         reply.headers.setdefault(name, value)
-    if error.code in ("fault", "scenario") and reply.status != error.status:
-        # A test asked for this very status (a fault or a scenario): it gets it, whatever the pack's mapping.
+    if error.code in ASKED_FOR and reply.status != error.status:
         log.warning("pack %s rendered a %s error as %s; answering %s", pack.name, error.code, reply.status,
                     error.status)
         reply.status = error.status

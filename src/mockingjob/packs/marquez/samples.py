@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.pack import Sample
+from mockingjob.kit import Sample
 
 from .documents import job_document, latest_runs, namespace_document, run_document
 from .tables import TABLES as T

@@ -1,9 +1,19 @@
-"""Small adaptations of connexion's middleware stack, kept in one place.
+"""Every way mockingjob changes connexion's behaviour, in one place, each with why.
 
-- `RejectControlCharacters`: a path with control characters (a decoded %0A, say) matches no real route, but
-  Starlette's mounts match it without its trailing slash, so its routers redirect between the two forms forever.
+Nothing outside the HTTP layer imports this module. `connexion_app` builds the app with all of them:
+
+- connexion's security middleware → `PackAuthentication`: authentication is each pack's business (its error
+  shape, its token rules), so the pack vets the credentials after routing and before validation; the specs'
+  ``securitySchemes`` still document it.
+- connexion's exception middleware → `RenderRaised`: connexion converts its own responses and runs synchronous
+  error handlers in a thread pool; here everything raised is rendered once, on the event loop, by the pack that
+  owns the path.
+- `RejectControlCharacters` (after the exceptions layer): a path with control characters (a decoded %0A, say)
+  matches no real route, but Starlette's mounts match it without its trailing slash, so its routers redirect
+  between the two forms forever.
 - `SwaggerUIMiddleware`: an API mounted at the root is served with ``servers: [{url: "/"}]`` rather than an
-  empty URL, which OpenAPI tools would resolve against the spec document's own URL.
+  empty URL, which OpenAPI tools would resolve against the spec document's own URL; requests that are not for
+  the UI or a spec skip its router.
 - `RequestValidationMiddleware` and `OperationCallingApi`: connexion builds, for every request, the URI parser,
   the parameter and body validators and the decorated handler (with a signature inspection) of the operation
   it routed to. All of them depend only on the operation (and the body's media type and charset), so these
@@ -23,19 +33,85 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+import connexion
 from connexion import utils
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive as context_receive
 from connexion.context import scope as context_scope
 from connexion.decorators import StarletteDecorator
 from connexion.exceptions import InvalidSpecification
-from connexion.middleware import request_validation, swagger_ui
+from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.options import SwaggerUIOptions
 from connexion.spec import OpenAPISpecification, Specification
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["OperationCallingApi", "RejectControlCharacters", "RequestValidationMiddleware", "SwaggerUIMiddleware",
-           "connexion_spec_problem", "trusted_specs"]
+__all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
+
+
+def connexion_app(*, outermost: Callable[[ASGIApp], ASGIApp], authenticate: Callable[[Scope], None],
+                  render: Callable[[Scope, BaseException], Response], validator_map: dict[str, Any],
+                  validate_responses: bool) -> connexion.AsyncApp:
+    """A connexion AsyncApp with every adaptation below in place, and `outermost` (built with the next app
+    alone) outside connexion's whole stack."""
+
+    class PackAuthentication:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                authenticate(scope)
+            await self.app(scope, receive, send)
+
+    class RenderRaised:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            started = False
+
+            async def watching_send(message: Any) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+            try:
+                await self.app(scope, receive, watching_send)
+            except Exception as exc:
+                if started:  # too late for another answer: the server closes the connection
+                    raise
+                await render(scope, exc)(scope, receive, send)
+
+    replacements: dict[type, type] = {
+        SecurityMiddleware: PackAuthentication,
+        ExceptionMiddleware: RenderRaised,
+        swagger_ui.SwaggerUIMiddleware: SwaggerUIMiddleware,
+        request_validation.RequestValidationMiddleware: RequestValidationMiddleware,
+    }
+    middlewares: list[Any] = [outermost]
+    for middleware in ConnexionMiddleware.default_middlewares:
+        middlewares.append(replacements.get(middleware, middleware))
+        if middleware is ExceptionMiddleware:
+            middlewares.append(RejectControlCharacters)
+    app = connexion.AsyncApp(
+        __name__,
+        middlewares=middlewares,
+        validator_map=validator_map,
+        strict_validation=True,
+        validate_responses=validate_responses,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
+    )
+    # connexion offers no option for the innermost API class; its app middleware reads this attribute when each
+    # API is added, so it is set before any `add_api`.
+    app._middleware_app.api_cls = OperationCallingApi
+    return app
 
 
 _TRUSTED: ContextVar[bool] = ContextVar("mockingjob_trusted_specs", default=False)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mockingjob.timeutil import format_iso
+from mockingjob.kit import format_iso
 
 from .model import FINAL
 

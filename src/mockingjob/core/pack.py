@@ -10,22 +10,22 @@ works on the store through ``call.conn`` (one transaction per request) and retur
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from starlette.requests import Request
 
-from .control.scenarios import Effect, flatten
+from .effect import Effect, flatten
 from .errors import ApiError
 from .resources import fixtures_dir, specs_dir
 
-__all__ = ["Call", "Handler", "Pack", "Reply", "Sample"]
+__all__ = ["Call", "Handler", "Operations", "Pack", "Reply", "Sample"]
 
 
 @dataclass
@@ -69,6 +69,45 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
+H = TypeVar("H", bound=Handler)
+
+
+class Operations(Mapping[str, Handler]):
+    """operationId → handler: the one way a pack (and the admin API) registers its handlers.
+
+    >>> operations = Operations()
+    >>> @operations                        # the function's name is the operationId
+    ... async def list_jobs(call: Call) -> Reply: ...
+    >>> @operations.named("Jobs_initiateRun")
+    ... async def start_run(call: Call) -> Reply: ...
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def __call__(self, handler: H) -> H:
+        self.add(handler.__name__, handler)
+        return handler
+
+    def named(self, operation_id: str) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            self.add(operation_id, handler)
+            return handler
+        return register
+
+    def add(self, operation_id: str, handler: Handler) -> None:
+        if operation_id in self._handlers:
+            raise ValueError(f"operationId {operation_id!r} has a handler already")
+        self._handlers[operation_id] = handler
+
+    def __getitem__(self, operation_id: str) -> Handler:
+        return self._handlers[operation_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._handlers)
+
+    def __len__(self) -> int:
+        return len(self._handlers)
 
 
 @dataclass(frozen=True)
@@ -104,13 +143,18 @@ class Pack:
     """Field names (lower-case, without "_" or "-") that carry secrets here beyond the usual ones
     (password, token, private key…): the journal redacts them."""
 
+    spec_file: Path | None = None
+    """The pack's OpenAPI 3.0 document. A pack shipped with mockingjob leaves it unset: ``specs/<name>.yaml``."""
+    fixtures_folder: Path | None = None
+    """The folder of the pack's fixture files. Unset: mockingjob's own ``fixtures/<name>/``."""
+
     @property
     def spec_path(self) -> Path:
-        return specs_dir() / f"{self.name}.yaml"
+        return self.spec_file or specs_dir() / f"{self.name}.yaml"
 
     @property
     def fixtures_path(self) -> Path:
-        return fixtures_dir() / self.name
+        return self.fixtures_folder or fixtures_dir() / self.name
 
     # --- state -------------------------------------------------------------------------------------
     def tables(self) -> Sequence[sa.Table]:

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from mockingjob.pack import Sample
+from mockingjob.kit import Sample
 
+from .documents import created_document, group_document, job_document
 from .queries import GROUPS, datasets_with_flows, jobs_of
-from .serialize import created_document, group_document, job_document
 from .tables import TABLES as T
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
-from mockingjob.timeutil import UTC, format_iso
+from mockingjob.kit import UTC, format_iso
 
 _ERROR_FIELDS = ("id", "name", "title", "description", "job_type_name", "category", "is_builtin",
                  "should_be_retried")
@@ -42,6 +42,24 @@ def job_type_document(jt: Row[Any], *, details: bool = False) -> dict[str, Any]:
         doc["manifest"] = jt.manifest
         doc["configuration"] = jt.configuration
     return doc
+
+
+def file_document(f: Row[Any]) -> dict[str, Any]:
+    """A job's input file, as Scale's v6 file serializer shows it, from a file row with its ``workspace_name``."""
+    return {
+        "id": f.id, "file_name": f.file_name, "workspace": {"id": f.workspace_id, "name": f.workspace_name},
+        "data_type_tags": f.data_type_tags, "media_type": f.media_type, "file_type": f.file_type,
+        "file_size": f.file_size, "file_path": f.file_path, "is_deleted": False,
+        "url": f"http://scale.example.com/workspaces/{f.workspace_name}/{f.file_path}",
+        "created": ts(f.created), "deleted": None, "data_started": ts(f.data_started),
+        "data_ended": ts(f.data_ended), "source_started": ts(f.source_started),
+        "source_ended": ts(f.source_ended), "source_sensor_class": f.source_sensor_class,
+        "source_sensor": f.source_sensor, "source_collection": f.source_collection,
+        "source_task": f.source_task, "last_modified": ts(f.last_modified), "geometry": None,
+        "center_point": None, "countries": f.countries, "job_type": None, "job": None, "job_exe": None,
+        "job_output": None, "recipe_type": None, "recipe": None, "recipe_node": None, "batch": None,
+        "is_superseded": False, "superseded": None,
+    }
 
 
 def _job_type_summary(r: Row[Any]) -> dict[str, Any]:

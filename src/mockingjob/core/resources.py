@@ -14,7 +14,7 @@ import yaml
 
 __all__ = ["StrictLoader", "fixtures_dir", "load_spec", "read_yaml", "specs_dir"]
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # the mockingjob package
 
 
 def _data_dir(name: str) -> Path:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.pack import Sample
+from mockingjob.kit import Sample
 
 from .documents import run_detail, run_summary
 from .queries import RUNS

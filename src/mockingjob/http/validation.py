@@ -23,7 +23,7 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
-from .errors import RequestInvalid, Violation
+from ..core.errors import RequestInvalid, Violation
 
 __all__ = ["VALIDATORS"]
 

@@ -1,0 +1,87 @@
+"""The control plane as one object: its tables, the scenario and fault rules, and the request journal.
+
+It is built over the store and the packs (core types only) and knows nothing of HTTP: the request path asks it
+for each request's fault and effect, and hands it each exchange to journal.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from ..core.config import Config
+from ..core.effect import Effect
+from ..core.errors import ApiError, UsageError
+from ..core.pack import Call, Pack
+from ..core.store import Store
+from . import faults
+from .journal import JournalWriter
+from .recording import Recorder
+from .rules import Rules, startup_documents
+from .scenarios import normalise, parse_prefer, pick
+from .tables import ControlTables
+
+__all__ = ["ControlPlane"]
+
+
+class ControlPlane:
+    def __init__(self, config: Config, store: Store, packs: Mapping[str, Pack], specs: Mapping[str, dict[str, Any]],
+                 operations: Mapping[str, frozenset[str]]) -> None:
+        self.config = config
+        self.store = store
+        self.packs = packs
+        self.tables = ControlTables.define(store.metadata)
+        self.rules = Rules(self.tables, packs, specs, operations)
+        self.journal = JournalWriter(store, self.tables, config.journal_size)
+        self.recorder = Recorder(self.journal)
+        self._startup = startup_documents(config.latency, config.error_rate, config.error_status,
+                                          config.scenarios_file)
+
+    # --- state ------------------------------------------------------------------------------------------
+    def prepare(self, conn: Connection, now: datetime) -> None:
+        """Store the start-up scenarios and faults, once per store."""
+        if not self.store.get_setting(conn, "control:configured"):
+            self.configure(conn, None, now)
+            self.store.put_setting(conn, "control:configured", True)
+
+    def clear(self, conn: Connection, api: str | None) -> None:
+        """Forget the scenarios, faults and journal entries of one API, or of all."""
+        for table in (self.tables.scenarios, self.tables.faults, self.tables.journal):
+            conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+
+    def configure(self, conn: Connection, api: str | None, now: datetime) -> None:
+        """Store the scenarios and faults the server was started with (those of one API, or all)."""
+        scenarios, fault_documents = self._startup
+        try:
+            for doc in scenarios:
+                if api is None or doc.get("api") == api:
+                    self.rules.add_scenario(conn, doc, "startup", now)
+            for doc in fault_documents:
+                if api is None or doc.get("api") == api:
+                    self.rules.add_fault(conn, doc, "startup", now)
+        except ApiError as exc:
+            raise UsageError(f"start-up scenarios and faults: {exc.detail}") from exc
+
+    def close(self) -> None:
+        self.journal.close()
+
+    # --- requests ---------------------------------------------------------------------------------------
+    def fault(self, api: str, operation: str | None, rng: random.Random) -> faults.FaultOutcome:
+        """The faults rolled for one request (in a transaction of their own)."""
+        return faults.roll(self.store, self.tables, api, operation, rng)
+
+    def effect(self, pack: Pack, call: Call) -> Effect:
+        """What the request's Prefer header, or else the first matching scenario, asks of this request."""
+        effect = parse_prefer(call.header("prefer"))
+        if effect is not None:
+            if effect.steers_runs and not pack.run_operations:
+                raise ApiError(400, f"Prefer: {pack.name} runs nothing by itself (its clients report every change), "
+                                    "so outcome, failure and durations cannot apply; code=<status> can")
+            return normalise(effect, pack.outcomes, pack.states, pack.name, pack.failure_outcome)
+        stored = pick(self.store, call.conn, self.tables, pack.name, call.operation_id,
+                      lambda: pack.scenario_fields(call), starts_run=call.operation_id in pack.run_operations)
+        return stored or Effect()

@@ -1,0 +1,80 @@
+"""The state every API is served from: one store, one clock, and each pack's tables and fixtures.
+
+It knows nothing of HTTP or of the control plane: the app that serves (``mockingjob.http.app``) puts the two
+together, and the admin API reaches this only through the `Served` interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .clock import Clock
+from .config import Config
+from .pack import Pack
+from .resources import load_spec
+from .store import Store
+
+__all__ = ["HTTP_METHODS", "Engine", "operation_ids"]
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def operation_ids(spec: Mapping[str, Any]) -> frozenset[str]:
+    """Every operationId of an OpenAPI document."""
+    return frozenset(op["operationId"] for item in spec.get("paths", {}).values() for method, op in item.items()
+                     if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op)
+
+
+class Engine:
+    """The packs being served, their specs, and the store and clock their state lives in."""
+
+    def __init__(self, config: Config, packs: Mapping[str, Pack]) -> None:
+        self.config = config
+        self.packs: dict[str, Pack] = dict(packs)
+        self.store = Store(config.state)
+        self.clock = Clock(self.store)
+        self.tables: dict[str, list[sa.Table]] = {
+            name: self.store.add_tables(pack.tables()) for name, pack in self.packs.items()}
+        self.specs: dict[str, dict[str, Any]] = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
+        self.operations: dict[str, frozenset[str]] = {name: operation_ids(spec) for name, spec in self.specs.items()}
+
+    def prepare(self, conn: Connection) -> datetime:
+        """Start the clock and seed every pack not seeded yet (a shared store may have been prepared by another
+        process already); return the clock's now."""
+        speed = self.config.speed
+        if self.store.get_setting(conn, "clock") is None:
+            self.clock.start(speed=1.0 if speed is None else speed, conn=conn)
+        elif speed is not None:
+            self.clock.resume(speed=speed, conn=conn)
+        if speed is not None or self.store.get_setting(conn, "clock:configured") is None:
+            # What a full reset returns to (workers start with no speed of their own).
+            self.store.put_setting(conn, "clock:configured", self.clock.state(conn).speed)
+        now = self.clock.now(conn)
+        for name in self.packs:
+            if not self.store.get_setting(conn, f"seeded:{name}"):
+                self.seed(conn, name, now)
+                self.store.put_setting(conn, f"seeded:{name}", True)
+        return now
+
+    def restart_clock(self, conn: Connection, at: datetime | None = None) -> None:
+        """Start the clock again at the speed it was configured with, at `at` (default: now)."""
+        speed = self.store.get_setting(conn, "clock:configured")
+        self.clock.start(speed=1.0 if speed is None else speed, at=at, conn=conn)
+
+    def reseed(self, conn: Connection, names: list[str], now: datetime) -> None:
+        """Empty these packs' tables and load their fixtures again, with fixture times relative to `now`."""
+        for name in names:
+            self.store.clear(conn, self.tables[name])
+            self.seed(conn, name, now)
+
+    def seed(self, conn: Connection, name: str, now: datetime) -> None:
+        self.packs[name].seed(conn, now)
+        self.store.sync_id_sequences(conn, self.tables[name])
+
+    def close(self) -> None:
+        self.store.dispose()

@@ -1,0 +1,202 @@
+"""Assembling the served app: the engine's state, the control plane, and one connexion API per pack.
+
+This is the only module that knows all the parts. The parts know each other only through the engine core and
+the `Served` interface, which `MockApp` satisfies.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+import connexion
+from connexion.resolver import Resolution, Resolver
+from sqlalchemy.engine import Connection
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.types import ASGIApp
+
+from ..control.admin import ADMIN_PREFIX, AdminApi
+from ..control.plane import ControlPlane
+from ..core import registry
+from ..core.clock import Clock
+from ..core.config import Config
+from ..core.engine import Engine
+from ..core.errors import PackError
+from ..core.pack import Pack
+from ..core.resources import load_spec
+from ..core.store import Store
+from . import dispatch
+from .connexion_adaptations import connexion_app, trusted_specs
+from .pipeline import RequestPipeline
+from .routing import Router
+from .validation import VALIDATORS
+
+__all__ = ["MockApp", "app_from_environment"]
+
+
+class _PackResolver(Resolver):
+    """Maps each operationId of a pack's spec to an endpoint calling the pack's handler of that name."""
+
+    def __init__(self, pack: Pack, make_endpoint: Any) -> None:
+        super().__init__()
+        self._pack = pack
+        self._make_endpoint = make_endpoint
+
+    def resolve(self, operation: Any) -> Resolution:
+        operation_id = operation.operation_id
+        handler = self._pack.handlers.get(operation_id)
+        if handler is None:
+            raise PackError(f"pack {self._pack.name!r} has no handler for operationId {operation_id!r}")
+        return Resolution(self._make_endpoint(operation_id, handler), operation_id)
+
+
+class MockApp:
+    """The served mock: store, clock, control plane and the ASGI app over the chosen packs.
+
+    >>> mock = MockApp(Config(apis=["scale"], speed=0))
+    >>> client = mock.asgi.test_client()
+    >>> mock.clock.advance(timedelta(minutes=1))
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        names = self.config.apis or registry.available()
+        packs = {name: registry.load(name) for name in names}
+        if ADMIN_PREFIX.strip("/") in packs:
+            raise PackError(f"{ADMIN_PREFIX.strip('/')!r} is reserved for the admin API")
+        self.engine = Engine(self.config, packs)
+        self.plane = ControlPlane(self.config, self.engine.store, self.engine.packs, self.engine.specs,
+                                  self.engine.operations)
+        self.admin = AdminApi(self, self.plane)
+        mount = self.config.mount
+        # One API named explicitly is served at its real paths; "all APIs" always get their prefixes.
+        self.at_root = mount == "root" or (mount == "auto" and len(self.config.apis) == 1)
+        self.prefixes = {name: ("" if self.at_root else f"/{name}") for name in packs}
+        self.prepare()
+        self.asgi = self._build()
+
+    # --- what `Served` asks for ------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.engine.clock
+
+    @property
+    def packs(self) -> dict[str, Pack]:
+        return self.engine.packs
+
+    @property
+    def operations(self) -> dict[str, frozenset[str]]:
+        return self.engine.operations
+
+    @property
+    def specs(self) -> dict[str, dict[str, Any]]:
+        return self.engine.specs
+
+    @property
+    def journal(self) -> Any:
+        return self.plane.journal
+
+    # --- state -------------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create missing tables, start the clock, seed every pack and store the start-up rules (idempotent)."""
+        self.store.create_tables()
+        with self.store.begin() as conn:
+            now = self.engine.prepare(conn)
+            self.plane.prepare(conn, now)
+
+    def reset(self, api: str | None = None, *, conn: Connection | None = None, control: bool = False,
+              at: datetime | None = None) -> None:
+        """Put every API (or one) back to its fixtures, with fixture times relative to the clock's now.
+
+        With `control`, also the scenarios and faults (back to those configured at start-up) and the journal;
+        resetting every API then also restarts the clock at the configured speed, at `at` (default: now).
+        """
+        if conn is None:
+            self.plane.journal.flush()
+            with self.store.begin() as own:
+                self.reset(api, conn=own, control=control, at=at)
+            return
+        if control:
+            if api is None:
+                self.engine.restart_clock(conn, at)
+            self.plane.clear(conn, api)
+        now = self.clock.now(conn)
+        self.engine.reseed(conn, [api] if api else list(self.packs), now)
+        if control:
+            self.plane.configure(conn, api, now)
+
+    def close(self) -> None:
+        """Write what the journal still holds, then let go of the database."""
+        self.plane.close()
+        self.engine.close()
+
+    # --- assembly ----------------------------------------------------------------------------------
+    def _build(self) -> connexion.AsyncApp:
+        router = Router()
+
+        def outermost(app: ASGIApp) -> ASGIApp:
+            return RequestPipeline(app, router, self.plane)
+
+        app = connexion_app(outermost=outermost, authenticate=dispatch.Authenticate(frozenset(self.config.tokens)),
+                            render=dispatch.render_raised,
+                            validator_map=VALIDATORS, validate_responses=self.config.validate_responses)
+        mounted: list[tuple[Pack, dict[str, Any], str, ControlPlane | None]] = [
+            (pack, self.specs[name], self.prefixes[name], self.plane) for name, pack in self.packs.items()]
+        mounted.append((self.admin, self._admin_spec(), ADMIN_PREFIX, None))
+        with trusted_specs():  # validated by `mockingjob check` and the tests, not at every start
+            for pack, spec, prefix, plane in mounted:
+                router.mount(pack, spec, prefix, journaled=plane is not None)
+
+                def make_endpoint(operation_id: str, handler: Any, pack: Pack = pack, prefix: str = prefix,
+                                  plane: ControlPlane | None = plane) -> Any:
+                    # The admin API may read the journal: what waits in memory is written first.
+                    before = self.plane.journal.flush if plane is None else None
+                    return dispatch.endpoint(pack, operation_id, handler, self.store, self.clock, plane, prefix,
+                                             before)
+
+                app.add_api(spec, base_path=prefix, name=pack.name, resolver=_PackResolver(pack, make_endpoint),
+                            resolver_error=None)
+        app.add_url_rule("/", "landing", self._landing, methods=["GET"])
+        return app
+
+    def _admin_spec(self) -> dict[str, Any]:
+        """The admin spec, with the names of the APIs and operations this server serves as enums, so that its
+        Swagger UI offers them and generated requests can name them."""
+        spec = load_spec(self.admin.spec_path)
+        apis = sorted(self.packs)
+        operations = sorted({op for ops in self.operations.values() for op in ops})
+        schemas = spec["components"]["schemas"]
+        for schema in (schemas["ScenarioInput"], schemas["FaultInput"], schemas["ResetRequest"]):
+            schema["properties"]["api"]["enum"] = apis
+        for schema in (schemas["ScenarioInput"], schemas["FaultInput"]):
+            schema["properties"]["operation"]["enum"] = operations
+        spec["components"]["parameters"]["ApiFilter"]["schema"]["enum"] = apis
+        return spec
+
+    async def _landing(self, request: Request | None = None) -> HTMLResponse:
+        rows = []
+        for name, pack in self.packs.items():
+            prefix = self.prefixes[name]
+            rows.append(
+                f"<li><b>{html.escape(pack.title or name)}</b> at <code>{prefix or '/'}</code>: "
+                f'<a href="{prefix}/ui/">Swagger UI</a> · <a href="{prefix}/openapi.json">OpenAPI spec</a></li>'
+            )
+        page = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>mockingjob</title></head><body>"
+            "<h1>mockingjob</h1><p>Stateful stand-ins for job-run APIs. Mounted APIs:</p>"
+            f"<ul>{''.join(rows)}</ul>"
+            f"<p>Control plane (reset, clock, scenarios, faults, journal): <a href=\"{ADMIN_PREFIX}/ui/\">Swagger UI"
+            f"</a> · <a href=\"{ADMIN_PREFIX}/openapi.json\">OpenAPI spec</a></p></body></html>"
+        )
+        return HTMLResponse(page)
+
+
+def app_from_environment() -> Any:
+    """uvicorn factory for worker processes: the config travels in an environment variable."""
+    return MockApp(Config.from_env()).asgi

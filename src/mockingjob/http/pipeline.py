@@ -1,0 +1,152 @@
+"""The outermost ASGI layer: each request is routed once here; then faults before, redaction and the journal after.
+
+It stands outside connexion so that it sees every answer, connexion's own 400s and 404s included, and the
+server's raw connection, which a dropped-connection fault closes. It creates the request's `Exchange`, which
+the inner layers read (and the endpoint completes with the effect it applied). Requests for the admin API, the
+Swagger UI and the specs are routed too, but not journaled or faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..control.faults import FaultOutcome
+from ..control.plane import ControlPlane
+from ..control.recording import Exchanged
+from ..control.redact import Secrets
+from ..core.errors import ApiError
+from .rendering import error_reply, respond
+from .routing import EXCHANGE, Exchange, Router
+
+__all__ = ["ConnectionDropped", "RequestPipeline"]
+
+log = logging.getLogger("mockingjob")
+
+_CAPTURED_BYTES = 1 << 20  # request bodies beyond this are journaled truncated
+
+
+class ConnectionDropped(Exception):
+    """Raised where no server connection can be closed (in-process test clients): the client sees an error."""
+
+
+class RequestPipeline:
+    def __init__(self, app: ASGIApp, router: Router, plane: ControlPlane, rng: random.Random | None = None) -> None:
+        self.app = app
+        self.router = router
+        self.plane = plane
+        self.rng = rng or random.Random()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = self.router.route(scope["path"], scope["method"])
+        exchange = scope[EXCHANGE] = Exchange(route)
+        if not route.journaled or route.pack is None:
+            await self.app(scope, receive, send)
+            return
+        pack = route.pack
+        started = time.perf_counter()
+        fault = self.plane.fault(pack.name, route.operation, self.rng)
+
+        chunks: list[bytes] = []
+        size = 0
+
+        async def capturing_receive() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request" and size < _CAPTURED_BYTES:
+                chunk = message.get("body", b"")
+                chunks.append(chunk[: _CAPTURED_BYTES - size])
+                size += len(chunk)
+            return message
+
+        start_message: Message | None = None
+        body_parts: list[bytes] = []
+
+        async def buffering_send(message: Message) -> None:
+            nonlocal start_message
+            if message["type"] == "http.response.start":
+                start_message = message
+            elif message["type"] == "http.response.body":
+                body_parts.append(message.get("body", b""))
+
+        status: int | None = None
+        response_body = b""
+        response_type: str | None = None
+        secrets: Secrets | None = None
+        recorder = self.plane.recorder
+        headers_text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            if fault.drop and not fault.drop_after:
+                await self._drain(capturing_receive)
+                await self._delay(fault)
+                await _drop(send)
+                return
+            if fault.error_status is not None:
+                await self._drain(capturing_receive)
+                error = ApiError(fault.error_status, fault.error_message, code="fault",
+                                 headers=fault.error_headers)
+                await respond(error_reply(route, error, scope["method"]))(scope, capturing_receive, buffering_send)
+            else:
+                await self.app(scope, capturing_receive, buffering_send)
+            if start_message is None:
+                return
+            status = int(start_message["status"])
+            response_body = b"".join(body_parts)
+            response_type = _header(start_message, b"content-type")
+            # The request has been handled: a slow answer, or none at all, changes nothing it did.
+            await self._delay(fault)
+            if fault.drop:
+                status = None
+                await _drop(send)
+                return
+            if status >= 400:
+                secrets = recorder.secrets(pack, headers_text, query, b"".join(chunks))
+                response_body = recorder.scrub_error_answer(secrets, response_body, response_type)
+            answer_headers = [(k, v) for k, v in start_message["headers"] if k.lower() != b"content-length"]
+            answer_headers.append((b"content-length", str(len(response_body)).encode()))
+            await send({**start_message, "headers": answer_headers})
+            await send({"type": "http.response.body", "body": response_body})
+        finally:
+            effect = exchange.effect.to_json() if exchange.effect else None
+            recorder.record(pack, Exchanged(
+                route.operation, scope["method"], scope["path"], query, headers_text, b"".join(chunks), status,
+                response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
+                exchange.scenario, effect), secrets)
+
+    async def _delay(self, fault: FaultOutcome) -> None:
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+
+    async def _drain(self, receive: Receive) -> None:
+        """Read the request body (for the journal) before answering without the app."""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
+
+def _header(message: Message, name: bytes) -> str | None:
+    for key, value in message.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def _drop(send: Send) -> None:
+    """Close the client's connection without a byte of answer."""
+    # uvicorn's send is a bound method of the request cycle, which holds the connection's transport.
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise ConnectionDropped("the fault dropped this connection")
+    transport.close()
+    # Let the server notice the disconnect, so it does not try to answer with a 500 instead.
+    for _ in range(3):
+        await asyncio.sleep(0)

@@ -1,0 +1,97 @@
+"""Which API and operation a request is for, worked out once per request from the specs' paths.
+
+Every later layer (faults and the journal, authentication, the endpoint, error rendering) reads the answer from
+the request's `Exchange` rather than working it out again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.routing import compile_path
+
+from ..core.effect import Effect
+from ..core.engine import HTTP_METHODS
+from ..core.pack import Pack
+
+__all__ = ["EXCHANGE", "Exchange", "Route", "Router"]
+
+EXCHANGE = "mockingjob.exchange"
+"""Scope key of the request's `Exchange`."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request goes: the pack whose path it is, and the operation, if one matches path and method."""
+
+    pack: Pack | None
+    """None outside every API (the landing page)."""
+    operation: str | None = None
+    security: tuple[Any, ...] = ()
+    """The operation's security requirements (empty: no authentication)."""
+    journaled: bool = False
+    """An API request (not the admin API, a Swagger UI page or a spec): faults apply and the journal keeps it."""
+    allowed: tuple[str, ...] = ()
+    """The methods the matched path has (for a 405's ``Allow``)."""
+
+
+@dataclass
+class Exchange:
+    """One request as the layers of the request path learn about it, created by the outermost one."""
+
+    route: Route
+    scenario: int | None = None
+    effect: Effect | None = None
+    """The scenario's or Prefer header's effect, if one applied (for the journal)."""
+
+
+@dataclass
+class _Mount:
+    pack: Pack
+    prefix: str
+    journaled: bool
+    paths: list[tuple[re.Pattern[str], dict[str, tuple[str, tuple[Any, ...]]]]] = field(default_factory=list)
+
+
+class Router:
+    """Path and method → `Route`, from the mounted specs. A request to an API's Swagger UI or spec still belongs
+    to that API (its errors are the API's), but names no operation."""
+
+    def __init__(self) -> None:
+        self._mounts: list[_Mount] = []
+        self._root: _Mount | None = None
+
+    def mount(self, pack: Pack, spec: Mapping[str, Any], prefix: str, *, journaled: bool = True) -> None:
+        mount = _Mount(pack, prefix, journaled)
+        default_security = tuple(spec.get("security", ()))
+        for template, item in spec.get("paths", {}).items():
+            operations = {method.upper(): (op["operationId"], tuple(op.get("security", default_security)))
+                          for method, op in item.items() if method in HTTP_METHODS}
+            mount.paths.append((compile_path(prefix + template)[0], operations))
+        if prefix:
+            self._mounts.append(mount)
+            self._mounts.sort(key=lambda m: -len(m.prefix))  # the most specific prefix first
+        else:
+            self._root = mount
+
+    def route(self, path: str, method: str) -> Route:
+        mount = self._mount_of(path)
+        if mount is None:
+            return Route(None)
+        rest = path[len(mount.prefix):]
+        if rest in ("", "/") or rest.startswith(("/ui", "/openapi.json", "/openapi.yaml")):
+            return Route(mount.pack)
+        for pattern, operations in mount.paths:
+            if pattern.match(path):
+                operation, security = operations.get(method.upper(), (None, ()))
+                return Route(mount.pack, operation, security, mount.journaled, tuple(sorted(operations)))
+        return Route(mount.pack, journaled=mount.journaled)
+
+    def _mount_of(self, path: str) -> _Mount | None:
+        for mount in self._mounts:
+            if path == mount.prefix or path.startswith(mount.prefix + "/"):
+                return mount
+        return self._root

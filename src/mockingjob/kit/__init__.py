@@ -1,0 +1,64 @@
+"""The pack kit: everything a pack author uses, and the only part of mockingjob a pack imports.
+
+A pack is a spec, a fixtures folder and a package built from these names (see docs/writing-a-pack.md).
+"""
+
+from __future__ import annotations
+
+from ..core.auth import TokenAuth
+from ..core.effect import Effect
+from ..core.errors import ApiError, FixtureError, RequestInvalid, Violation
+from ..core.fixtures import RelativeTimes, insert_rows, load_fixtures
+from ..core.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
+from ..core.pack import Call, Handler, Operations, Reply, Sample
+from ..core.store import (
+    JSONText,
+    PortableString,
+    UtcDateTime,
+    insert_all_returning_ids,
+    insert_racing,
+    inserted_id,
+)
+from ..core.timeutil import UTC, format_iso, parse_duration, parse_iso, to_utc
+from .errors import leaf, media_type_of, unknown_fields
+from .pack import Pack
+from .tables import TableSet
+
+__all__ = [
+    "NOW",
+    "UTC",
+    "ApiError",
+    "Call",
+    "Effect",
+    "FixtureError",
+    "Handler",
+    "JSONText",
+    "Operations",
+    "Pack",
+    "Phase",
+    "Plan",
+    "PortableString",
+    "RelativeTimes",
+    "Reply",
+    "RequestInvalid",
+    "Sample",
+    "TableSet",
+    "Timeline",
+    "TokenAuth",
+    "UtcDateTime",
+    "Violation",
+    "format_iso",
+    "insert_all_returning_ids",
+    "insert_racing",
+    "insert_rows",
+    "inserted_id",
+    "leaf",
+    "load_fixtures",
+    "media_type_of",
+    "parse_duration",
+    "parse_iso",
+    "sql_last_change",
+    "sql_state",
+    "to_utc",
+    "unknown_fields",
+]

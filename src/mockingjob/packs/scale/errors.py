@@ -1,0 +1,96 @@
+"""Django REST framework's errors as Scale serves them: the ``{"detail": ...}`` body, the token check, and how
+it words every error (validation and routing included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockingjob.kit import ApiError, Reply, RequestInvalid, TokenAuth, leaf, media_type_of, unknown_fields
+
+NOT_FOUND = "Not found."
+NO_CREDENTIALS = "Authentication credentials were not provided."
+TIME_PARAMETERS = {"started", "ended", "source_started", "source_ended"}
+FLAG_PARAMETERS = {"is_superseded", "is_active", "is_system"}
+
+# DRF TokenAuthentication behind SessionAuthentication: every failure is a 403 with DRF's wording. Without the
+# "Token" keyword TokenAuthentication does not apply, and the view answers that no credentials were provided.
+AUTH = TokenAuth("Token", 403, {
+    "default": NO_CREDENTIALS,
+    "no-credentials": "Invalid token header. No credentials provided.",
+    "spaces": "Invalid token header. Token string should not contain spaces.",
+    "unknown-token": "Invalid token.",
+})
+
+
+def bad_parameter(detail: str) -> ApiError:
+    """Scale's ``BadParameter``: a 400 with DRF's body."""
+    return ApiError(400, detail)
+
+
+def error_document(status: int, message: str) -> dict[str, str]:
+    """DRF's error body, whatever the status."""
+    return {"detail": message}
+
+
+def _time_message(name: str, value: Any) -> str:
+    text = str(value)
+    if text.startswith("P"):
+        return f"Invalid duration format for parameter: {name}"
+    if "Z" not in text and "+" not in text:
+        return f"Datetime values must follow ISO-8601 and include a timezone: {name}"
+    return f"Invalid ISO timestamp format for parameter: {name}"
+
+
+def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
+    v = error.violation
+    name = leaf(v.name)
+    if v.location == "path":
+        return 404, NOT_FOUND  # Django's URL patterns reject such a path before any view runs
+    if v.location == "query" and name == "format" and v.rule != "extra":
+        return 404, NOT_FOUND  # DRF's content negotiation answers an unknown format override so
+    if v.location == "query" and name == "page" and v.rule != "extra":
+        return 404, "Invalid page."  # DRF answers any unusable page number this way
+    if v.location == "content-type":
+        return 415, f'Unsupported media type "{media_type_of(v)}" in request.'
+    if v.rule in ("malformed", "encoding"):
+        return 400, f"JSON parse error - {v.message}"
+    if v.rule == "extra":
+        names = v.expected if isinstance(v.expected, list) else [name]
+        return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in names)
+    if v.rule == "additionalProperties":
+        return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in unknown_fields(v))
+    if v.rule in ("required", "missing"):
+        if v.location == "body" and not v.name:
+            return 400, 'Missing required parameter: "job_type_id"'
+        return 400, f'Missing required parameter: "{name}"'
+    if name in FLAG_PARAMETERS and v.rule in ("pattern", "type"):
+        return 400, f'Parameter must be a valid boolean: "{name}"'
+    if name in TIME_PARAMETERS and v.rule in ("pattern", "type"):
+        return 400, _time_message(name, v.value)
+    if v.rule == "type" and v.location == "body" and not v.name:
+        return 400, "Request body must be a JSON object."
+    if v.rule == "type":
+        expected = v.expected if isinstance(v.expected, str) else "value"
+        words = {"integer": "a valid integer", "boolean": "a valid boolean", "number": "a valid float",
+                 "object": "a valid JSON object", "array": "a list", "string": "a string"}
+        return 400, f'Parameter must be {words.get(expected, "valid")}: "{name}"'
+    if v.rule == "enum":
+        return 400, f'Parameter "{name}" values must be one of: {list(v.expected)}'
+    if v.rule in ("minimum", "maximum", "maxLength", "minLength", "pattern", "anyOf"):
+        return 400, f'Parameter "{name}" is invalid: {v.message}'
+    return 400, f"Invalid request: {v.message}"
+
+
+def error_reply(error: ApiError) -> Reply:
+    """Every error but one a test asked for (the kit answers that with `error_document`, at its status)."""
+    if isinstance(error, RequestInvalid):
+        status, detail = _invalid_message(error)
+        return Reply(error_document(status, detail), status)
+    if error.status == 404:
+        return Reply(error_document(404, NOT_FOUND if error.code == "route" else error.detail), 404)
+    if error.status == 405:
+        return Reply(error_document(405, f'Method "{error.extra.get("method", "")}" not allowed.'), 405,
+                     error.headers)
+    if error.status >= 500:
+        return Reply(error_document(500, "A server error occurred."), 500)
+    return Reply(error_document(error.status, error.detail), error.status, error.headers)
