@@ -6,7 +6,7 @@ import pytest
 
 from mockingjob.core.config import Config
 from mockingjob.http.app import MockApp
-from tests.coalesce.calls import BASIC, PRODUCTION, TOKEN, error
+from tests.coalesce.helpers import BASIC, PRODUCTION, TOKEN, error
 from tests.conftest import EPOCH
 
 UNAUTHENTICATED = {"error": {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.coalesce.calls import BASIC, DAILY_ORDERS, PRODUCTION, TOKEN, error, runs, start
+from tests.coalesce.helpers import BASIC, DAILY_ORDERS, PRODUCTION, TOKEN, error, runs, start
 from tests.conftest import EPOCH
 from tests.support import at
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.coalesce.calls import (
+from tests.coalesce.helpers import (
     BASIC,
     DAILY_ORDERS,
     FAILED_FINANCE_RUN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.coalesce.calls import (
+from tests.coalesce.helpers import (
     BASIC,
     DAILY_ORDERS,
     FAILED_FINANCE_RUN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.coalesce.calls import DAILY_ORDERS, NIGHTLY_FINANCE, PRODUCTION, TOKEN, poll_until_final
+from tests.coalesce.helpers import DAILY_ORDERS, NIGHTLY_FINANCE, PRODUCTION, TOKEN, poll_until_final
 
 PASSWORD = "pw-Zq81-unique-password"
 PRIVATE_KEY = ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkq-unique-key\n"

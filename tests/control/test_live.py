@@ -14,6 +14,8 @@ from mockingjob.client import AdminError, Mockingjob
 from mockingjob.core.config import Config
 from mockingjob.live import LiveServer
 
+pytestmark = pytest.mark.subprocess  # starts real servers
+
 
 @pytest.fixture
 def mj(mockingjob_live_url):

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.subprocess  # runs pytest in child processes, each starting a server
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 

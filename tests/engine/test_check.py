@@ -37,7 +37,7 @@ def test_every_available_pack_passes_the_check() -> None:
 def test_check_command_says_ok_and_exits_zero() -> None:
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: coalesce, marquez, scale, trifacta: ")
+    assert result.output.startswith("OK: scale, marquez, coalesce, trifacta: ")
 
 
 OK = {"200": {"description": "ok"}}

@@ -13,6 +13,8 @@ from uvicorn.server import ServerState
 
 from mockingjob.http.server import NoDelayHttpProtocol, uvicorn_options
 
+pytestmark = pytest.mark.subprocess  # starts real servers
+
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:  # never called: no request is sent
     raise AssertionError

@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.processes import Server
 
+pytestmark = pytest.mark.subprocess  # starts real servers
+
 TOKEN = {"Authorization": "Token any"}
 
 

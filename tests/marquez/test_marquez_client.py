@@ -21,7 +21,7 @@ from marquez_client.errors import APIError
 from marquez_client.models import DatasetId, JobType
 
 # The client marks its run endpoints deprecated (Marquez prefers OpenLineage events); they are what we test.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.subprocess, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 def _free_port() -> int:

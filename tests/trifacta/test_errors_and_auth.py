@@ -7,7 +7,7 @@ import pytest
 from mockingjob.core.config import Config
 from mockingjob.http.app import MockApp
 from tests.conftest import EPOCH
-from tests.trifacta.common import AUTH
+from tests.trifacta.helpers import AUTH
 
 RUN = {"wrangledDataset": {"id": 7}}
 

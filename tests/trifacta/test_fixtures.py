@@ -11,7 +11,7 @@ import yaml
 from mockingjob.core.errors import FixtureError
 from mockingjob.core.resources import fixtures_dir
 from mockingjob.packs.trifacta import seed
-from tests.trifacta.common import jobs, status
+from tests.trifacta.helpers import jobs, status
 
 
 def test_the_fixtures_hold_runs_in_every_status(client):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests.conftest import EPOCH
 from tests.support import at
-from tests.trifacta.common import (
+from tests.trifacta.helpers import (
     AUTH,
     CSV,
     INVENTORY_FORECAST,

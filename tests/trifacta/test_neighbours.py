@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.trifacta.common import AUTH, REGIONAL_SUMMARY, group, jobs, run
+from tests.trifacta.helpers import AUTH, REGIONAL_SUMMARY, group, jobs, run
 
 GROUP_FIELDS = {"id", "name", "description", "ranfrom", "ranfor", "status", "profilingEnabled",
                 "runParameterReferenceDate", "createdAt", "updatedAt", "workspace", "creator", "updater",

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.trifacta.common import (
+from tests.trifacta.helpers import (
     ATTRIBUTION,
     AUTH,
     CSV,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.trifacta.common import (
+from tests.trifacta.helpers import (
     AUTH,
     INVENTORY_FORECAST,
     REGIONAL_SUMMARY,

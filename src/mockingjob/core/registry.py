@@ -25,8 +25,10 @@ def _builtin() -> dict[str, str]:
     only when asked for.
     """
     package = importlib.import_module(_PACKS_PACKAGE)
-    return {info.name: f"{_PACKS_PACKAGE}.{info.name}:pack"
-            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name) if info.ispkg}
+    order: tuple[str, ...] = getattr(package, "ORDER", ())
+    names = sorted((info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg),
+                   key=lambda name: (order.index(name) if name in order else len(order), name))
+    return {name: f"{_PACKS_PACKAGE}.{name}:pack" for name in names}
 
 
 def _targets() -> dict[str, str]:
@@ -37,7 +39,8 @@ def _targets() -> dict[str, str]:
 
 
 def available() -> list[str]:
-    """Names of every pack that can be served, in a stable order (built-ins first, each group by name)."""
+    """Names of every pack that can be served, in a stable order: built-ins first (in `mockingjob.packs.ORDER`,
+    then by name), then the others by name."""
     builtin = _builtin()
     return list(builtin) + sorted(set(_targets()) - set(builtin))
 

@@ -75,7 +75,8 @@ def error_reply(route: Route | None, exc: BaseException, method: str = "") -> Re
     """The answer to `exc`, in the shape of the API that owns the request.
 
     An error a test asked for (a fault or a scenario: ``error.code`` in `ASKED_FOR`) keeps exactly its status,
-    whatever the pack would map it to; this is the only place that rule lives.
+    whatever the pack would map it to. The kit's `Pack` gives such an error the API's plain error document; this
+    holds the status for every pack, the admin API and packs written without the kit included.
     """
     error = as_api_error(exc)
     error.extra.setdefault("method", method)

@@ -1,7 +1,8 @@
 """Which API and operation a request is for, worked out once per request from the specs' paths.
 
-Every later layer (faults and the journal, authentication, the endpoint, error rendering) reads the answer from
-the request's `Exchange` rather than working it out again.
+Every layer of ours (faults and the journal, authentication, the endpoint, error rendering) reads the answer
+from the request's `Exchange` rather than working it out again. (connexion's router still finds the handler
+and the path parameters, inside connexion.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ __all__ = ["EXCHANGE", "Exchange", "Route", "Router"]
 
 EXCHANGE = "mockingjob.exchange"
 """Scope key of the request's `Exchange`."""
+
+
+_DOCUMENTATION = frozenset({"", "/", "/ui", "/openapi.json", "/openapi.yaml"})
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,14 @@ class Router:
         mount = self._mount_of(path)
         if mount is None:
             return Route(None)
-        rest = path[len(mount.prefix):]
-        if rest in ("", "/") or rest.startswith(("/ui", "/openapi.json", "/openapi.yaml")):
-            return Route(mount.pack)
+        # The spec's own paths first: an API may well have an operation at "/" or under "/ui…".
         for pattern, operations in mount.paths:
             if pattern.match(path):
                 operation, security = operations.get(method.upper(), (None, ()))
                 return Route(mount.pack, operation, security, mount.journaled, tuple(sorted(operations)))
+        rest = path[len(mount.prefix):]
+        if rest in _DOCUMENTATION or rest.startswith("/ui/"):
+            return Route(mount.pack)  # the landing page, Swagger UI and the spec: not API requests
         return Route(mount.pack, journaled=mount.journaled)
 
     def _mount_of(self, path: str) -> _Mount | None:
