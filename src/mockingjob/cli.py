@@ -77,6 +77,10 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
     Swagger UI is at <prefix>/ui/ and the spec at <prefix>/openapi.json. The admin API (reset, clock,
     scenarios, faults, journal) is at /_mockingjob/, with its Swagger UI at /_mockingjob/ui/.
     """
+    for option, values in (("--token", tokens), ("--admin-token", (admin_token,) if admin_token is not None else ())):
+        if any(not value.strip() for value in values):
+            # An unset shell variable, say: serving would then refuse every write, or every admin request.
+            raise click.BadParameter("must not be empty", param_hint=option)
     config = Config(apis=_apis(apis), host=host, port=port, state=state,
                     workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
                     mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,

@@ -47,6 +47,9 @@ def test_options_can_come_from_the_environment(served: list[Config]) -> None:
     (["--port", "70000"], "--port"),
     (["--workers", "0"], "--workers"),
     (["--mount", "sideways"], "--mount"),
+    (["--token", ""], "--token"),
+    (["--token", "good", "--token", " "], "--token"),
+    (["--admin-token", ""], "--admin-token"),
 ])
 def test_bad_options_are_refused_before_anything_starts(served: list[Config], args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["serve", *args])

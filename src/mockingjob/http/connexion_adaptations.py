@@ -17,7 +17,9 @@ Nothing outside the HTTP layer imports this module. `connexion_app` builds the a
 - `RequestValidationMiddleware` and `OperationCallingApi`: connexion builds, for every request, the URI parser,
   the parameter and body validators and the decorated handler (with a signature inspection) of the operation
   it routed to. All of them depend only on the operation (and the body's media type and charset), so these
-  build them once per operation. Validation itself is unchanged.
+  build them once per operation. A body sent without any Content-Type (``requests.post(url, data=text)``)
+  is refused as an unsupported media type, as Django REST framework and Jersey refuse it: connexion would
+  validate it as JSON and then hand the handler raw bytes. Validation is otherwise unchanged.
 - `trusted_specs`: connexion validates every spec against the OpenAPI schema each time it loads one (when an
   API is added, and again for every ``/openapi.json`` it serves). For our five specs that is most of start-up
   after the imports. `mockingjob check` and the test suite run that same validation on every pack's spec
@@ -48,6 +50,8 @@ from connexion.spec import OpenAPISpecification, Specification
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..core.errors import RequestInvalid, Violation
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
 
@@ -221,6 +225,19 @@ class OperationCallingApi(AsyncApi):
                                          jsonifier=self.jsonifier)
 
 
+def _has_body_without_media_type(headers: list[tuple[bytes, bytes]]) -> bool:
+    has_type = has_body = False
+    for name, value in headers:
+        name = name.lower()
+        if name == b"content-type":
+            has_type = bool(value.strip())
+        elif name == b"content-length":
+            has_body = has_body or value.strip() not in (b"", b"0")
+        elif name == b"transfer-encoding":
+            has_body = True
+    return has_body and not has_type
+
+
 class _ValidationOperation(request_validation.RequestValidationOperation):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self._operation
@@ -234,6 +251,9 @@ class _ValidationOperation(request_validation.RequestValidationOperation):
             )
         parameters.validate(scope)
 
+        if operation.request_body and _has_body_without_media_type(scope["headers"]):
+            raise RequestInvalid(Violation("content-type", "", "media-type",
+                                           "Invalid Content-type (), expected JSON data"), status=415)
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
         schema = operation.body_schema(mime_type)

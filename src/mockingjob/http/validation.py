@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -92,6 +93,26 @@ class StructuredParameterValidator(ParameterValidator):
             self._check("cookie", param, request.cookies.get(param["name"]))
 
 
+class _NonFinite(ValueError):
+    pass
+
+
+_OUT_OF_RANGE = "Out of range float values are not JSON compliant"  # Django REST framework's words
+
+
+def _non_finite(literal: str) -> float:
+    """NaN, Infinity and -Infinity are not JSON: Python's parser takes them, the real services' parsers refuse
+    them (Jackson, DRF's strict parser), and an answer quoting one would not be JSON either."""
+    raise _NonFinite(f"{_OUT_OF_RANGE}: {literal}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: a number JSON allows, but no double holds
+        raise _NonFinite(f"{_OUT_OF_RANGE}: {text[:40]}")
+    return value
+
+
 class StructuredJSONBodyValidator(JSONRequestBodyValidator):
     """connexion's JSON body validator, with decoding errors as 400s and structured violations."""
 
@@ -109,8 +130,8 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         if not text:
             return _ABSENT
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
+            return json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
+        except (json.JSONDecodeError, _NonFinite) as exc:
             raise RequestInvalid(Violation("body", "", "malformed", str(exc))) from exc
         except RecursionError as exc:  # nesting deeper than the interpreter's stack
             raise RequestInvalid(Violation("body", "", "malformed", "nesting too deep")) from exc
