@@ -202,3 +202,11 @@ def test_a_time_cursor_on_29_february_pages_in_a_leap_year(mock, client):
 def test_29_february_of_a_common_year_is_refused(client):
     response = client.get("/api/v1/runs", params={"startingFrom": "2027-02-29T00:00:00Z"}, headers=TOKEN)
     assert "startingFrom 2027-02-29T00:00:00Z is not a date in the calendar." in error(response, 400)
+
+
+@pytest.mark.parametrize("starting_from", ["9999-12-31T23:59:59-23:59", "9999-12-31T23:00:00-01:00"])
+def test_a_start_just_past_the_last_representable_instant_pages_like_any_later_one(client, starting_from):
+    # In UTC these fall in the year 10000: later than every run, as a client means them.
+    later = runs(client, startingFrom=starting_from, orderByDirection="desc", limit=100)
+    assert len(later["data"]) == FIXTURE_RUNS
+    assert runs(client, startingFrom=starting_from, orderByDirection="asc")["data"] == []

@@ -81,3 +81,14 @@ def test_no_body_and_no_content_type_is_still_an_empty_body(client: TestClient) 
     # Scale's cancel takes an empty body as "no filter", as DRF reads it.
     response = client.post("/scale/v6/jobs/cancel/", headers={"Authorization": "Token t"})
     assert response.status_code == 202
+
+
+def test_a_lone_surrogate_in_free_text_is_stored_as_a_replacement_character(client: TestClient) -> None:
+    # JSON text may carry "\udfff"; no database driver stores it. Marquez's descriptions take free text.
+    json_type = {"Content-Type": "application/json"}
+    namespace = client.put("/marquez/api/v1/namespaces/surrogates", headers=json_type,
+                           content=b'{"ownerName": "me", "description": "a\\udfffb"}')
+    assert namespace.status_code == 200 and namespace.json()["description"] == "a\ufffdb"
+    job = client.put("/marquez/api/v1/namespaces/surrogates/jobs/j", headers=json_type,
+                     content=b'{"type": "BATCH", "inputs": [], "outputs": [], "description": "\\ud800"}')
+    assert job.status_code == 200 and job.json()["description"] == "\ufffd"

@@ -46,6 +46,13 @@ class PortableString(sa.types.TypeDecorator[str]):
         return value.replace("\x00", "\ufffd")
 
 
+class PortableText(PortableString):
+    """`PortableString` without a length: free text (descriptions) that a client may send anything in."""
+
+    impl = sa.Text
+    cache_ok = True
+
+
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, stored as naive UTC on every backend."""
 

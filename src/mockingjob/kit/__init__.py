@@ -14,6 +14,7 @@ from ..core.pack import Call, Handler, Operations, Reply, Sample
 from ..core.store import (
     JSONText,
     PortableString,
+    PortableText,
     UtcDateTime,
     insert_all_returning_ids,
     insert_racing,
@@ -38,6 +39,7 @@ __all__ = [
     "Phase",
     "Plan",
     "PortableString",
+    "PortableText",
     "RelativeTimes",
     "Reply",
     "RequestInvalid",

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, parse_iso
+from mockingjob.kit import UTC, ApiError, parse_iso
 
 from .documents import ts
 from .model import ENDED, FINAL, NOW, STATUS
@@ -94,8 +94,16 @@ def _cursor(conn: Connection, now: datetime, value: str, order_by: str) -> Any:
         return conn.execute(_END_OF, {"run_id": min(int(value), MAX_ID), "now": now}).scalar()
     try:
         return parse_iso(value)
+    except OverflowError:
+        # A real instant just past year 9999 in UTC (9999-12-31T23:59-01:00) or before year 1: every stored
+        # time lies on the near side of it.
+        return _LATEST if value.rstrip()[-6:-5] == "-" else _EARLIEST
     except ValueError as exc:  # the pattern admits 29 February of every year; the calendar does not
         raise ApiError(400, f"startingFrom {value} is not a date in the calendar.") from exc
+
+
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 # The column each order pages by; an unfinished run has no end time, so it is not listed by runEndTime.

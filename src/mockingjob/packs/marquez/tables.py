@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mockingjob.kit import JSONText, PortableString, TableSet, UtcDateTime
+from mockingjob.kit import JSONText, PortableString, PortableText, TableSet, UtcDateTime
 
 __all__ = ["NAME", "TABLES"]
 
@@ -24,7 +24,7 @@ TABLES.table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("owner_name", PortableString(NAME), nullable=False),
-    sa.Column("description", sa.Text),
+    sa.Column("description", PortableText),
     sa.Column("is_hidden", sa.Boolean, nullable=False),
 )
 TABLES.table(
@@ -39,7 +39,7 @@ TABLES.table(
     sa.Column("name", PortableString(NAME), nullable=False),
     sa.Column("type", PortableString(20), nullable=False),
     sa.Column("location", sa.Text),
-    sa.Column("description", sa.Text),
+    sa.Column("description", PortableText),
     sa.Column("context", JSONText, nullable=False),
     sa.Column("inputs", JSONText, nullable=False),
     sa.Column("outputs", JSONText, nullable=False),
