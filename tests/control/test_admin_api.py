@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import EPOCH, TOKEN
@@ -172,3 +174,26 @@ def test_a_fault_is_fetched_and_removed_by_id(client):
     assert client.delete(f"{ADMIN}/faults/{fault['id']}").status_code == 204
     assert client.get(f"{ADMIN}/faults/{fault['id']}").status_code == 404
     assert client.delete(f"{ADMIN}/faults/{fault['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("PUT", "/clock", {"now": "9999-12-31T23:59:00Z"}),
+    ("PUT", "/clock", {"now": "0001-01-01T00:00:00Z"}),
+    ("POST", "/clock/advance", {"by": "P2900000D"}),
+    ("POST", "/clock/advance", {"by": "P999999999D"}),
+])
+def test_the_clock_is_kept_where_every_apis_dates_stay_representable(client, method, path, body):
+    response = client.request(method, f"{ADMIN}{path}", json=body)
+    assert response.status_code == 400, response.text
+    assert "the clock keeps between" in response.json()["detail"] or "by:" in response.json()["detail"]
+    assert at(client.get(f"{ADMIN}/clock").json()["now"]) == EPOCH
+    assert client.get("/v6/jobs/?page_size=1").status_code == 200
+
+
+def test_a_fast_clock_stops_at_the_end_of_its_range_instead_of_overflowing(client):
+    client.put(f"{ADMIN}/clock", json={"now": "8999-12-31T23:00:00Z", "speed": 1000000})
+    time.sleep(0.01)  # at that speed, about three hours: the clock stops at the end of its range
+    assert client.get(f"{ADMIN}/clock").json()["now"].startswith("9000-01-01T00:00:00")
+    for path in ("/v6/jobs/?page_size=1", f"{ADMIN}/clock"):
+        assert client.get(path).status_code == 200
+    assert client.post(f"{ADMIN}/reset", json={"api": "scale"}).status_code == 200

@@ -141,7 +141,10 @@ def _handlers(served: Served, plane: ControlPlane) -> Operations:
             except (ValueError, OverflowError) as exc:
                 raise ApiError(400, f"now: {exc}") from exc
         if "speed" in body:
-            served.clock.set_speed(float(body["speed"]), conn=call.conn)
+            try:
+                served.clock.set_speed(float(body["speed"]), conn=call.conn)
+            except ValueError as exc:
+                raise ApiError(400, f"speed: {exc}") from exc
         return Reply(_clock_json(served, call))
 
     @handler
@@ -154,8 +157,8 @@ def _handlers(served: Served, plane: ControlPlane) -> Operations:
             raise ApiError(400, "by: the clock only moves forward; set it with PUT /clock instead")
         try:
             served.clock.advance(delta, conn=call.conn)
-        except OverflowError as exc:
-            raise ApiError(400, "by: that would move the clock past the year 9999") from exc
+        except (ValueError, OverflowError) as exc:
+            raise ApiError(400, f"by: {exc}") from exc
         return Reply(_clock_json(served, call))
 
     # --- scenarios and faults ------------------------------------------------------------------------

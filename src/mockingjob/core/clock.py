@@ -8,6 +8,7 @@ a change made through one request is seen by the next, whichever process serves 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,12 @@ from sqlalchemy.engine import Connection
 from .store import Store
 from .timeutil import UTC, format_iso, parse_iso, to_utc
 
-__all__ = ["Clock", "ClockState"]
+__all__ = ["EARLIEST", "LATEST", "Clock", "ClockState"]
+
+# The range virtual time stays in. Fixtures are seeded centuries either side of now at most, and the APIs'
+# filters reach back at most a few centuries more: every date any API computes stays within years 1-9999.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 _KEY = "clock"
 
@@ -32,7 +38,12 @@ class ClockState:
     speed: float
 
     def at(self, wall: float) -> datetime:
-        return self.anchor + timedelta(seconds=(wall - self.wall) * self.speed)
+        """The virtual time at wall-clock second `wall`; a fast clock stops at `LATEST` rather than overflow."""
+        seconds = (wall - self.wall) * self.speed
+        room = (LATEST - self.anchor).total_seconds()
+        if not seconds <= room:  # NaN included
+            return LATEST
+        return self.anchor + timedelta(seconds=max(seconds, (EARLIEST - self.anchor).total_seconds()))
 
     def to_json(self) -> dict[str, object]:
         return {"anchor": format_iso(self.anchor), "wall": self.wall, "speed": self.speed}
@@ -71,7 +82,12 @@ class Clock:
         return self.state(conn).at(self._wall())
 
     def _save(self, anchor: datetime, speed: float, conn: Connection | None) -> ClockState:
-        state = ClockState(to_utc(anchor), self._wall(), speed)
+        anchor = to_utc(anchor)
+        if not EARLIEST <= anchor <= LATEST:
+            raise ValueError(f"the clock keeps between {format_iso(EARLIEST)} and {format_iso(LATEST)}")
+        if not math.isfinite(speed) or speed < 0:
+            raise ValueError("speed must be a finite number, 0 or more")
+        state = ClockState(anchor, self._wall(), speed)
         if conn is None:
             with self._store.begin() as own:
                 self._store.put_setting(own, _KEY, state.to_json())
@@ -95,7 +111,10 @@ class Clock:
     def advance(self, delta: timedelta, conn: Connection | None = None) -> ClockState:
         """Move virtual time forward by `delta` (backward if negative), keeping the speed."""
         current = self.state(conn)
-        return self._save(current.at(self._wall()) + delta, current.speed, conn)
+        now = current.at(self._wall())
+        if not (EARLIEST - now) <= delta <= (LATEST - now):
+            raise ValueError(f"the clock keeps between {format_iso(EARLIEST)} and {format_iso(LATEST)}")
+        return self._save(now + delta, current.speed, conn)
 
     def set_speed(self, speed: float, conn: Connection | None = None) -> ClockState:
         if speed < 0:
