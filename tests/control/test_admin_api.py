@@ -197,3 +197,16 @@ def test_a_fast_clock_stops_at_the_end_of_its_range_instead_of_overflowing(clien
     for path in ("/v6/jobs/?page_size=1", f"{ADMIN}/clock"):
         assert client.get(path).status_code == 200
     assert client.post(f"{ADMIN}/reset", json={"api": "scale"}).status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "doc"), [
+    ("faults", {"api": "scale", "error": {"status": 503, "headers": {"X Bad": "1"}}}),
+    ("faults", {"api": "scale", "error": {"status": 503, "headers": {"Retry:After": "1"}}}),
+    ("faults", {"api": "scale", "error": {"status": 503, "headers": {"Content-Length": "1"}}}),
+    ("scenarios", {"api": "scale", "respond": {"status": 503, "headers": {"": "1"}}}),
+])
+def test_a_header_no_answer_could_carry_is_refused_when_the_rule_is_made(client, kind, doc):
+    response = client.post(f"{ADMIN}/{kind}", json=doc)
+    assert response.status_code == 400 and "headers" in response.json()["detail"]
+    assert client.get(f"{ADMIN}/{kind}").json()[kind] == []
+    assert client.get("/v6/jobs/?page_size=1").status_code == 200

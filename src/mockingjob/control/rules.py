@@ -7,6 +7,7 @@ The same documents come from the admin API (validated by its spec first) and fro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
@@ -109,6 +110,7 @@ class Rules:
 
     def add_scenario(self, conn: Connection, doc: Mapping[str, Any], origin: str, now: datetime) -> int:
         api, operation = doc["api"], doc.get("operation")
+        _check_header_names((doc.get("respond") or {}).get("headers"), "respond.headers")
         self._target(api, operation)
         pack = self.packs[api]
         self._check_match(api, operation, doc.get("match") or {})
@@ -137,6 +139,7 @@ class Rules:
 
     def add_fault(self, conn: Connection, doc: Mapping[str, Any], origin: str, now: datetime) -> int:
         api, operation = doc.get("api"), doc.get("operation")
+        _check_header_names((doc.get("error") or {}).get("headers"), "error.headers")
         self._target(api, operation)
         latency = doc.get("latency") or {}
         uniform = latency.get("uniform")
@@ -155,6 +158,19 @@ class Rules:
 
     def clear(self, conn: Connection, table: sa.Table, api: str | None = None) -> None:
         conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+
+
+# RFC 9110's token: what a header name may be. A name outside it would be refused by the HTTP server only when
+# the answer is sent, closing the client's connection without a word.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _check_header_names(headers: Mapping[str, Any] | None, where: str) -> None:
+    for name in headers or {}:
+        if not _HEADER_NAME.match(name):
+            raise ApiError(400, f"{where}: {name[:64]!r} is not a header name (letters, digits and !#$%&'*+.^_`|~-)")
+        if name.lower() in ("content-length", "transfer-encoding", "connection"):
+            raise ApiError(400, f"{where}: {name!r} is the server's to set")
 
 
 def request_field_roots(spec: dict[str, Any], operation_ids: list[str]) -> set[str]:
