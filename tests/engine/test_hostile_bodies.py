@@ -49,12 +49,6 @@ def test_a_non_finite_number_is_refused_in_the_apis_shape(client: TestClient, ap
     assert "Out of range float values are not JSON compliant" in response.text
 
 
-def test_the_clock_still_answers_after_a_refused_speed(client: TestClient) -> None:
-    client.put("/_mockingjob/clock", content=b'{"speed": NaN}', headers={"Content-Type": "application/json"})
-    assert client.get("/_mockingjob/clock").status_code == 200
-    assert client.get("/scale/v6/jobs/?page_size=1").status_code == 200
-
-
 # A JSON body sent with no Content-Type at all (as `requests.post(url, data=text)` sends it): refused as each
 # real service refuses an unsupported media type (Coalesce documents no 415: its 400).
 NO_MEDIA_TYPE = {

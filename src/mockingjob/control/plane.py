@@ -31,9 +31,7 @@ __all__ = ["ControlPlane"]
 class ControlPlane:
     def __init__(self, config: Config, store: Store, packs: Mapping[str, Pack], specs: Mapping[str, dict[str, Any]],
                  operations: Mapping[str, frozenset[str]]) -> None:
-        self.config = config
         self.store = store
-        self.packs = packs
         self.tables = ControlTables.define(store.metadata)
         self.rules = Rules(self.tables, packs, specs, operations)
         self.journal = JournalWriter(store, self.tables, config.journal_size)

@@ -193,9 +193,3 @@ class Pack:
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
         """Documents this pack serves from its fixtures, for validation against the spec."""
         return ()
-
-
-def require_handlers(pack: Pack, operation_ids: Iterable[str]) -> list[str]:
-    """The operationIds in the spec that `pack` has no handler for."""
-    return sorted(op for op in operation_ids if op not in pack.handlers)
-
