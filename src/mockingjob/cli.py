@@ -12,13 +12,36 @@ from collections.abc import Iterator
 import click
 
 from .core import registry
-from .core.config import ENV_CONFIG, Config
+from .core.config import Config
 from .core.errors import LoadError, UsageError
 
 __all__ = ["main"]
 
 # connexion imports Starlette's test client at start-up, which warns about its httpx backend: noise for users.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: 1048576, 512KB, 5MB or 5MiB (KB and MB are powers of 1,024, as in most servers)."""
+
+    name = "size"
+    _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
+              "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        digits = text.rstrip("bkmgi ")
+        unit = text[len(digits):].strip()
+        if not digits.isdigit() or unit not in self._UNITS or int(digits) * self._UNITS[unit] < 1:
+            self.fail(f"{value!r} is not a size such as 1048576, 512KB or 5MB", param, ctx)
+        return int(digits) * self._UNITS[unit]
+
+
+# Tokens given this way stay out of `ps`; they are taken out of the environment once read, so that no process
+# started later (a worker) inherits them.
+_TOKEN_VARIABLES = ("MOCKINGJOB_TOKEN", "MOCKINGJOB_ADMIN_TOKEN")
 
 
 def _apis(names: tuple[str, ...]) -> list[str]:
@@ -46,8 +69,9 @@ def main() -> None:
               help="Worker processes (more than one needs --state).")
 @click.option("--speed", type=click.FloatRange(min=0), help="Clock speed: 1 is real time, 60 makes a minute "
               "pass each second, 0 stops the clock. Default: 1 (or the stored clock's speed).")
-@click.option("--token", "tokens", multiple=True, metavar="TOKEN",
-              help="Accept only this API token (repeatable). Default: any non-empty token.")
+@click.option("--token", "tokens", multiple=True, metavar="TOKEN", envvar="MOCKINGJOB_TOKEN",
+              help="Accept only this API token (repeatable; or MOCKINGJOB_TOKEN, space-separated, which keeps "
+              "it out of `ps`). Default: any non-empty token.")
 @click.option("--validate-responses", is_flag=True, help="Check every response against the spec (slower).")
 @click.option("--mount", type=click.Choice(["auto", "prefix", "root"]), default="auto", show_default=True,
               help="prefix: every API under /<api>; root: one API at its real paths; auto: root for one API.")
@@ -59,18 +83,27 @@ def main() -> None:
               help="The status --error-rate answers with.")
 @click.option("--scenarios", "scenarios_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="YAML/JSON file of scenarios and faults to start with (and return to on reset).")
-@click.option("--admin-token", metavar="TOKEN", help="Open the admin API (/_mockingjob/) to clients presenting "
-              "this bearer token, from anywhere. Default: loopback clients only, no token.")
+@click.option("--admin-token", metavar="TOKEN", envvar="MOCKINGJOB_ADMIN_TOKEN",
+              help="Open the admin API (/_mockingjob/) to clients presenting this bearer token, from anywhere (or "
+              "MOCKINGJOB_ADMIN_TOKEN). Default: loopback clients only, no token.")
 @click.option("--journal-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
               help="How many recent API requests the journal keeps.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log a line for every request (uvicorn's access log).")
 @click.option("--loop", type=click.Choice(["asyncio", "uvloop", "auto"]), default="asyncio", show_default=True,
               help="Event loop. Under load, uvloop kept some requests waiting ten times longer than the rest.")
+@click.option("--max-body", default="5MB", show_default=True, type=ByteSize(), metavar="SIZE",
+              help="Largest request body (1048576, 512KB, 5MB); a larger one is answered 413 before it is read.")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Close a connection whose request headers take longer than this to arrive (0: never).")
+@click.option("--keep-alive", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              metavar="SECONDS", help="Keep an idle connection open this long; above the pools of common "
+              "clients (httpx 5 s, aiohttp 15 s), so that the client, not the server, closes it.")
 def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, workers: int, speed: float | None,
           tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
           error_rate: float | None, error_status: int, scenarios_file: str | None, admin_token: str | None,
-          journal_size: int, access_log: bool, loop: str) -> None:
+          journal_size: int, access_log: bool, loop: str, max_body: int, header_timeout: float,
+          keep_alive: float) -> None:
     """Serve the named APIs (all of them when none is named).
 
     One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.
@@ -81,11 +114,14 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
         if any(not value.strip() for value in values):
             # An unset shell variable, say: serving would then refuse every write, or every admin request.
             raise click.BadParameter("must not be empty", param_hint=option)
+    for variable in _TOKEN_VARIABLES:
+        os.environ.pop(variable, None)
     config = Config(apis=_apis(apis), host=host, port=port, state=state,
                     workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
                     mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,
                     scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size,
-                    access_log=access_log, loop=loop)
+                    access_log=access_log, loop=loop, max_body=max_body, header_timeout=header_timeout,
+                    keep_alive=keep_alive)
     try:
         run(config)
     except LoadError as exc:
@@ -119,24 +155,25 @@ def run(config: Config) -> None:
         import uvicorn
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .http.app import MockApp
-        from .http.server import uvicorn_options
+        from .http.app import MockApp, WorkerApp
+        from .http.server import raise_open_files_limit, serve_workers, uvicorn_options
 
         try:
             mock = MockApp(config)  # creates and seeds the store once, before any worker starts
         except (SQLAlchemyError, ImportError) as exc:
             cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise UsageError(f"cannot open the state store {_shown(config.state)}: {cause}") from exc
+    raise_open_files_limit()
+    options = uvicorn_options(config.loop, config.access_log, header_timeout=config.header_timeout,
+                              keep_alive=config.keep_alive)
     try:
         if config.workers == 1:
-            uvicorn.run(mock.asgi, host=config.host, port=config.port,
-                        **uvicorn_options(config.loop, config.access_log))
+            uvicorn.run(mock.asgi, host=config.host, port=config.port, **options)
             return
         mock.close()
         worker_config = Config(**{**config.__dict__, "speed": None})  # the clock is already set; don't re-anchor
-        os.environ[ENV_CONFIG] = worker_config.to_env()
-        uvicorn.run("mockingjob.http.app:app_from_environment", factory=True, host=config.host, port=config.port,
-                    workers=config.workers, **uvicorn_options(config.loop, config.access_log))
+        serve_workers(uvicorn.Config(WorkerApp(worker_config), factory=True, host=config.host, port=config.port,
+                                     workers=config.workers, **options))
     finally:
         gc.unfreeze()  # the server has stopped: a caller in the same process gets its collector back as it was
 

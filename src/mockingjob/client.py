@@ -133,6 +133,8 @@ class _Http:
         url = f"{self.base_url}{_PREFIX}{route}"
         if params:
             url += "?" + urllib.parse.urlencode(params)
+        if body is None and verb in ("POST", "PUT"):
+            body = {}  # the admin API takes writes in JSON only (a web page cannot send that cross-site)
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=verb)
         if data is not None:

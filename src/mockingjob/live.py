@@ -40,7 +40,8 @@ class LiveServer:
             from .http.server import uvicorn_options
 
             mock = MockApp(self.config)
-        options = {**uvicorn_options(self.config.loop, access_log=False), "log_level": "warning"}
+        options = {**uvicorn_options(self.config.loop, access_log=False, header_timeout=self.config.header_timeout,
+                                     keep_alive=self.config.keep_alive), "log_level": "warning"}
         server = uvicorn.Server(uvicorn.Config(mock.asgi, host=self.config.host, port=self.config.port,
                                                lifespan="on", **options))
         self._server = server

@@ -43,7 +43,7 @@ def test_a_malformed_duration_is_a_problem_document(client):
 def test_reset_drops_what_clients_created_and_restores_the_fixtures(client):
     created = queue(client, INGEST)
     client.post(f"{ADMIN}/scenarios", json={"api": "scale", "respond": {"status": 503}, "operation": "get_job"})
-    response = client.post(f"{ADMIN}/reset")
+    response = client.post(f"{ADMIN}/reset", json={})
     assert response.status_code == 200 and response.json()["apis"] == ["scale"]
     assert client.get(f"/v6/jobs/{created['id']}/").status_code == 404
     assert client.get("/v6/jobs/1/").status_code == 200
@@ -148,6 +148,57 @@ def test_an_admin_token_opens_the_admin_api_to_its_holders_only(mock):
             assert remote.get(f"{ADMIN}/clock", headers={"Authorization": "Bearer wrong"}).status_code == 401
             ok = remote.get(f"{ADMIN}/clock", headers={"Authorization": "Bearer s3cret-admin"})
             assert ok.status_code == 200
+    finally:
+        mock.config.admin_token = None
+
+
+@pytest.mark.parametrize(("headers", "why"), [
+    ({"Origin": "https://attacker.example"}, "cross-origin"),
+    ({"Origin": "null"}, "cross-origin"),
+    ({"Origin": "http://127.0.0.1:9999"}, "cross-origin"),  # another port is another origin
+    ({"Host": "attacker.example:8080"}, "not a loopback name"),  # DNS rebinding: a name resolved to 127.0.0.1
+    ({"Host": "attacker.example:8080", "Origin": "http://attacker.example:8080"}, "not a loopback name"),
+])
+def test_a_request_a_web_page_could_have_made_is_refused(mock, headers, why):
+    with TestClient(mock.asgi, base_url="http://127.0.0.1:8080", client=("127.0.0.1", 4000)) as local:
+        for method, path, body in (("POST", "/reset", {}), ("PUT", "/clock", {"speed": 0}), ("GET", "/journal", None),
+                                   ("DELETE", "/faults", None)):
+            response = local.request(method, f"{ADMIN}{path}", json=body, headers=headers)
+            assert response.status_code == 403, (method, path, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert why in response.json()["detail"]
+
+
+def test_admin_writes_need_a_json_content_type(mock):
+    with TestClient(mock.asgi, base_url="http://localhost:8080") as local:
+        created = queue(local, INGEST)  # something a reset would wipe
+        for content_type in (None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+            headers = {"Content-Type": content_type} if content_type else {}
+            response = local.post(f"{ADMIN}/reset", headers=headers)
+            assert response.status_code == 415, (content_type, response.text)
+            assert "Content-Type: application/json" in response.json()["detail"]
+        assert local.get(f"/v6/jobs/{created['id']}/").status_code == 200  # nothing was wiped
+        assert local.post(f"{ADMIN}/reset", json={}).status_code == 200
+        assert local.get(f"/v6/jobs/{created['id']}/").status_code == 404
+
+
+def test_the_admin_api_is_served_to_loopback_names_and_its_own_pages(mock):
+    for base in ("http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080", "http://app.localhost"):
+        with TestClient(mock.asgi, base_url=base, client=("127.0.0.1", 4000)) as local:
+            assert local.get(f"{ADMIN}/clock").status_code == 200, base
+            # Its own Swagger UI, served from the same origin, sends Origin with each write.
+            origin = {"Origin": base}
+            assert local.put(f"{ADMIN}/clock", json={"speed": 0}, headers=origin).status_code == 200, base
+
+
+def test_with_an_admin_token_any_host_name_may_be_used_but_no_foreign_origin(mock):
+    mock.config.admin_token = "s3cret-admin"
+    bearer = {"Authorization": "Bearer s3cret-admin"}
+    try:
+        with TestClient(mock.asgi, base_url="http://mock.ci.internal:8080", client=("203.0.113.9", 4000)) as remote:
+            assert remote.get(f"{ADMIN}/clock", headers=bearer).status_code == 200
+            foreign = remote.get(f"{ADMIN}/clock", headers={**bearer, "Origin": "https://attacker.example"})
+            assert foreign.status_code == 403
     finally:
         mock.config.admin_token = None
 

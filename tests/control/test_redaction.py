@@ -119,3 +119,70 @@ def test_a_secret_quoted_under_an_innocent_name_is_scrubbed_from_the_journal(cli
     created_entry, later_entry = client.get(f"{ADMIN}/journal?order=asc").json()["entries"][-2:]
     assert "key was [REDACTED]" in created_entry["responseBody"]
     assert "key was [REDACTED]" in later_entry["responseBody"]
+
+
+def test_a_token_in_any_secret_named_header_is_redacted_in_the_journal(client):
+    client.get("/v6/jobs/?page_size=1", headers={"X-Auth-Token": "xat-7c1d2e9f", "X-Csrf-Token": "csrf-88a1b2c3",
+                                                "Private-Token": "gl-5e6f7a8b"})
+    journal = _everything(client)
+    assert "xat-7c1d2e9f" not in journal and "csrf-88a1b2c3" not in journal and "gl-5e6f7a8b" not in journal
+    headers = client.get(f"{ADMIN}/journal?limit=1").json()["entries"][0]["requestHeaders"]
+    assert headers["x-auth-token"] == headers["private-token"] == "[REDACTED]"
+
+
+def _shared(state: str) -> MockApp:
+    return MockApp(Config(apis=["coalesce"], state=state, speed=0))
+
+
+def test_a_secret_one_instance_saw_is_scrubbed_by_another_and_after_a_restart(tmp_path):
+    # Two instances on one state file, as two workers or two replicas serve; then a third, as after a restart.
+    state = str(tmp_path / "state.db")
+    password = "hunter2-shared-secret"
+    token = {"Authorization": "Bearer t"}
+    first, second = _shared(state), _shared(state)
+    try:
+        with first.asgi.test_client() as one, second.asgi.test_client() as two:
+            started = one.post("/scheduler/startRun", headers=token, json={
+                "runDetails": {"environmentID": "2", "jobID": "1"},
+                "userCredentials": {"snowflakeAuthType": "Basic", "snowflakeUsername": "u",
+                                    "snowflakePassword": password},
+                "parameters": {"note": password}})
+            assert started.status_code == 200, started.text
+            run = started.json()["runCounter"]
+            echoed = two.get(f"/api/v1/runs/{run}", headers=token)
+            assert password in echoed.text  # Coalesce answers a run's parameters back, as given
+            assert password not in two.get(f"{ADMIN}/journal?limit=100").text
+    finally:
+        first.close()
+        second.close()
+    restarted = _shared(state)
+    try:
+        with restarted.asgi.test_client() as three:
+            assert password in three.get(f"/api/v1/runs/{run}", headers=token).text
+            assert password not in three.get(f"{ADMIN}/journal?limit=100").text
+    finally:
+        restarted.close()
+
+
+def test_secrets_remembered_for_later_exchanges_are_bounded_in_number_and_length(mock, client):
+    recorder = mock.plane.recorder
+    for index in range(100):
+        client.get("/v6/jobs/?page_size=1", headers={"X-Auth-Token": f"{index:03d}" + "k" * 100_000})
+        client.get("/v6/jobs/?page_size=1", headers={"X-Auth-Token": f"short-token-{index:03d}"})
+    remembered = list(recorder.remembered)
+    assert len(remembered) <= 64
+    assert all(len(value) <= 8 * 1024 for value in remembered)
+    assert "short-token-099" in remembered and "short-token-000" not in remembered
+    # Every one of them is still redacted where it was sent.
+    assert "kkkkkkkkkk" not in _everything(client)
+
+
+def test_a_request_with_very_many_secrets_is_still_scrubbed_by_name():
+    from mockingjob.control.redact import MAX_SEARCHED, Secrets
+
+    document = {f"password{index}": f"value-{index:05d}" for index in range(5 * MAX_SEARCHED)}
+    secrets = Secrets()
+    secrets.from_document(document)
+    assert len(secrets.values) == 5 * MAX_SEARCHED
+    redacted = secrets.redact_document(document)
+    assert set(redacted.values()) == {"[REDACTED]"}

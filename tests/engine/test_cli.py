@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from mockingjob.cli import main, run
-from mockingjob.core.config import ENV_CONFIG, Config
+from mockingjob.core.config import Config
+from mockingjob.http.app import WorkerApp
+from mockingjob.http.server import HttpProtocol
 
 
 @pytest.fixture
@@ -81,16 +84,34 @@ def test_uvicorn_is_told_whether_to_log_each_request(monkeypatch: pytest.MonkeyP
                                                      workers: int, access_log: bool) -> None:
     started: list[dict[str, Any]] = []
     monkeypatch.setattr("uvicorn.run", lambda _app, **options: started.append(options))
-    monkeypatch.setenv(ENV_CONFIG, "")  # set by a run with workers; restored afterwards
-    run(Config(apis=["marquez"], state=str(tmp_path / "state.sqlite"), workers=workers, access_log=access_log))
+    monkeypatch.setattr("mockingjob.http.server.serve_workers",
+                        lambda config: started.append({"access_log": config.access_log, "workers": config.workers,
+                                                       "loop": config.loop, "http": config.http}))
+    run(Config(apis=["marquez"], state=str(tmp_path / "state.sqlite"), workers=workers, access_log=access_log,
+               header_timeout=3))
     assert len(started) == 1
     assert started[0]["access_log"] is access_log
     assert started[0].get("workers", 1) == workers
     # The same loop and protocol for one worker or several (see mockingjob.http.server).
     assert started[0]["loop"] == "asyncio"
-    assert started[0]["http"] == "mockingjob.http.server:NoDelayHttpProtocol"
-    if workers > 1:
-        assert Config.from_env().access_log is access_log
+    assert started[0]["http"] == HttpProtocol(header_timeout=3)
+
+
+def test_workers_get_their_config_with_uvicorns_not_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handed: list[Any] = []
+    monkeypatch.setattr("mockingjob.http.server.serve_workers", handed.append)
+    monkeypatch.setenv("MOCKINGJOB_TOKEN", "env-secret")
+    result = CliRunner().invoke(main, ["serve", "scale", "--state", str(tmp_path / "s.db"), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    factory = handed[0].app
+    assert isinstance(factory, WorkerApp)
+    # What a worker process receives, over the pipe that starts it (spawn pickles uvicorn's config).
+    received = pickle.loads(pickle.dumps(factory))
+    assert received.config.tokens == ["env-secret"] and received.config.workers == 2
+    import os
+
+    assert not any("env-secret" in value for value in os.environ.values())
 
 
 def test_the_event_loop_is_asyncio_unless_chosen(served: list[Config]) -> None:

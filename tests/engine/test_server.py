@@ -11,7 +11,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from mockingjob.http.server import NoDelayHttpProtocol, uvicorn_options
+from mockingjob.http.server import HEADER_TIMEOUT, KEEP_ALIVE, HttpProtocol, NoDelayHttpProtocol, uvicorn_options
 
 pytestmark = pytest.mark.subprocess  # starts real servers
 
@@ -62,6 +62,7 @@ def test_uvicorn_options_name_a_loop_and_a_protocol_uvicorn_can_load(loop: str) 
     pytest.importorskip(loop)
     config = uvicorn.Config(_app, **uvicorn_options(loop, access_log=False))
     config.load()
-    assert config.http_protocol_class is NoDelayHttpProtocol
+    assert config.http_protocol_class == HttpProtocol(HEADER_TIMEOUT)
+    assert config.timeout_keep_alive == KEEP_ALIVE
     assert config.access_log is False
     assert config.ws_protocol_class is None  # no API here speaks WebSocket: no WebSocket library at start-up

@@ -3,6 +3,9 @@ date when opened."""
 
 from __future__ import annotations
 
+import threading
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import sqlalchemy as sa
 from mockingjob.core.config import Config
 from mockingjob.core.store import Store
 from mockingjob.http.app import MockApp
+from tests.support import STATE
 
 
 @pytest.mark.parametrize("in_file", [False, True], ids=["memory", "file"])
@@ -112,3 +116,59 @@ def test_opening_a_state_file_creates_only_the_tables_it_lacks(tmp_path: Path) -
     assert "ix_children_parent" in {i["name"] for i in sa.inspect(store.engine).get_indexes("children")}
     store.create_tables()  # again: nothing is missing now, and nothing fails
     store.dispose()
+
+
+@pytest.fixture(params=["file", *(["database"] if STATE and STATE.startswith("postgresql") else [])])
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty store: a SQLite file, or a schema of its own in the test database (PostgreSQL)."""
+    if request.param == "file":
+        yield str(tmp_path / "empty.sqlite")
+        return
+    assert STATE is not None
+    schema = f"empty_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(STATE)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield sa.make_url(STATE).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_instances_started_together_on_an_empty_store_create_and_seed_it_once(empty_store: str) -> None:
+    # As replicas (or `--workers` after a fresh start) do: each creates the tables and seeds them if missing.
+    starting = threading.Barrier(4)
+    started: list[MockApp] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        starting.wait()
+        try:
+            started.append(MockApp(Config(apis=["scale", "marquez"], state=empty_store, speed=0)))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert not failures, failures
+        counts = set()
+        for app in started:
+            with app.asgi.test_client() as client:
+                counts.add(client.get("/scale/v6/jobs/").json()["count"])
+                counts.add(len(client.get("/marquez/api/v1/namespaces").json()["namespaces"]) * 10_000)
+        alone = MockApp(Config(apis=["scale", "marquez"], speed=0))
+        with alone.asgi.test_client() as client:
+            expected = {client.get("/scale/v6/jobs/").json()["count"],
+                        len(client.get("/marquez/api/v1/namespaces").json()["namespaces"]) * 10_000}
+        alone.close()
+        assert counts == expected  # seeded once: as many jobs and namespaces as one instance alone has
+    finally:
+        for app in started:
+            app.close()

@@ -1,4 +1,5 @@
-"""Runs created at the same time through two instances sharing one store, as ``--workers 2`` serves them.
+"""Runs, jobs and namespaces created at the same time through two instances sharing one store, as ``--workers 2``
+serves them.
 
 Each instance has its own engine and connections, as each worker process has. A hook on the second instance's
 engine lets the first instance create a run just before the second one writes its own, after the second one
@@ -8,18 +9,16 @@ has read everything it reads first: the interleaving that lost concurrent creati
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from mockingjob.core.config import Config
 from mockingjob.http.app import MockApp
-from tests.support import STATE
+from tests.support import STATE, Meanwhile
 
 RUNS = "/api/v1/namespaces/food_delivery/jobs/etl_orders/runs"
 OTHER_RUNS = "/api/v1/namespaces/food_delivery/jobs/etl_delivery_7_days/runs"
@@ -39,27 +38,14 @@ def clients(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Te
         second.close()
 
 
-def _before_inserting_a_run(app: MockApp, action: Callable[[], None]) -> None:
-    """Run `action` once, just before `app` next inserts a run."""
-    done: list[bool] = []
-
-    def hook(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not done and statement.lstrip().upper().startswith("INSERT INTO MARQUEZ_RUNS"):
-            done.append(True)
-            action()
-
-    sa.event.listen(app.store.engine, "before_cursor_execute", hook)
-
-
 def test_a_run_created_elsewhere_meanwhile_does_not_take_the_new_runs_place(
         clients: tuple[TestClient, TestClient, MockApp]) -> None:
     one, two, second = clients
-    elsewhere: list[Any] = []
-    _before_inserting_a_run(second, lambda: elsewhere.append(one.post(OTHER_RUNS, json={})))
+    elsewhere = Meanwhile(second, "INSERT INTO marquez_runs", lambda: one.post(OTHER_RUNS, json={}))
     created = two.post(RUNS, json={})
-    assert elsewhere[0].status_code == 201, elsewhere[0].text
+    assert elsewhere.result().status_code == 201, elsewhere.result().text
     assert created.status_code == 201, created.text
-    assert two.get(f"/api/v1/jobs/runs/{elsewhere[0].json()['id']}").status_code == 200
+    assert two.get(f"/api/v1/jobs/runs/{elsewhere.result().json()['id']}").status_code == 200
     assert one.get(f"/api/v1/jobs/runs/{created.json()['id']}").status_code == 200
 
 
@@ -67,13 +53,12 @@ def test_the_same_id_given_to_both_at_once_is_created_once_and_refused_once(
         clients: tuple[TestClient, TestClient, MockApp]) -> None:
     one, two, second = clients
     given = str(uuid.uuid4())
-    elsewhere: list[Any] = []
-    _before_inserting_a_run(second, lambda: elsewhere.append(one.post(RUNS, json={"id": given})))
-    refused = two.post(RUNS, json={"id": given})
-    assert elsewhere[0].status_code == 201, elsewhere[0].text
-    assert refused.status_code == 400, refused.text
-    assert refused.json() == {"code": 400, "message": f"Run '{given}' already exists for 'etl_orders' under "
-                                                      "namespace 'food_delivery'."}
+    elsewhere = Meanwhile(second, "INSERT INTO marquez_runs", lambda: one.post(RUNS, json={"id": given}))
+    here = two.post(RUNS, json={"id": given})
+    answers = sorted([elsewhere.result(), here], key=lambda answer: answer.status_code)
+    assert [answer.status_code for answer in answers] == [201, 400], [answer.text for answer in answers]
+    assert answers[1].json() == {"code": 400, "message": f"Run '{given}' already exists for 'etl_orders' under "
+                                                         "namespace 'food_delivery'."}
 
 
 def test_many_runs_created_through_both_at_once_all_succeed(
@@ -87,3 +72,28 @@ def test_many_runs_created_through_both_at_once_all_succeed(
         statuses = list(pool.map(create, range(80)))
     assert statuses == [201] * 80
     assert one.get(RUNS, params={"limit": 1}).json()["totalCount"] == two.get(RUNS).json()["totalCount"]
+
+
+def test_the_same_new_job_put_through_both_at_once_is_created_once(
+        clients: tuple[TestClient, TestClient, MockApp]) -> None:
+    one, two, second = clients
+    job = {"type": "BATCH", "inputs": [], "outputs": [], "description": "put twice"}
+    path = "/api/v1/namespaces/food_delivery/jobs/raced_job"
+    elsewhere = Meanwhile(second, "INSERT INTO marquez_jobs", lambda: one.put(path, json=job))
+    here = two.put(path, json=job)
+    assert here.status_code == elsewhere.result().status_code == 200, (here.text, elsewhere.result().text)
+    named = [j for j in one.get("/api/v1/namespaces/food_delivery/jobs", params={"limit": 1000}).json()["jobs"]
+             if j["name"] == "raced_job"]
+    assert len(named) == 1
+
+
+def test_the_same_new_namespace_put_through_both_at_once_is_created_once(
+        clients: tuple[TestClient, TestClient, MockApp]) -> None:
+    one, two, second = clients
+    path = "/api/v1/namespaces/raced_namespace"
+    elsewhere = Meanwhile(second, "INSERT INTO marquez_namespaces",
+                          lambda: one.put(path, json={"ownerName": "elsewhere"}))
+    here = two.put(path, json={"ownerName": "here"})
+    assert here.status_code == elsewhere.result().status_code == 200, (here.text, elsewhere.result().text)
+    names = [ns["name"] for ns in one.get("/api/v1/namespaces", params={"limit": 1000}).json()["namespaces"]]
+    assert names.count("raced_namespace") == 1

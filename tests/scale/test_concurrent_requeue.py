@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from mockingjob.core.config import Config
 from mockingjob.http.app import MockApp
 from tests.conftest import TOKEN
 from tests.scale.helpers import TILER, executions, job, queue
+from tests.support import Meanwhile
 
 
 @pytest.fixture
@@ -36,16 +35,11 @@ def test_a_job_requeued_elsewhere_meanwhile_is_requeued_once(
     failed = queue(one, TILER)["id"]
     first.clock.advance(timedelta(minutes=5))
     assert job(two, failed)["status"] == "FAILED" and job(two, failed)["num_exes"] == 1
-    elsewhere: list[Any] = []
-
-    def hook(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # After the second instance has found the job to requeue, before it writes anything.
-        if not elsewhere and statement.lstrip().upper().startswith("UPDATE SCALE_JOBS"):
-            elsewhere.append(one.post("/v6/jobs/requeue/", json={"job_ids": [failed]}, headers=TOKEN))
-
-    sa.event.listen(second.store.engine, "before_cursor_execute", hook)
+    # After the second instance has found the job to requeue, before it writes anything.
+    elsewhere = Meanwhile(second, "UPDATE scale_jobs",
+                          lambda: one.post("/v6/jobs/requeue/", json={"job_ids": [failed]}, headers=TOKEN))
     here = two.post("/v6/jobs/requeue/", json={"job_ids": [failed]}, headers=TOKEN)
-    assert elsewhere[0].status_code == 202, elsewhere[0].text
+    assert elsewhere.result().status_code == 202, elsewhere.result().text
     assert here.status_code == 202, here.text
     requeued = job(one, failed)
     assert requeued["status"] == "QUEUED" and requeued["num_exes"] == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -64,3 +65,32 @@ def headers_unless_broken(case: schemathesis.Case, headers: dict[str, str]) -> d
     if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
         return {}
     return headers
+
+class Meanwhile:
+    """Runs `action` (a request to another instance) in another thread just before `app` next executes a
+    statement starting with `prefix`, after all it read first: the interleaving of two writers.
+
+    On PostgreSQL the other writer finishes first, and `app`'s own statement then meets what it wrote. On a
+    SQLite file the other writer waits for `app`'s write lock (taken when its transaction began) and goes
+    second: each sees the other's work whole. Either way the two must both be answered correctly.
+    """
+
+    def __init__(self, app: MockApp, prefix: str, action: Callable[[], Any]) -> None:
+        import sqlalchemy as sa
+
+        self.results: list[Any] = []
+        self._thread: threading.Thread | None = None
+        prefix = prefix.upper()
+
+        def hook(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if self._thread is None and statement.lstrip().upper().startswith(prefix):
+                self._thread = threading.Thread(target=lambda: self.results.append(action()))
+                self._thread.start()
+                self._thread.join(timeout=1)  # done by now, unless it waits for this transaction
+
+        sa.event.listen(app.store.engine, "before_cursor_execute", hook)
+
+    def result(self) -> Any:
+        assert self._thread is not None, "the statement was never executed"
+        self._thread.join(timeout=60)
+        return self.results[0]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from ..core.auth import TokenAuth
-from ..core.errors import ApiError, RequestInvalid
+from ..core.errors import ApiError, RequestInvalid, clip
 from ..core.pack import Call, Handler, Operations, Pack, Reply
 from ..core.served import Served
 from ..core.timeutil import format_iso, parse_duration, parse_iso
@@ -36,6 +36,50 @@ OPERATIONS = frozenset({
     "list_journal", "count_journal", "get_journal_entry", "clear_journal",
 })
 """The admin spec's operationIds: what `mockingjob check` holds the spec to without serving anything."""
+
+
+_LOOPBACK_NAMES = ("localhost", "testserver")  # Starlette's in-process test client calls the server the latter
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _host_name(authority: str) -> str:
+    """The host of ``host[:port]`` (``[v6]:port`` included), lower-case, without the brackets."""
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        return authority[1:].partition("]")[0]
+    return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+
+
+def _is_loopback_name(host: str, bound: str) -> bool:
+    """Whether `host` (a Host header's name) can only mean this machine: a loopback address or name, or the
+    address the server is bound to. Any other name may be an attacker's, resolved to 127.0.0.1 (DNS rebinding)."""
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost") or (host == bound and host not in ("0.0.0.0", "::")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _cross_site_problem(request: Request, bound: str, token_required: bool) -> str | None:
+    """Why a request may have come from a web page the user opened rather than from their tools, if it may.
+
+    A page can make the browser send a simple request anywhere (a form's POST, say) but cannot read the answer,
+    set a JSON content type, or present a token without the server agreeing first (CORS, which the admin API
+    never agrees to): such requests carry a foreign Origin, or, through DNS rebinding, a foreign Host.
+    """
+    origin = request.headers.get("origin")
+    host = request.headers.get("host", "")
+    if origin is not None:
+        scheme, _, authority = origin.partition("://")
+        if origin == "null" or authority.lower() != host.lower() or scheme not in ("http", "https"):
+            return f"cross-origin requests are refused (Origin {clip(origin, 200)!r})"
+    if not token_required and not _is_loopback_name(_host_name(host), bound):
+        return (f"the Host {clip(host, 200)!r} is not a loopback name: address this server as localhost or "
+                "127.0.0.1, or start it with an admin token")
+    if request.method in _WRITES and "json" not in request.headers.get("content-type", "").lower():
+        return "admin writes need 'Content-Type: application/json' (send {} for no options)"
+    return None
 
 
 def _is_local(request: Request) -> bool:
@@ -72,6 +116,10 @@ class AdminApi(Pack):
         elif not _is_local(request):
             raise ApiError(403, "The admin API answers only on loopback; start the server with an admin token "
                                 "to use it from elsewhere.")
+        problem = _cross_site_problem(request, self.served.config.host, bool(token))
+        if problem is not None:
+            status = 415 if problem.startswith("admin writes") else 403
+            raise ApiError(status, f"The admin API refuses this request: {problem}.")
 
     def render_error(self, error: ApiError) -> Reply:
         try:

@@ -77,8 +77,16 @@ def roll(store: Store, tables: ControlTables, api: str, operation: str | None,
     transaction of its own: none at all when a private store already knows that there are no faults."""
     if store.kept(_CACHE_KEY, (tables.faults,), default=None) == []:
         return FaultOutcome()
-    with store.begin() as conn:
-        return _roll(store, conn, tables, api, operation, rng)
+    for attempt in range(1, 4):
+        try:
+            # A fault's remaining uses are counted down: with another process doing the same, read and write
+            # must not be split (see `Store.begin`), which a retry after a conflict makes sure of.
+            with store.begin(write=attempt > 1) as conn:
+                return _roll(store, conn, tables, api, operation, rng)
+        except Exception as exc:
+            if attempt == 3 or not store.conflicted(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
 _CACHE_KEY = "faults"

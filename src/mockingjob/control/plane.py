@@ -35,7 +35,7 @@ class ControlPlane:
         self.tables = ControlTables.define(store.metadata)
         self.rules = Rules(self.tables, packs, specs, operations)
         self.journal = JournalWriter(store, self.tables, config.journal_size)
-        self.recorder = Recorder(self.journal)
+        self.recorder = Recorder(self.journal, self.tables.secrets)
         self._startup = startup_documents(config.latency, config.error_rate, config.error_status,
                                           config.scenarios_file)
 

@@ -3,13 +3,17 @@ journal entry. The request path hands it what it saw, once the answer is known; 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from ..core.pack import Pack
+from ..core.store import insert_ignoring_duplicate
 from .journal import JournalWriter
 from .redact import Secrets
 
@@ -18,8 +22,11 @@ __all__ = ["Exchanged", "Recorder"]
 log = logging.getLogger("mockingjob")
 
 _STORED_CHARS = 64 * 1024
-_RECENT_SECRETS = 256
-_REMEMBERED_LENGTH = 6
+_REMEMBERED = 64
+"""How many secret values, the newest, are looked for in later exchanges."""
+_REMEMBERED_LENGTH = range(6, 8 * 1024 + 1)
+"""Shorter values would be found in innocent text; longer ones are no credential (a PEM private key is under
+4 KB) but a client's way to make every later scrub slow."""
 
 
 @dataclass
@@ -43,11 +50,24 @@ class Exchanged:
 
 
 class Recorder:
-    def __init__(self, journal: JournalWriter) -> None:
+    """Keeps each exchange in the journal, scrubbed of its own secrets and of those sent lately.
+
+    Secrets sent lately are kept in the store, beside the state that may repeat them (a password a client put
+    in a run's parameters, answered back by any worker, before or after a restart), the newest
+    `_REMEMBERED` of them, each of bounded length.
+    """
+
+    def __init__(self, journal: JournalWriter, table: sa.Table) -> None:
         self.journal = journal
-        # Secrets seen lately, in this process only (they are never stored): the journal scrubs them from
-        # later exchanges too.
-        self.recent_secrets: dict[str, None] = {}
+        self.store = journal.store
+        self.table = table
+        self.remembered: dict[str, None] = {}  # the newest last
+        self._newest_read = 0  # the highest id of the table read into `remembered`
+        self._select_newer = (sa.select(table.c.id, table.c.value).where(table.c.id > sa.bindparam("after"))
+                              .order_by(table.c.id))
+        self._known = sa.select(table.c.id).where(table.c.digest == sa.bindparam("digest"))
+        self._insert = table.insert()
+        self._prune = table.delete().where(table.c.id <= sa.bindparam("oldest_kept") - 1)
 
     def secrets(self, pack: Pack, headers: list[tuple[str, str]], query: str, body: bytes) -> Secrets:
         """The secrets a request carries (by field name), which its own answer must not repeat."""
@@ -96,13 +116,32 @@ class Recorder:
     def _with_recent(self, secrets: Secrets) -> Secrets:
         """`secrets` and those recent requests carried, which a later answer may repeat (a password a client
         put in a run's parameters, say): the journal hides them too."""
-        for value in secrets.values:
-            if len(value) >= _REMEMBERED_LENGTH:  # short values would be found in innocent text
-                self.recent_secrets.pop(value, None)
-                self.recent_secrets[value] = None
-        while len(self.recent_secrets) > _RECENT_SECRETS:
-            self.recent_secrets.pop(next(iter(self.recent_secrets)))
-        return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.recent_secrets))
+        new = [v for v in secrets.values if len(v) in _REMEMBERED_LENGTH and v not in self.remembered]
+        if self.store.private:  # one process, in memory: nothing outlives it, no one else writes
+            for value in new:
+                self.remembered[value] = None
+        else:
+            self._share(new)
+        while len(self.remembered) > _REMEMBERED:
+            self.remembered.pop(next(iter(self.remembered)))
+        return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.remembered))
+
+    def _share(self, new: list[str]) -> None:
+        """Store the `new` values for every worker, and read those other workers (or earlier runs) stored."""
+        with self.store.begin(write=bool(new)) as conn:
+            inserted = False
+            for value in new[:_REMEMBERED]:
+                digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+                if conn.execute(self._known, {"digest": digest}).first() is None:
+                    inserted |= insert_ignoring_duplicate(conn, self._insert, {"digest": digest, "value": value})
+            rows = conn.execute(self._select_newer, {"after": self._newest_read}).all()
+            if rows:
+                self._newest_read = rows[-1].id
+                if inserted:
+                    conn.execute(self._prune, {"oldest_kept": self._newest_read - _REMEMBERED + 1})
+        for row in rows[-_REMEMBERED:]:
+            self.remembered.pop(row.value, None)
+            self.remembered[row.value] = None
 
 
 def _clip(text: str | None) -> str | None:

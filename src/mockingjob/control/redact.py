@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["REDACTED", "Secrets", "is_secret_name"]
+__all__ = ["MAX_SEARCHED", "REDACTED", "Secrets", "is_secret_name"]
 
 REDACTED = "[REDACTED]"
 
@@ -45,6 +45,12 @@ def _may_name_a_secret(text: str) -> bool:
     lowered = text.lower()
     return any(common in lowered and (not parts or any(part in lowered for part in parts))
                for common, parts in _SECRET_NAME_GROUPS)
+
+# However many secrets a request carries, the most searched for elsewhere: scrubbing costs a pass over the text
+# per value. (Secret-named fields are redacted by name whatever their number.) The longest are kept.
+MAX_SEARCHED = 64
+# Values are looked for with one regular expression while they add up to no more than this; else one by one.
+_PATTERN_CHARS = 4096
 
 # Shorter values are redacted where their field names them, but not searched for elsewhere: "1" would be
 # found in every number.
@@ -114,9 +120,9 @@ class _Search:
     holding any of `in_text`."""
 
     def occurs_in(self, text: str) -> bool:
-        if self.in_text_pattern is None:
+        if not self.in_text:
             return False
-        if len(text) > _LONG_TEXT:
+        if len(text) > _LONG_TEXT or self.in_text_pattern is None:
             return any(needle in text for needle in self.in_text)
         return self.in_text_pattern.search(text) is not None
 
@@ -148,19 +154,22 @@ def _search_for(values: tuple[str, ...]) -> _Search:
     search = _SEARCHES.get(values)
     if search is not None:
         return search
-    searched = sorted((v for v in values if len(v) >= _MIN_SEARCHED), key=len, reverse=True)
+    searched = sorted((v for v in values if len(v) >= _MIN_SEARCHED), key=len, reverse=True)[:MAX_SEARCHED]
     if not searched:
         search = _NO_SEARCH
     else:
         escaped = [_escape(value) for value in searched]
         in_text = tuple(dict.fromkeys([*searched, *escaped]))
+        small = sum(map(len, in_text)) <= _PATTERN_CHARS
         search = _Search(
             replacements=tuple((v, e if e != v else None) for v, e in zip(searched, escaped, strict=True)),
             in_text=in_text,
-            in_text_pattern=re.compile("|".join(re.escape(needle) for needle in in_text)),
+            in_text_pattern=re.compile("|".join(re.escape(needle) for needle in in_text)) if small else None,
             # JSON escapes a string character by character: one holding v is written holding v's escaped form.
             in_json=tuple(dict.fromkeys(_escape(needle) for needle in in_text)),
         )
+    if sum(map(len, values)) > _PATTERN_CHARS:  # kept only while small: clients choose how long values are
+        return search
     if len(_SEARCHES) >= 64:
         _SEARCHES.clear()
     _SEARCHES[values] = search
@@ -177,10 +186,14 @@ class Secrets:
     _searched_values: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
     # --- finding -----------------------------------------------------------------------------------
+    def _is_secret_header(self, name: str) -> bool:
+        """Authorization and its kin, and any header named like a secret field (X-Auth-Token, X-Api-Key)."""
+        return name.lower() in _SECRET_HEADERS or _field_names(self.extra_names).is_secret(name.lower())
+
     def from_headers(self, headers: Iterable[tuple[str, str]]) -> None:
         for name, value in headers:
             value = value.strip()
-            if name.lower() not in _SECRET_HEADERS or not value:
+            if not value or not self._is_secret_header(name):
                 continue
             scheme, _, credential = value.partition(" ")
             if credential.strip():
@@ -263,7 +276,7 @@ class Secrets:
         search = self._searching()
         for name, value in headers:
             name = name.lower()
-            if name in _SECRET_HEADERS:
+            if self._is_secret_header(name):
                 scheme, _, credential = value.partition(" ")
                 value = f"{scheme} {REDACTED}" if credential and scheme.isalpha() else REDACTED
             else:
@@ -312,8 +325,19 @@ class Secrets:
                     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
                     if not search.occurs_in_json(text):
                         return _encodable(text, document)  # nothing in it to redact
-                return _dumps(self._redact(document, search, names))
-        return self.scrub_text(text)
+                try:
+                    return _dumps(self._redact(document, search, names))
+                except RecursionError:  # nested deeper than any real document (a refused one): as text below
+                    pass
+        return self._scrub_text_and_pairs(text)
+
+    def _scrub_text_and_pairs(self, text: str) -> str:
+        """`text` scrubbed of the known secrets and of the values of secret-named ``"name": "value"`` pairs."""
+        if not self.extra_names and not _may_name_a_secret(text):
+            return self.scrub_text(text)
+        found = Secrets(extra_names=self.extra_names, values=set(self.values))
+        found.from_text(text)
+        return found.scrub_text(text)
 
 
 def _dumps(document: Any) -> str:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-__all__ = ["ENV_CONFIG", "Config"]
-
-ENV_CONFIG = "MOCKINGJOB_CONFIG"
-"""Environment variable carrying the JSON config to worker processes."""
+__all__ = ["Config"]
 
 
 @dataclass
@@ -43,10 +38,9 @@ class Config:
     """Whether uvicorn logs a line per request (``mockingjob serve``)."""
     loop: str = "asyncio"
     """uvicorn's event loop: "asyncio", "uvloop" or "auto" (uvloop when installed)."""
-
-    def to_env(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_env(cls) -> Config:
-        return cls(**json.loads(os.environ[ENV_CONFIG]))
+    max_body: int = 5 * 1024 * 1024
+    """The largest request body accepted, in bytes; a larger one is answered 413 before it is read."""
+    header_timeout: float = 10.0
+    """Seconds a connection has to send a request's headers; 0: no limit."""
+    keep_alive: float = 20.0
+    """Seconds an idle connection is kept open for the client's next request."""

@@ -46,6 +46,15 @@ class UsageError(LoadError):
     """A command-line option or configuration value is wrong."""
 
 
+QUOTED_CHARS = 1000
+"""The most of an error message answered: messages quote what the client sent, which may be megabytes."""
+
+
+def clip(text: str, limit: int = QUOTED_CHARS) -> str:
+    """`text`, cut to `limit` characters (and an ellipsis) if it is longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 ASKED_FOR = frozenset({"fault", "scenario"})
 """`ApiError.code` of an error a test asked for: it is answered with exactly its status, in the API's shape."""
 
@@ -69,7 +78,7 @@ class ApiError(MockError):
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.status = status
-        self.detail = detail if detail is not None else HTTPStatus(status).phrase
+        self.detail = clip(detail) if detail is not None else HTTPStatus(status).phrase
         self.code = code
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
@@ -92,6 +101,11 @@ class Violation:
     message: str
     expected: Any = None
     value: Any = None
+
+    def __post_init__(self) -> None:
+        # Both quote the request (a body's path, a value's repr): the answer must not grow with it.
+        object.__setattr__(self, "name", clip(self.name))
+        object.__setattr__(self, "message", clip(self.message))
 
 
 class RequestInvalid(ApiError):

@@ -19,9 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["JSONText", "PortableString", "Store", "UtcDateTime", "database_url", "inserted_id"]
+__all__ = ["JSONText", "PortableString", "PortableText", "Store", "UtcDateTime", "database_url",
+           "insert_all_returning_ids", "insert_ignoring_duplicate", "insert_racing", "inserted_id"]
 
 T = TypeVar("T")
+_SETUP_LOCK = 0x6D6F636B  # PostgreSQL advisory lock key ("mock") held while tables are created and seeded
 _NOT_KEPT: Any = object()  # what `Store.kept` answers when `cached` must read
 
 
@@ -111,10 +113,10 @@ def _engine(url: str) -> Engine:
     if url == "sqlite://":
         # One shared connection: an in-memory database exists only as long as its connection.
         engine = sa.create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
         )
     elif url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _tune(dbapi_connection: Any, _record: Any) -> None:
@@ -126,7 +128,7 @@ def _engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _savepoints_inside_the_transaction(engine)
     return engine
@@ -144,6 +146,7 @@ class Store:
         self.engine = _engine(self.url)
         # A database in this process's memory has no other writer, so what it read it can keep (`cached`).
         self.private = self.url == "sqlite://"
+        self._file_sqlite = not self.private and self.engine.dialect.name == "sqlite"
         self._writes: Counter[str] = Counter()
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
         if self.private:
@@ -174,26 +177,62 @@ class Store:
         """Every table of the store, each referenced one before the tables that refer to it."""
         return [*self.metadata.sorted_tables, *sa.schema.sort_tables(self._added)]
 
-    def create_tables(self) -> None:
-        """Create the missing tables, and the indexes a table made by an older version lacks."""
-        with self.engine.begin() as conn:
-            existing = set(sa.inspect(conn).get_table_names())
-            missing: dict[sa.MetaData, list[sa.Table]] = {}
-            for table in self.tables:
-                if table.name in existing:  # a table created just now (below) has all its indexes
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
-                else:
-                    missing.setdefault(table.metadata, []).append(table)
-            for metadata, tables in missing.items():
-                # Already known to be missing: no need to ask the database about each one again.
-                metadata.create_all(conn, tables=tables, checkfirst=False)
+    def create_tables(self, conn: Connection | None = None) -> None:
+        """Create the missing tables, and the indexes a table made by an older version lacks (in `conn`'s
+        transaction, or a setup transaction of its own)."""
+        if conn is None:
+            with self.begin_setup() as own:
+                self.create_tables(own)
+            return
+        existing = set(sa.inspect(conn).get_table_names())
+        missing: dict[sa.MetaData, list[sa.Table]] = {}
+        for table in self.tables:
+            if table.name in existing:  # a table created just now (below) has all its indexes
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+            else:
+                missing.setdefault(table.metadata, []).append(table)
+        for metadata, tables in missing.items():
+            # Already known to be missing: no need to ask the database about each one again.
+            metadata.create_all(conn, tables=tables, checkfirst=False)
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection inside one transaction, committed on success and rolled back on error."""
+    def begin(self, *, write: bool = False) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success and rolled back on error.
+
+        `write` says the transaction will write after it reads. On a SQLite file it then takes the write lock
+        at once (BEGIN IMMEDIATE), waiting for other writers: a transaction that read first and then wrote
+        after another process had committed would be refused (SQLITE_BUSY), however long it waited.
+        """
         with self.engine.begin() as conn:
+            if write and self._file_sqlite:
+                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
             yield conn
+
+    @contextmanager
+    def begin_setup(self) -> Iterator[Connection]:
+        """A transaction that one process at a time holds, whatever other processes share the database: for
+        creating the tables and seeding them, which several replicas starting together would otherwise race."""
+        with self.engine.begin() as conn:
+            if self._file_sqlite:
+                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+            elif conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK})
+            yield conn
+
+    @staticmethod
+    def conflicted(exc: BaseException) -> bool:
+        """Whether `exc` came of another process writing at the same time, so that the transaction, tried
+        again, should succeed: a unique key taken meanwhile, SQLite busy, a PostgreSQL serialization failure."""
+        if not isinstance(exc, sa.exc.DBAPIError):
+            return False
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None)
+        if sqlstate is not None:  # psycopg
+            return sqlstate in ("23505", "40001", "40P01")
+        name = getattr(orig, "sqlite_errorname", "") or ""
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or name in (
+            "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
     # --- tables read on every request, written rarely -----------------------------------------------------
     def _count_write(self, _conn: Connection, statement: Any, *_args: Any) -> None:
@@ -269,6 +308,25 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_ignoring_duplicate(conn: Connection, statement: sa.Insert, values: Mapping[str, Any]) -> bool:
+    """Insert a row unless its unique key is taken (by another process meanwhile too); True if it was inserted.
+
+    A refused statement leaves a SQLite transaction usable; elsewhere it is tried in a SAVEPOINT, so that the
+    refusal leaves the transaction usable there too.
+    """
+    try:
+        if conn.dialect.name == "sqlite":
+            conn.execute(statement, values)
+        else:
+            with conn.begin_nested():
+                conn.execute(statement, values)
+    except sa.exc.IntegrityError as exc:
+        if not Store.conflicted(exc):
+            raise
+        return False
+    return True
 
 
 def inserted_id(result: sa.CursorResult[Any]) -> int:

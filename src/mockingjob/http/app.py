@@ -31,9 +31,10 @@ from . import dispatch
 from .connexion_adaptations import connexion_app, trusted_specs
 from .pipeline import RequestPipeline
 from .routing import Router
+from .server import die_with_parent
 from .validation import VALIDATORS
 
-__all__ = ["MockApp", "app_from_environment"]
+__all__ = ["MockApp", "WorkerApp"]
 
 
 class _PackResolver(Resolver):
@@ -105,8 +106,10 @@ class MockApp:
     # --- state -------------------------------------------------------------------------------------
     def prepare(self) -> None:
         """Create missing tables, start the clock, seed every pack and store the start-up rules (idempotent)."""
-        self.store.create_tables()
-        with self.store.begin() as conn:
+        # One transaction, held by one process at a time: replicas starting together on an empty database
+        # would otherwise both create the tables, or both seed them.
+        with self.store.begin_setup() as conn:
+            self.store.create_tables(conn)
             now = self.engine.prepare(conn)
             self.plane.prepare(conn, now)
 
@@ -141,7 +144,7 @@ class MockApp:
         router = Router()
 
         def outermost(app: ASGIApp) -> ASGIApp:
-            return RequestPipeline(app, router, self.plane)
+            return RequestPipeline(app, router, self.plane, max_body=self.config.max_body)
 
         app = connexion_app(outermost=outermost, authenticate=dispatch.Authenticate(frozenset(self.config.tokens)),
                             render=dispatch.render_raised,
@@ -197,6 +200,16 @@ class MockApp:
         return HTMLResponse(page)
 
 
-def app_from_environment() -> Any:
-    """uvicorn factory for worker processes: the config travels in an environment variable."""
-    return MockApp(Config.from_env()).asgi
+class WorkerApp:
+    """uvicorn's app factory in each worker process.
+
+    uvicorn hands it to the workers with the rest of its config, over the pipe that starts them: the config
+    (tokens included) is never in the environment, nor on a command line that `ps` shows.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def __call__(self) -> ASGIApp:
+        die_with_parent()
+        return MockApp(self.config).asgi

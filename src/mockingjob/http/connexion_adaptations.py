@@ -52,6 +52,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.errors import RequestInvalid, Violation
+from .validation import PARSED_BODY
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
 
@@ -204,8 +205,11 @@ class _OnceDecorator(StarletteDecorator):
                 built = (self.uri_parser, self.decorate(function))
             uri_parser, decorated = built
             # The objects behind connexion's context proxies, so that the request reads them directly.
-            request = self.framework.get_request(uri_parser=uri_parser, scope=context_scope._get_current_object(),
+            scope = context_scope._get_current_object()
+            request = self.framework.get_request(uri_parser=uri_parser, scope=scope,
                                                  receive=context_receive._get_current_object())
+            if PARSED_BODY in scope:  # validated already: the handler gets that document, not a second parse
+                request._starlette_request._json = scope[PARSED_BODY]
             return await decorated(request)
 
         return wrapper

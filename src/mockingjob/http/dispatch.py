@@ -27,6 +27,10 @@ from .routing import EXCHANGE, Exchange, Route
 __all__ = ["Authenticate", "endpoint", "external_base", "render_raised"]
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_ATTEMPTS = 3
+
+
 def endpoint(pack: Pack, operation_id: str, handler: Handler, store: Store, clock: Clock,
              plane: ControlPlane | None, prefix: str, before: Callable[[], None] | None = None) -> Any:
     """The function connexion calls for one operation.
@@ -47,21 +51,31 @@ def endpoint(pack: Pack, operation_id: str, handler: Handler, store: Store, cloc
         if before is not None:
             before()
         reply: Reply
-        try:
-            with store.begin() as conn:
-                call = Call(operation_id, params, body, request, conn, clock.now(conn), api_root)
-                if plane is not None:
-                    call.effect = plane.effect(pack, call)
-                    if exchange is not None and call.effect:
-                        exchange.effect, exchange.scenario = call.effect, call.effect.scenario
-                if call.effect.status:
-                    # The scenario answers for the API; rendered inside the transaction, so its use is kept.
-                    reply = error_reply(route, ApiError(call.effect.status, call.effect.message, code="scenario",
-                                                        headers=dict(call.effect.headers)), request.method)
-                else:
-                    reply = await handler(call)
-        except ApiError as exc:
-            reply = error_reply(route, exc, request.method)
+        writes = request.method not in _SAFE_METHODS
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with store.begin(write=writes or attempt > 1) as conn:
+                    call = Call(operation_id, params, body, request, conn, clock.now(conn), api_root)
+                    if plane is not None:
+                        call.effect = plane.effect(pack, call)
+                        if exchange is not None and call.effect:
+                            exchange.effect, exchange.scenario = call.effect, call.effect.scenario
+                    if call.effect.status:
+                        # The scenario answers for the API; rendered inside the transaction, so its use is kept.
+                        reply = error_reply(route, ApiError(call.effect.status, call.effect.message,
+                                                            code="scenario", headers=dict(call.effect.headers)),
+                                            request.method)
+                    else:
+                        reply = await handler(call)
+                break
+            except ApiError as exc:
+                reply = error_reply(route, exc, request.method)
+                break
+            except Exception as exc:
+                # Another process wrote the same thing meanwhile (the same new job, say): all this transaction
+                # did is undone, and done again, now seeing what the other wrote.
+                if attempt == _ATTEMPTS or not store.conflicted(exc):
+                    raise
         return respond(reply)
 
     call_handler.__name__ = operation_id

@@ -9,6 +9,7 @@ Swagger UI and the specs are routed too, but not journaled or faulted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -23,7 +24,7 @@ from ..core.errors import ApiError
 from .rendering import error_reply, respond
 from .routing import EXCHANGE, Exchange, Router
 
-__all__ = ["ConnectionDropped", "RequestPipeline"]
+__all__ = ["BodyTooLarge", "ConnectionDropped", "RequestPipeline"]
 
 log = logging.getLogger("mockingjob")
 
@@ -34,12 +35,30 @@ class ConnectionDropped(Exception):
     """Raised where no server connection can be closed (in-process test clients): the client sees an error."""
 
 
+class BodyTooLarge(ApiError):
+    """A request body over the server's limit: refused before it is read whole (and the connection closed, so
+    that the rest of it is never read either)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body too large: the limit is {limit} bytes", code="too_large",
+                         headers={"Connection": "close"})
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.strip().isdigit() else None
+    return None
+
+
 class RequestPipeline:
-    def __init__(self, app: ASGIApp, router: Router, plane: ControlPlane, rng: random.Random | None = None) -> None:
+    def __init__(self, app: ASGIApp, router: Router, plane: ControlPlane, rng: random.Random | None = None,
+                 max_body: int | None = None) -> None:
         self.app = app
         self.router = router
         self.plane = plane
         self.rng = rng or random.Random()
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,8 +66,18 @@ class RequestPipeline:
             return
         route = self.router.route(scope["path"], scope["method"])
         exchange = scope[EXCHANGE] = Exchange(route)
+        limit = self.max_body
+        if limit is not None:
+            length = _declared_length(scope)
+            if length is not None and length > limit:
+                await respond(error_reply(route, BodyTooLarge(limit), scope["method"]))(scope, receive, send)
+                return
+            receive = _limited(receive, limit)
         if not route.journaled or route.pack is None:
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, send)
+            except BodyTooLarge as exc:  # raised where nothing renders it, once a body has been read too far
+                await respond(error_reply(route, exc, scope["method"]))(scope, receive, send)
             return
         pack = route.pack
         started = time.perf_counter()
@@ -85,17 +114,24 @@ class RequestPipeline:
         query = scope.get("query_string", b"").decode("latin-1")
         try:
             if fault.drop and not fault.drop_after:
-                await self._drain(capturing_receive)
+                with contextlib.suppress(BodyTooLarge):  # the connection is dropped either way
+                    await self._drain(capturing_receive)
                 await self._delay(fault)
                 await _drop(send)
                 return
-            if fault.error_status is not None:
-                await self._drain(capturing_receive)
-                error = ApiError(fault.error_status, fault.error_message, code="fault",
-                                 headers=fault.error_headers)
-                await respond(error_reply(route, error, scope["method"]))(scope, capturing_receive, buffering_send)
-            else:
-                await self.app(scope, capturing_receive, buffering_send)
+            try:
+                if fault.error_status is not None:
+                    await self._drain(capturing_receive)
+                    error = ApiError(fault.error_status, fault.error_message, code="fault",
+                                     headers=fault.error_headers)
+                    await respond(error_reply(route, error, scope["method"]))(scope, capturing_receive,
+                                                                              buffering_send)
+                else:
+                    await self.app(scope, capturing_receive, buffering_send)
+            except BodyTooLarge as exc:  # raised where nothing renders it, once a body has been read too far
+                if start_message is not None:
+                    raise
+                await respond(error_reply(route, exc, scope["method"]))(scope, capturing_receive, buffering_send)
             if start_message is None:
                 return
             status = int(start_message["status"])
@@ -131,6 +167,22 @@ class RequestPipeline:
             message = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising `BodyTooLarge` once the body has gone past `limit` (a chunked one declares no length)."""
+    size = 0
+
+    async def limited_receive() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return limited_receive
 
 
 def _header(message: Message, name: bytes) -> str | None:

@@ -1,4 +1,4 @@
-"""How uvicorn serves the app: the event loop and the HTTP protocol, the same for one worker or several.
+"""How uvicorn serves the app: the event loop, the HTTP protocol, its time limits, the logs and the workers.
 
 asyncio's own event loop, not uvloop: under load uvloop left some requests waiting ten times longer than the
 rest (on one benchmark, a p99 of 1.4 s beside a p50 of 94 ms, where asyncio's loop gave 77 ms beside 54 ms),
@@ -13,20 +13,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import logging
+import os
+import signal
 import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+from uvicorn.supervisors import Multiprocess
+
+from ..control.redact import Secrets
 
 try:  # httptools comes with uvicorn[standard]; h11 with any uvicorn
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpProtocol
 except ImportError:  # pragma: no cover - only without httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _HttpProtocol  # type: ignore[assignment]
 
-__all__ = ["NoDelayHttpProtocol", "uvicorn_options"]
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "HttpProtocol", "NoDelayHttpProtocol", "RedactedAccessLog",
+           "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_workers", "uvicorn_options"]
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection has to send a request's headers, from its first byte (or from being opened)."""
+KEEP_ALIVE = 20.0
+"""Seconds an idle connection is kept open. A server that closes an idle connection just as a client reuses it
+resets that request, so this stays above the idle timeouts of common clients' pools (httpx 5 s, Node 4-5 s,
+aiohttp 15 s): they close first. uvicorn's own default, 5 s, raced httpx's and lost about 1 request in 1,000."""
 
 
 class NoDelayHttpProtocol(_HttpProtocol):
     """uvicorn's HTTP protocol (httptools, else h11), sending each answer at once (TCP_NODELAY) on every TCP
-    connection."""
+    connection, and closing a connection whose request headers take longer than `header_timeout` to arrive
+    (uvicorn waits for them forever, so slow or silent connections could hold every file descriptor)."""
+
+    header_timeout: float = HEADER_TIMEOUT
+    _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
@@ -34,15 +60,196 @@ class NoDelayHttpProtocol(_HttpProtocol):
             with contextlib.suppress(OSError):  # the peer may already be gone: the protocol will see it
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._headers_arrived()
+        super().connection_lost(exc)
+
+    # httptools' parser callbacks: a request starts, its headers are complete.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._header_timer is None:
+            self._await_headers()
+
+    def on_headers_complete(self) -> None:
+        self._headers_arrived()
+        super().on_headers_complete()
+
+    def _await_headers(self) -> None:
+        if self.header_timeout > 0:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _headers_arrived(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
 
-def uvicorn_options(loop: str = "asyncio", access_log: bool = True) -> dict[str, Any]:
-    """The options every `uvicorn.run` of mockingjob (and of the benchmark's stand-ins for it) is given."""
+class HttpProtocol:
+    """What uvicorn is given as its HTTP protocol: it builds a `NoDelayHttpProtocol` with this server's header
+    timeout. An object, not a name, so that the setting reaches worker processes with uvicorn's config."""
+
+    alpn_protocols = None
+
+    def __init__(self, header_timeout: float = HEADER_TIMEOUT) -> None:
+        self.header_timeout = header_timeout
+
+    def __call__(self, **kwargs: Any) -> NoDelayHttpProtocol:
+        protocol = NoDelayHttpProtocol(**kwargs)
+        protocol.header_timeout = self.header_timeout
+        return protocol
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HttpProtocol) and other.header_timeout == self.header_timeout
+
+    def __hash__(self) -> int:
+        return hash(self.header_timeout)
+
+
+class RedactedAccessLog(logging.Filter):
+    """uvicorn's access log line, with secrets in the query string (``?token=…``) redacted as the journal
+    redacts them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            path, _, query = args[2].partition("?")
+            record.args = (*args[:2], f"{path}?{Secrets().redact_query(query)}", *args[3:])
+        return True
+
+
+class RepeatsDropped(logging.Filter):
+    """Lets a message through once per `interval` seconds; the next one that passes says how many were dropped.
+
+    When the process runs out of file descriptors, asyncio logs a traceback at every attempt to accept a
+    connection: hundreds of megabytes a minute, which could fill the disk too.
+    """
+
+    interval = 10.0
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        self._last: dict[tuple[str, object], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        with self._lock:
+            last, dropped = self._last.get(key, (float("-inf"), 0))
+            if now - last < self.interval:
+                self._last[key] = (last, dropped + 1)
+                return False
+            if len(self._last) > 1000:
+                self._last.clear()
+            self._last[key] = (now, 0)
+        if dropped:
+            record.msg = f"{record.msg} ({dropped} more like it in the last {self.interval:g} s not logged)"
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {
+        "redacted": {"()": f"{__name__}.RedactedAccessLog"},
+        "repeats": {"()": f"{__name__}.RepeatsDropped"},
+    }
+    config["loggers"]["uvicorn.access"]["filters"] = ["redacted"]
+    config["loggers"]["uvicorn.error"]["filters"] = ["repeats"]
+    config["loggers"]["asyncio"] = {"filters": ["repeats"]}
+    return config
+
+
+def uvicorn_options(loop: str = "asyncio", access_log: bool = True, *, header_timeout: float = HEADER_TIMEOUT,
+                    keep_alive: float = KEEP_ALIVE) -> dict[str, Any]:
+    """The options every uvicorn server of mockingjob (and of the benchmark's stand-ins for it) is given."""
     return {
         "loop": loop,
-        "http": f"{__name__}:NoDelayHttpProtocol",
+        "http": HttpProtocol(header_timeout),
         # No API here speaks WebSocket; "auto" would import a WebSocket library at every start (about 40 ms).
         "ws": "none",
         "log_level": "info",
+        "log_config": _log_config(),
         "access_log": access_log,
+        "timeout_keep_alive": keep_alive,
+        # On SIGTERM, requests in flight are answered first, but a client holding one forever cannot stop it.
+        "timeout_graceful_shutdown": 30,
     }
+
+
+def raise_open_files_limit() -> None:
+    """Let the process hold as many connections as the system allows it (the soft limit is often 1,024)."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def die_with_parent(on_orphaned: Callable[[], None] | None = None) -> None:
+    """Stop this worker process when the process that started it goes, even by ``kill -9``: an orphaned worker
+    would go on serving the port, and a new server could not bind it.
+
+    On Linux the kernel signals at once (PR_SET_PDEATHSIG); everywhere, a thread notices within a second.
+    """
+    parent = os.getppid()
+
+    def orphaned() -> None:
+        if on_orphaned is not None:
+            on_orphaned()
+        else:
+            os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful shutdown
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        orphaned()
+
+    if os.getppid() != parent:  # pragma: no cover - gone before the watch began
+        orphaned()
+        return
+    threading.Thread(target=watch, name="mockingjob-parent-watch", daemon=True).start()
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, remembering the signal that stopped it."""
+
+    stopped_by: signal.Signals | None = None
+
+    def handle_int(self) -> None:
+        self.stopped_by = signal.SIGINT
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        self.stopped_by = signal.SIGTERM
+        super().handle_term()
+
+
+def serve_workers(config: uvicorn.Config) -> None:
+    """Serve `config` (whose app is a factory object) with its worker processes until a signal stops them.
+
+    What uvicorn.run does for workers, but with the factory as an object: it reaches each worker with uvicorn's
+    config, over the pipe that starts it, not through the environment. Workers finish the requests in flight;
+    then the process ends as one worker's would: on SIGTERM with that signal's status, on SIGINT normally.
+    """
+    supervisor = _Supervisor(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if supervisor.stopped_by == signal.SIGTERM:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)

@@ -22,14 +22,22 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
-from starlette.types import Scope
+from starlette.types import Message, Receive, Scope
 
 from ..core.errors import RequestInvalid, Violation
 
-__all__ = ["VALIDATORS"]
+__all__ = ["NESTING_LIMIT", "PARSED_BODY", "VALIDATORS"]
 
 # An empty request body, told apart from a body that is the JSON literal null.
 _ABSENT = object()
+
+NESTING_LIMIT = 512
+"""How deep arrays and objects may nest in a request body. Deeper bodies are refused as malformed: everything
+that later walks a document (the handlers, the store, redaction) then stays far inside the interpreter's stack,
+whatever a free-form field holds. (Jackson, under Marquez, refuses at 1,000 by default; no client nests 50.)"""
+
+PARSED_BODY = "mockingjob.parsed_body"
+"""The scope key under which the validated body waits for the handler: a body is parsed once."""
 
 _FORMATS = Draft4Validator.FORMAT_CHECKER
 
@@ -97,6 +105,7 @@ class _NonFinite(ValueError):
     pass
 
 
+_TOO_DEEP = f"nesting too deep (the limit is {NESTING_LIMIT} levels)"
 _OUT_OF_RANGE = "Out of range float values are not JSON compliant"  # Django REST framework's words
 
 
@@ -113,8 +122,25 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _nests_deeper_than(document: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` deep in `document` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 class StructuredJSONBodyValidator(JSONRequestBodyValidator):
-    """connexion's JSON body validator, with decoding errors as 400s and structured violations."""
+    """connexion's JSON body validator, with decoding errors as 400s and structured violations.
+
+    It reads the body whatever its framing (connexion's own takes a body without Content-Length, as chunked
+    ones are sent, for a missing one), parses it once with one nesting limit, and leaves the parsed document
+    in the scope for the handler.
+    """
 
     @functools.cached_property
     def _validator(self) -> Draft4Validator:
@@ -130,11 +156,42 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         if not text:
             return _ABSENT
         try:
-            return json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
+            document = json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
         except (json.JSONDecodeError, _NonFinite) as exc:
             raise RequestInvalid(Violation("body", "", "malformed", str(exc))) from exc
         except RecursionError as exc:  # nesting deeper than the interpreter's stack
-            raise RequestInvalid(Violation("body", "", "malformed", "nesting too deep")) from exc
+            raise RequestInvalid(Violation("body", "", "malformed", _TOO_DEEP)) from exc
+        # Counting brackets is cheap: only a body with that many can nest that deep.
+        if raw.count(b"[") + raw.count(b"{") > NESTING_LIMIT and _nests_deeper_than(document, NESTING_LIMIT):
+            raise RequestInvalid(Violation("body", "", "malformed", _TOO_DEEP))
+        return document
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        messages: list[Message] = []
+
+        async def stream() -> AsyncGenerator[bytes, None]:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away: what came is all there is
+                    return
+                messages.append(message)
+                yield message.get("body", b"")
+                if not message.get("more_body", False):
+                    return
+
+        body = await self._parse(stream(), scope)
+        if body is _ABSENT and self._schema.get("default") is not None:
+            body = self._schema["default"]
+            receive, scope = self._insert_body(receive, body=body, scope=scope)
+        elif body is _ABSENT and self._required:
+            raise RequestInvalid(Violation("body", "", "missing", "RequestBody is required"))
+        else:
+            receive = self._insert_messages(receive, messages=messages)
+        if not (body is None and self._nullable):
+            self._validate(body)
+        if body is not _ABSENT:
+            scope[PARSED_BODY] = body
+        return receive, scope
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is _ABSENT:
@@ -146,7 +203,7 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         try:
             error = next(iter(self._validator.iter_errors(body)), None)
         except RecursionError as exc:
-            raise RequestInvalid(Violation("body", "", "malformed", "nesting too deep")) from exc
+            raise RequestInvalid(Violation("body", "", "malformed", _TOO_DEEP)) from exc
         if error is not None:
             raise RequestInvalid(_violation("body", "", error, error.instance))
         return None

@@ -1,0 +1,166 @@
+"""What a request may be: how deep its JSON nests, how large its body is, how it is framed; and how much of it an
+error message may quote. Each API answers the limits in its own shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockingjob import Config, MockApp
+from mockingjob.core.errors import QUOTED_CHARS
+from mockingjob.http.validation import NESTING_LIMIT
+
+SCALE = {"Authorization": "Token t"}
+BEARER = {"Authorization": "Bearer t"}
+JSON = {"Content-Type": "application/json"}
+CREDENTIALS = '"userCredentials": {"snowflakeAuthType": "Basic", "snowflakeUsername": "u", "snowflakePassword": "p"}'
+
+# Writes with a free-form field, where any JSON value (however nested) passes the spec: %s is that value.
+FREE_FORM = {
+    "scale input.json": ("POST", "/scale/v6/jobs/", SCALE,
+                         '{"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}, "json": {"x": %s}}}',
+                         "detail", 3),
+    "coalesce startRun parameters": ("POST", "/coalesce/scheduler/startRun", BEARER,
+                                     '{"runDetails": {"environmentID": "2", "jobID": "1"}, ' + CREDENTIALS
+                                     + ', "parameters": {"x": %s}}', "error", 2),
+    "coalesce rerun parameters": ("POST", "/coalesce/scheduler/rerun", BEARER,
+                                  '{"runDetails": {"runID": "11"}, ' + CREDENTIALS + ', "parameters": {"x": %s}}',
+                                  "error", 2),
+}
+"""Each: method, path, headers, body template, the key of the API's error document, the levels around %s."""
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockApp]:
+    served = MockApp(Config(speed=0, max_body=64 * 1024))
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def client(mock: MockApp) -> Iterator[TestClient]:
+    mock.reset(control=True)
+    with mock.asgi.test_client() as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("depth", [NESTING_LIMIT + 1, 930, 945, 960, 5000])
+@pytest.mark.parametrize("where", list(FREE_FORM))
+def test_json_nested_deeper_than_the_limit_is_refused_as_malformed(client: TestClient, where: str,
+                                                                   depth: int) -> None:
+    method, path, headers, template, key, around = FREE_FORM[where]
+    response = client.request(method, path, content=template % nested(depth - around), headers={**JSON, **headers})
+    assert response.status_code == 400, response.text
+    assert key in response.json()
+    assert f"nesting too deep (the limit is {NESTING_LIMIT} levels)" in response.text
+
+
+@pytest.mark.parametrize("where", list(FREE_FORM))
+def test_json_nested_up_to_the_limit_is_taken_and_answered_back_whole(client: TestClient, where: str) -> None:
+    method, path, headers, template, _key, around = FREE_FORM[where]
+    response = client.request(method, path, content=template % nested(NESTING_LIMIT - around),
+                              headers={**JSON, **headers})
+    assert response.status_code in (200, 201), response.text
+    if where.startswith("scale"):
+        job = client.get(f"/scale/v6/jobs/{response.json()['id']}/", headers=SCALE).json()
+        value = job["input"]["json"]["x"]
+        depth = 0
+        while value == [] or isinstance(value, list):
+            depth, value = depth + 1, value[0] if value else None
+        assert depth == NESTING_LIMIT - around
+
+
+def _chunks(data: bytes, size: int = 7) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+def test_a_chunked_body_is_read_like_any_other(client: TestClient) -> None:
+    body = json.dumps({"ownerName": "chunky", "description": "sent in pieces"}).encode()
+    response = client.put("/marquez/api/v1/namespaces/chunked", content=_chunks(body), headers=JSON)
+    assert response.status_code == 200, response.text
+    assert response.json()["ownerName"] == "chunky" and response.json()["description"] == "sent in pieces"
+    job = json.dumps({"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}, "json": {}}}).encode()
+    queued = client.post("/scale/v6/jobs/", content=_chunks(job), headers={**JSON, **SCALE})
+    assert queued.status_code == 201, queued.text
+
+
+def test_a_chunked_body_that_is_empty_is_a_missing_body(client: TestClient) -> None:
+    response = client.put("/marquez/api/v1/namespaces/chunked", content=iter([b""]), headers=JSON)
+    assert response.status_code == 422 or response.status_code == 400, response.text
+    assert "code" in response.json()
+
+
+TOO_LARGE = {
+    "scale": ("POST", "/scale/v6/jobs/", SCALE, {"detail": "Request body too large: the limit is 65536 bytes"}),
+    "marquez": ("PUT", "/marquez/api/v1/namespaces/big", {},
+                {"code": 413, "message": "Request body too large: the limit is 65536 bytes"}),
+    "coalesce": ("POST", "/coalesce/scheduler/startRun", BEARER,
+                 {"error": {"errorString": "413: Request body too large: the limit is 65536 bytes",
+                            "errorDetail": "413: Request body too large: the limit is 65536 bytes"}}),
+    "trifacta": ("POST", "/trifacta/v4/jobGroups", BEARER,
+                 {"exception": {"name": "ApiError", "message": "Request body too large: the limit is 65536 bytes"}}),
+    "admin": ("POST", "/_mockingjob/scenarios", {},
+              {"type": "about:blank", "title": "Request Entity Too Large", "status": 413,
+               "detail": "Request body too large: the limit is 65536 bytes"}),
+}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["with-length", "chunked"])
+@pytest.mark.parametrize("api", list(TOO_LARGE))
+def test_a_body_over_the_limit_is_refused_with_413_in_the_apis_shape(client: TestClient, api: str,
+                                                                     chunked: bool) -> None:
+    method, path, headers, expected = TOO_LARGE[api]
+    body = b'{"description": "' + b"x" * (64 * 1024) + b'"}'
+    response = client.request(method, path, content=_chunks(body, 4096) if chunked else body,
+                              headers={**JSON, **headers})
+    assert response.status_code == 413, response.text
+    assert response.json() == expected
+    assert response.headers["connection"] == "close"
+
+
+def test_a_body_at_the_limit_is_read(client: TestClient) -> None:
+    padding = 64 * 1024 - len('{"ownerName": "me", "description": ""}')
+    body = '{"ownerName": "me", "description": "%s"}' % ("y" * padding)
+    assert len(body) == 64 * 1024
+    response = client.put("/marquez/api/v1/namespaces/full", content=body, headers=JSON)
+    assert response.status_code == 200, response.text[:200]
+
+
+def test_the_journal_records_a_refused_large_body(client: TestClient) -> None:
+    body = b'{"description": "' + b"x" * (64 * 1024) + b'"}'
+    client.post("/scale/v6/jobs/", content=_chunks(body, 4096), headers={**JSON, **SCALE})
+    entries = client.get("/_mockingjob/journal", params={"api": "scale"}).json()["entries"]
+    assert entries[0]["status"] == 413
+
+
+HUGE = "z" * (2 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body"), [
+    ("POST", "/_mockingjob/scenarios", {}, {"api": "scale", "outcome": HUGE}),
+    ("PUT", "/_mockingjob/clock", {}, {"now": HUGE}),
+    ("POST", "/_mockingjob/faults", {}, {"api": HUGE}),
+    ("POST", "/scale/v6/jobs/", SCALE, {"job_type_id": HUGE}),
+    ("PUT", "/marquez/api/v1/namespaces/quoted", {}, {"ownerName": ["list", HUGE]}),
+    ("POST", "/coalesce/scheduler/startRun", BEARER, {"runDetails": {"environmentID": HUGE}}),
+    ("POST", "/trifacta/v4/jobGroups", BEARER, {"wrangledDataset": {"id": HUGE}}),
+])
+def test_an_error_quotes_at_most_a_bounded_part_of_the_request(mock: MockApp, method: str, path: str,
+                                                               headers: dict[str, str], body: object) -> None:
+    big = MockApp(Config(speed=0, max_body=8 * 1024 * 1024)) if mock.config.max_body < 3 * 1024 * 1024 else mock
+    try:
+        with big.asgi.test_client() as client:
+            response = client.request(method, path, json=body, headers=headers)
+    finally:
+        if big is not mock:
+            big.close()
+    assert 400 <= response.status_code < 500, response.text[:300]
+    assert len(response.content) < 4 * QUOTED_CHARS, response.text[:300]
