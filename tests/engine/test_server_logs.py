@@ -1,0 +1,61 @@
+"""What the server logs: secrets in URLs redacted, and a message repeated in a storm written once in a while."""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+
+import pytest
+
+from mockingjob.http.server import RedactedAccessLog, RepeatsDropped, uvicorn_options
+
+
+def _access_record(path: str) -> logging.LogRecord:
+    # The record uvicorn's access logger makes: client, method, path with query, HTTP version, status.
+    return logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                             ("127.0.0.1:5000", "GET", path, "1.1", 200), None)
+
+
+@pytest.mark.parametrize("path", ["/v6/jobs/?token=abc123", "/x?password=pa55word&page=2", "/x?api_key=k3y-value",
+                                  "/x?client_secret=s3cr3t&token="])
+def test_secrets_in_a_logged_query_string_are_redacted(path: str) -> None:
+    record = _access_record(path)
+    assert RedactedAccessLog().filter(record)
+    line = record.getMessage()
+    for secret in ("abc123", "pa55word", "k3y-value", "s3cr3t"):
+        assert secret not in line
+    assert "REDACTED" in line and line.startswith("127.0.0.1:5000 - \"GET /")
+
+
+def test_a_logged_path_without_secrets_is_left_as_it_was() -> None:
+    record = _access_record("/v6/jobs/?page=2&status=RUNNING")
+    RedactedAccessLog().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /v6/jobs/?page=2&status=RUNNING HTTP/1.1" 200'
+
+
+def test_a_message_repeated_in_a_storm_is_written_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr("mockingjob.http.server.time.monotonic", lambda: now[0])
+    repeats = RepeatsDropped()
+
+    def record() -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "socket.accept() out of system resource",
+                                 None, None)
+
+    written = [repeats.filter(record()) for _ in range(10_000)]
+    assert written.count(True) == 1
+    now[0] += RepeatsDropped.interval + 1
+    later = record()
+    assert repeats.filter(later)
+    assert "9999 more like it" in later.getMessage()
+    # Another message is not held back by the first one's storm.
+    assert repeats.filter(logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "something else", None, None))
+
+
+def test_the_servers_log_configuration_installs_both() -> None:
+    config = uvicorn_options()["log_config"]
+    made = {name: logging.config.DictConfigurator({}).resolve(spec["()"]) for name, spec in config["filters"].items()}
+    assert made == {"redacted": RedactedAccessLog, "repeats": RepeatsDropped}
+    assert config["loggers"]["uvicorn.access"]["filters"] == ["redacted"]
+    assert config["loggers"]["uvicorn.error"]["filters"] == ["repeats"]
+    assert config["loggers"]["asyncio"]["filters"] == ["repeats"]
