@@ -72,12 +72,12 @@ class Server:
 
     def workers_pids(self) -> list[int]:
         assert self.process is not None
-        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         pids = []
-        for pid in map(int, found.split()):
-            with contextlib.suppress(FileNotFoundError):
-                if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    pids.append(pid)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError):
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if parent == self.process.pid and b"resource_tracker" not in (stat.parent / "cmdline").read_bytes():
+                    pids.append(int(stat.parent.name))
         return pids
 
     def stop(self, how: signal.Signals) -> None:

@@ -134,11 +134,12 @@ def test_a_body_at_the_limit_is_read(client: TestClient) -> None:
     assert response.status_code == 200, response.text[:200]
 
 
-def test_the_journal_records_a_refused_large_body(client: TestClient) -> None:
+@pytest.mark.parametrize("chunked", [False, True], ids=["with-length", "chunked"])
+def test_the_journal_records_a_refused_large_body(client: TestClient, chunked: bool) -> None:
     body = b'{"description": "' + b"x" * (64 * 1024) + b'"}'
-    client.post("/scale/v6/jobs/", content=_chunks(body, 4096), headers={**JSON, **SCALE})
+    client.post("/scale/v6/jobs/", content=_chunks(body, 4096) if chunked else body, headers={**JSON, **SCALE})
     entries = client.get("/_mockingjob/journal", params={"api": "scale"}).json()["entries"]
-    assert entries[0]["status"] == 413
+    assert entries[0]["status"] == 413 and entries[0]["operation"] == "queue_job"
 
 
 HUGE = "z" * (2 * 1024 * 1024)

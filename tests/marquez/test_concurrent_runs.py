@@ -78,22 +78,24 @@ def test_the_same_new_job_put_through_both_at_once_is_created_once(
         clients: tuple[TestClient, TestClient, MockApp]) -> None:
     one, two, second = clients
     job = {"type": "BATCH", "inputs": [], "outputs": [], "description": "put twice"}
-    path = "/api/v1/namespaces/food_delivery/jobs/raced_job"
+    name = f"raced_job_{uuid.uuid4().hex[:8]}"  # new, even in a database an earlier run left behind
+    path = f"/api/v1/namespaces/food_delivery/jobs/{name}"
     elsewhere = Meanwhile(second, "INSERT INTO marquez_jobs", lambda: one.put(path, json=job))
     here = two.put(path, json=job)
     assert here.status_code == elsewhere.result().status_code == 200, (here.text, elsewhere.result().text)
     named = [j for j in one.get("/api/v1/namespaces/food_delivery/jobs", params={"limit": 1000}).json()["jobs"]
-             if j["name"] == "raced_job"]
+             if j["name"] == name]
     assert len(named) == 1
 
 
 def test_the_same_new_namespace_put_through_both_at_once_is_created_once(
         clients: tuple[TestClient, TestClient, MockApp]) -> None:
     one, two, second = clients
-    path = "/api/v1/namespaces/raced_namespace"
+    name = f"raced_namespace_{uuid.uuid4().hex[:8]}"
+    path = f"/api/v1/namespaces/{name}"
     elsewhere = Meanwhile(second, "INSERT INTO marquez_namespaces",
                           lambda: one.put(path, json={"ownerName": "elsewhere"}))
     here = two.put(path, json={"ownerName": "here"})
     assert here.status_code == elsewhere.result().status_code == 200, (here.text, elsewhere.result().text)
     names = [ns["name"] for ns in one.get("/api/v1/namespaces", params={"limit": 1000}).json()["namespaces"]]
-    assert names.count("raced_namespace") == 1
+    assert names.count(name) == 1

@@ -67,14 +67,16 @@ class RequestPipeline:
         route = self.router.route(scope["path"], scope["method"])
         exchange = scope[EXCHANGE] = Exchange(route)
         limit = self.max_body
+        too_large: BodyTooLarge | None = None  # declared too large: refused without reading a byte of it
         if limit is not None:
             length = _declared_length(scope)
             if length is not None and length > limit:
-                await respond(error_reply(route, BodyTooLarge(limit), scope["method"]))(scope, receive, send)
-                return
+                too_large = BodyTooLarge(limit)
             receive = _limited(receive, limit)
         if not route.journaled or route.pack is None:
             try:
+                if too_large is not None:
+                    raise too_large
                 await self.app(scope, receive, send)
             except BodyTooLarge as exc:  # raised where nothing renders it, once a body has been read too far
                 await respond(error_reply(route, exc, scope["method"]))(scope, receive, send)
@@ -113,13 +115,15 @@ class RequestPipeline:
         headers_text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         query = scope.get("query_string", b"").decode("latin-1")
         try:
-            if fault.drop and not fault.drop_after:
+            if fault.drop and not fault.drop_after and too_large is None:
                 with contextlib.suppress(BodyTooLarge):  # the connection is dropped either way
                     await self._drain(capturing_receive)
                 await self._delay(fault)
                 await _drop(send)
                 return
             try:
+                if too_large is not None:
+                    raise too_large
                 if fault.error_status is not None:
                     await self._drain(capturing_receive)
                     error = ApiError(fault.error_status, fault.error_message, code="fault",

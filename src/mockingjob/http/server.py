@@ -38,6 +38,8 @@ except ImportError:  # pragma: no cover - only without httptools
 __all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "HttpProtocol", "NoDelayHttpProtocol", "RedactedAccessLog",
            "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_workers", "uvicorn_options"]
 
+_HEADER_CALLBACKS = hasattr(_HttpProtocol, "on_headers_complete")
+
 HEADER_TIMEOUT = 10.0
 """Seconds a connection has to send a request's headers, from its first byte (or from being opened)."""
 KEEP_ALIVE = 20.0
@@ -77,7 +79,8 @@ class NoDelayHttpProtocol(_HttpProtocol):
         super().on_headers_complete()
 
     def _await_headers(self) -> None:
-        if self.header_timeout > 0:
+        # The parser callbacks that end the wait are httptools'; without it (h11), there is no header timeout.
+        if self.header_timeout > 0 and _HEADER_CALLBACKS:
             self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def _headers_arrived(self) -> None:
