@@ -95,7 +95,8 @@ def main() -> None:
 @click.option("--max-body", default="5MB", show_default=True, type=ByteSize(), metavar="SIZE",
               help="Largest request body (1048576, 512KB, 5MB); a larger one is answered 413 before it is read.")
 @click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Close a connection whose request headers take longer than this to arrive (0: never).")
+              help="Close a connection whose request headers take longer than this to arrive, or whose body "
+              "then stops for as long (0: never).")
 @click.option("--keep-alive", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Keep an idle connection open this long; above the pools of common "
               "clients (httpx 5 s, aiohttp 15 s), so that the client, not the server, closes it.")

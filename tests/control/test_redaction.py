@@ -3,6 +3,10 @@ quotes the bad request."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from mockingjob import Config, MockApp
 from tests.scale.helpers import INGEST, INPUTS
 
@@ -186,3 +190,82 @@ def test_a_request_with_very_many_secrets_is_still_scrubbed_by_name():
     assert len(secrets.values) == 5 * MAX_SEARCHED
     redacted = secrets.redact_document(document)
     assert set(redacted.values()) == {"[REDACTED]"}
+
+
+def _coalesce(state=None):
+    return MockApp(Config(apis=["coalesce"], speed=0, state=state))
+
+
+BEARER_JSON = {"Authorization": "Bearer t", "Content-Type": "application/json"}
+
+
+def test_secrets_beyond_the_part_of_a_large_body_the_journal_keeps_are_still_redacted():
+    app = _coalesce()
+    body = ('{"runDetails": {"environmentID": "2", "jobID": "1"}, "userCredentials": {"snowflakeUsername": "A", '
+            '"snowflakePassword": "TruncSecretAAA1", "snowflakeAuthType": "Basic"}, "parameters": {'
+            '"db_password": 123456789012, "api_token": ["TruncArrTok22"], "secret": {"inner": "TruncNested33"}, '
+            '"PAD": "' + "x" * 1_200_000 + '"}}')
+    try:
+        with app.asgi.test_client() as client:
+            assert client.post("/scheduler/startRun", content=body, headers=BEARER_JSON).status_code == 200
+            journal = _everything(client)
+    finally:
+        app.close()
+    for secret in ("TruncSecretAAA1", "123456789012", "TruncArrTok22", "TruncNested33"):
+        assert secret not in journal, secret
+
+
+@pytest.mark.parametrize(("body", "secret"), [
+    ('{"parameters": {"password": 98765432101,}}', "98765432101"),
+    ('{"parameters": {"api_key": ["LeakArray7"],}}', "LeakArray7"),
+    ('{"parameters": {"api_key": {"nested": "LeakObject8"}, }', "LeakObject8"),
+    ('{"parameters": {"pass\\u0077ord": "LeakEscKey9"},}', "LeakEscKey9"),
+    ('{"userCredentials": {"snowflakePassword": "LeakTrunc10', "LeakTrunc10"),
+    ("{'password': 'LeakSingle11'}", "LeakSingle11"),
+    ('{password: "LeakBare12"}', "LeakBare12"),
+    ("password=LeakForm13&user=me", "LeakForm13"),
+])
+def test_a_secret_in_a_body_that_is_not_json_is_redacted_whatever_its_value_looks_like(body, secret):
+    app = _coalesce()
+    try:
+        with app.asgi.test_client() as client:
+            assert client.post("/scheduler/startRun", content=body, headers=BEARER_JSON).status_code == 400
+            journal = _everything(client)
+    finally:
+        app.close()
+    assert secret not in journal
+    assert "[REDACTED]" in journal
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-32", "utf-16-le"])
+def test_a_body_in_another_unicode_encoding_is_read_as_such_and_redacted(charset):
+    app = _coalesce()
+    body = json.dumps({"runDetails": {"environmentID": "2", "jobID": "1"},
+                       "userCredentials": {"snowflakeUsername": "A", "snowflakePassword": "Hunter2SecretPW",
+                                           "snowflakeAuthType": "Basic"},
+                       "parameters": {"api_token": "ParamTokenValue99"}})
+    try:
+        with app.asgi.test_client() as client:
+            client.post("/scheduler/startRun", content=body.encode(charset),
+                        headers={**BEARER_JSON, "Content-Type": f"application/json; charset={charset}"})
+            entry = client.get(f"{ADMIN}/journal?limit=1").json()["entries"][0]
+    finally:
+        app.close()
+    assert "Hunter2SecretPW" not in entry["requestBody"] and "ParamTokenValue99" not in entry["requestBody"]
+    assert "snowflakePassword" in entry["requestBody"]  # decoded, not read as UTF-8 byte soup
+
+
+def test_a_secret_given_as_a_key_and_value_pair_is_redacted():
+    app = MockApp(Config(apis=["trifacta"], speed=0))
+    try:
+        with app.asgi.test_client() as client:
+            created = client.post("/v4/jobGroups", headers={"Authorization": "Bearer t"}, json={
+                "wrangledDataset": {"id": 33},
+                "runParameters": {"overrides": {"data": [{"key": "dbPassword", "value": "KvSecretValue77"},
+                                                         {"key": "region", "value": "eu-west-1"}]}}})
+            assert created.status_code == 201, created.text
+            journal = _everything(client)
+    finally:
+        app.close()
+    assert "KvSecretValue77" not in journal
+    assert "eu-west-1" in journal  # the other pairs are left as they were

@@ -35,7 +35,7 @@ def _closed_within(sock: socket.socket, seconds: float) -> bool:
     return True
 
 
-def test_a_connection_that_sends_no_headers_in_time_is_closed() -> None:
+def test_a_connection_that_sends_no_headers_or_body_in_time_is_closed() -> None:
     server = Server("scale", "--header-timeout", "1")
     try:
         silent = socket.create_connection(("127.0.0.1", server.port))
@@ -51,6 +51,21 @@ def test_a_connection_that_sends_no_headers_in_time_is_closed() -> None:
         with silent, trickling:
             assert _closed_within(silent, 3) and _closed_within(trickling, 3)
         assert time.monotonic() - started < 4
+        # A body that stops coming is no different.
+        with socket.create_connection(("127.0.0.1", server.port)) as stalled:
+            stalled.sendall(b"POST /v6/jobs/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token t\r\n"
+                            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            assert _closed_within(stalled, 3)
+        # A slow but steady one is read.
+        body = b'{"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}, "json": {}}}'
+        with socket.create_connection(("127.0.0.1", server.port)) as steady:
+            steady.sendall(b"POST /v6/jobs/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token t\r\nContent-Type: "
+                           b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+            for start in range(0, len(body), 20):
+                steady.sendall(body[start:start + 20])
+                time.sleep(0.6)  # 2.4 s in all, each piece within the second
+            steady.settimeout(5)
+            assert steady.recv(100).startswith(b"HTTP/1.1 201")
         # Meanwhile, and afterwards, everyone else is served.
         assert httpx.get(f"{server.url}/v6/jobs/", headers=SCALE).status_code == 200
     finally:

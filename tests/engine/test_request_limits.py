@@ -165,3 +165,37 @@ def test_an_error_quotes_at_most_a_bounded_part_of_the_request(mock: MockApp, me
             big.close()
     assert 400 <= response.status_code < 500, response.text[:300]
     assert len(response.content) < 4 * QUOTED_CHARS, response.text[:300]
+
+
+@pytest.mark.parametrize(("path", "headers"), [
+    ("/scale/v6/jobs/{n}/", SCALE), ("/scale/v6/jobs/{n}/executions/{n}/", SCALE),
+    ("/coalesce/api/v1/runs/{n}", BEARER), ("/trifacta/v4/jobGroups/{n}", BEARER),
+    ("/_mockingjob/faults/{n}", {}), ("/_mockingjob/journal/{n}", {}),
+])
+def test_an_integer_id_of_more_digits_than_python_converts_is_no_such_id(client: TestClient, path: str,
+                                                                         headers: dict[str, str]) -> None:
+    response = client.get(path.format(n="9" * 5000), headers=headers)
+    assert response.status_code == 404, response.text[:300]
+    response.json()
+
+
+@pytest.mark.parametrize("api", ["scale", "coalesce", "admin"])
+def test_an_integer_of_more_digits_than_python_converts_is_malformed_json(client: TestClient, api: str) -> None:
+    method, path, headers, body = {
+        "scale": ("POST", "/scale/v6/jobs/", SCALE, '{"job_type_id": %s, "input": {}}'),
+        "coalesce": ("POST", "/coalesce/scheduler/startRun", BEARER,
+                     '{"runDetails": {"environmentID": "2", "jobID": "1"}, "parameters": {"a": %s}}'),
+        "admin": ("POST", "/_mockingjob/clock/advance", {}, '{"by": %s}'),
+    }[api]
+    response = client.request(method, path, content=body % ("9" * 5000), headers={**JSON, **headers})
+    assert response.status_code == 400, response.text[:300]
+    assert "Exceeds the limit (4300 digits)" in response.text
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/scale/v6/jobs/"), ("GET", "/marquez/api/v1/namespaces"),
+                                              ("GET", "/_mockingjob/clock"), ("DELETE", "/_mockingjob/faults")])
+def test_a_body_sent_where_an_operation_takes_none_is_ignored_however_deep(client: TestClient, method: str,
+                                                                           path: str) -> None:
+    for body in ("[" * 5000, '{"a":' * 3000, "not json"):
+        response = client.request(method, path, content=body, headers={**JSON, **SCALE})
+        assert response.status_code in (200, 204), response.text[:300]

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from ..core.pack import Pack
 from ..core.store import insert_ignoring_duplicate
 from .journal import JournalWriter
-from .redact import Secrets
+from .redact import Secrets, decode
 
-__all__ = ["Exchanged", "Recorder"]
+__all__ = ["NOT_PARSED", "Exchanged", "Recorder"]
 
 log = logging.getLogger("mockingjob")
 
@@ -27,6 +27,10 @@ _REMEMBERED = 64
 _REMEMBERED_LENGTH = range(6, 8 * 1024 + 1)
 """Shorter values would be found in innocent text; longer ones are no credential (a PEM private key is under
 4 KB) but a client's way to make every later scrub slow."""
+
+
+NOT_PARSED: Any = object()
+"""`Exchanged.document` of a request whose body was not parsed (none, not JSON, or refused)."""
 
 
 @dataclass
@@ -47,6 +51,9 @@ class Exchanged:
     fault: str | None = None
     scenario: int | None = None
     effect: dict[str, Any] | None = None
+    document: Any = NOT_PARSED
+    """The whole request body as the validator parsed it, when it did: its secrets are found there, even
+    beyond the part of a large body that is kept."""
 
 
 class Recorder:
@@ -69,16 +76,22 @@ class Recorder:
         self._insert = table.insert()
         self._prune = table.delete().where(table.c.id <= sa.bindparam("oldest_kept") - 1)
 
-    def secrets(self, pack: Pack, headers: list[tuple[str, str]], query: str, body: bytes) -> Secrets:
-        """The secrets a request carries (by field name), which its own answer must not repeat."""
+    def secrets(self, pack: Pack, headers: list[tuple[str, str]], query: str, body: bytes,
+                document: Any = NOT_PARSED) -> Secrets:
+        """The secrets a request carries (by field name), which its own answer must not repeat. `document` is
+        the body already parsed, if it was."""
         secrets = Secrets(extra_names=pack.secret_fields)
         secrets.from_headers(headers)
         secrets.from_query(query)
-        if body:
+        if document is not NOT_PARSED:
+            secrets.from_document(document)
+        elif body:
+            media_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+            text = decode(body, media_type)
             try:
-                secrets.from_document(json.loads(body))
-            except (ValueError, RecursionError):  # not JSON (or too deep): look for "name": "value" pairs
-                secrets.from_text(body.decode("utf-8", errors="replace"))
+                secrets.from_document(json.loads(text))
+            except (ValueError, RecursionError):  # not JSON (or too deep): look for names and their values
+                secrets.from_text(text)
         return secrets
 
     def scrub_error_answer(self, secrets: Secrets, body: bytes, media_type: str | None) -> bytes:
@@ -91,7 +104,8 @@ class Recorder:
     def record(self, pack: Pack, exchanged: Exchanged, secrets: Secrets | None = None) -> None:
         """Journal the exchange, redacted; never raises (the client already has its answer)."""
         try:
-            own = secrets or self.secrets(pack, exchanged.headers, exchanged.query, exchanged.request_body)
+            own = secrets or self.secrets(pack, exchanged.headers, exchanged.query, exchanged.request_body,
+                                          exchanged.document)
             scrub = self._with_recent(own)
             request_type = next((v for k, v in exchanged.headers if k.lower() == "content-type"), None)
             self.journal.add(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["MAX_SEARCHED", "REDACTED", "Secrets", "is_secret_name"]
+__all__ = ["MAX_SEARCHED", "REDACTED", "Secrets", "decode", "is_secret_name"]
 
 REDACTED = "[REDACTED]"
 
@@ -25,8 +25,12 @@ _SECRET_NAME = re.compile(
     r"pass(word|phrase|wd|wort)?$|passw|pasw|pwd|secret|token|privatekey|keypairkey|keypairpass|apikey"
     r"|authorization|cookie"
 )
-# "name": "value" and name=value pairs in text that is not a JSON document (a truncated body, say).
-_TEXT_PAIR = re.compile(r'"([^"\\]{1,100})"\s*:\s*"((?:[^"\\]|\\.)*)"|([\w.-]{1,100})=([^&\s"]+)')
+# A name followed by ":" or "=" in text that is not a JSON document (malformed, truncated, a form, a Python
+# repr): "name", 'name' or a bare name. What follows it is read by `_value_at`.
+_TEXT_NAME = re.compile(r'"((?:[^"\\]|\\.){1,100})"\s*[:=]\s*|\'([^\'\\]{1,100})\'\s*[:=]\s*'
+                        r'|(?<![\w"\'])([A-Za-z_][\w.-]{0,99})\s*[:=]\s*')
+_CLOSING = {"[": "]", "{": "}"}
+_SCALAR_END = re.compile(r'[,}\]&\s]')
 _SCHEMES = frozenset({"basic", "bearer", "digest", "token", "apikey", "api-key", "negotiate", "hoba", "mutual"})
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # A cheap test on raw text (substring search, much faster than a regular expression): without any of these,
@@ -205,6 +209,8 @@ class Secrets:
         """Collect the values of secret-named fields anywhere in a decoded JSON document."""
         if isinstance(document, Mapping):
             names = _field_names(self.extra_names)
+            if self._collect_pair(document):
+                return
             for key, value in document.items():
                 if isinstance(key, str) and names.is_secret(key):
                     self._collect(value)
@@ -215,19 +221,42 @@ class Secrets:
                 self.from_document(item)
 
     def from_text(self, text: str) -> None:
-        """Collect secret-named values from text that is not a JSON document (malformed, or a form)."""
-        for match in _TEXT_PAIR.finditer(text):
-            name, value = (match.group(1), match.group(2)) if match.group(1) is not None else match.group(3, 4)
-            if value and is_secret_name(name, self.extra_names):
-                self.values.add(value)
+        """Collect secret-named values from text that is not a JSON document: malformed or cut short JSON, a
+        form, a Python dict's repr. Whatever value follows a secret's name is taken: a string (to its closing
+        quote, or the end of the text), a number or word, or a whole array or object."""
+        if not self.extra_names and not _may_name_a_secret(text):
+            return
+        names = _field_names(self.extra_names)
+        for match in _TEXT_NAME.finditer(text):
+            name = next(group for group in match.groups() if group is not None)
+            if "\\" in name:  # "pass\u0077ord" is "password"
                 with contextlib.suppress(ValueError):
-                    self.values.add(json.loads(f'"{value}"'))
+                    name = json.loads(f'"{name}"')
+            if not names.is_secret(name):
+                continue
+            value = _value_at(text, match.end())
+            if value:
+                self.values.add(value)
+                inner = value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'" else None
+                if inner:
+                    self.values.add(inner)
+                    with contextlib.suppress(ValueError):
+                        self.values.add(json.loads(f'"{inner}"'))
 
     def from_query(self, query: str) -> None:
         names = _field_names(self.extra_names)
         for name, value in parse_qsl(query, keep_blank_values=True):
             if names.is_secret(name) and value:
                 self.values.add(value)
+
+    def _collect_pair(self, document: Mapping[str, Any]) -> bool:
+        """A ``{"key": "dbPassword", "value": "…"}`` entry (Trifacta's overrides, say): the secret is its value.
+        True if `document` is one."""
+        label = document.get("key", document.get("name"))
+        if "value" in document and isinstance(label, str) and _field_names(self.extra_names).is_secret(label):
+            self._collect(document["value"])
+            return True
+        return False
 
     def _collect(self, value: Any) -> None:
         if isinstance(value, str):
@@ -260,6 +289,10 @@ class Secrets:
 
     def _redact(self, document: Any, search: _Search, names: _FieldNames) -> Any:
         if isinstance(document, Mapping):
+            label = document.get("key", document.get("name"))
+            if "value" in document and isinstance(label, str) and names.is_secret(label):
+                return {**{k: self._redact(v, search, names) for k, v in document.items() if k != "value"},
+                        "value": REDACTED}
             return {
                 key: (REDACTED if isinstance(key, str) and names.is_secret(key) and value not in (None, "", [], {})
                       else self._redact(value, search, names))
@@ -303,7 +336,7 @@ class Secrets:
         """
         if not body:
             return None
-        text = body.decode("utf-8", errors="replace")
+        text = decode(body, media_type)
         if not structural and not self.extra_names and not _may_name_a_secret(text):
             return self.scrub_text(text)  # nothing to find by name: keep the text as it was (and fast)
         if media_type is None or "json" in media_type or text.lstrip()[:1] in ("{", "["):
@@ -338,6 +371,53 @@ class Secrets:
         found = Secrets(extra_names=self.extra_names, values=set(self.values))
         found.from_text(text)
         return found.scrub_text(text)
+
+
+def _value_at(text: str, start: int) -> str:
+    """The value that starts at `start` in `text`, as written there: a quoted string (to its closing quote or
+    the end of the text), an array or object (to its closing bracket, or the end), else a scalar word."""
+    if start >= len(text):
+        return ""
+    first = text[start]
+    if first in "\"'":
+        at = start + 1
+        while at < len(text) and text[at] != first:
+            at += 2 if text[at] == "\\" else 1
+        return text[start:at + 1]
+    if first in _CLOSING:
+        depth, at, quote = 0, start, ""
+        while at < len(text):
+            char = text[at]
+            if quote:
+                if char == "\\":
+                    at += 1
+                elif char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif char in _CLOSING:
+                depth += 1
+            elif char in "]}":
+                depth -= 1
+                if depth == 0:
+                    break
+            at += 1
+        return text[start:at + 1]
+    end = _SCALAR_END.search(text, start)
+    return text[start:end.start() if end else len(text)]
+
+
+def decode(body: bytes, media_type: str | None) -> str:
+    """`body` as text: in the charset its media type names, else as JSON is detected (UTF-8, -16 or -32)."""
+    charset = None
+    for parameter in (media_type or "").split(";")[1:]:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    try:
+        return body.decode(charset or json.detect_encoding(body), errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode(json.detect_encoding(body), errors="replace")
 
 
 def _dumps(document: Any) -> str:

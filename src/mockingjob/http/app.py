@@ -7,6 +7,7 @@ the `Served` interface, which `MockApp` satisfies.
 from __future__ import annotations
 
 import html
+import time
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,9 @@ class _PackResolver(Resolver):
         if handler is None:
             raise PackError(f"pack {self._pack.name!r} has no handler for operationId {operation_id!r}")
         return Resolution(self._make_endpoint(operation_id, handler), operation_id)
+
+
+_SETUP_ATTEMPTS = 5
 
 
 class MockApp:
@@ -107,11 +111,19 @@ class MockApp:
     def prepare(self) -> None:
         """Create missing tables, start the clock, seed every pack and store the start-up rules (idempotent)."""
         # One transaction, held by one process at a time: replicas starting together on an empty database
-        # would otherwise both create the tables, or both seed them.
-        with self.store.begin_setup() as conn:
-            self.store.create_tables(conn)
-            now = self.engine.prepare(conn)
-            self.plane.prepare(conn, now)
+        # would otherwise both create the tables, or both seed them. SQLite may still refuse a newcomer while
+        # the database file is being set up (its journal mode, say): then it tries again.
+        for attempt in range(1, _SETUP_ATTEMPTS + 1):
+            try:
+                with self.store.begin_setup() as conn:
+                    self.store.create_tables(conn)
+                    now = self.engine.prepare(conn)
+                    self.plane.prepare(conn, now)
+                return
+            except Exception as exc:
+                if attempt == _SETUP_ATTEMPTS or not self.store.conflicted(exc):
+                    raise
+                time.sleep(0.1 * attempt)
 
     def reset(self, api: str | None = None, *, conn: Connection | None = None, control: bool = False,
               at: datetime | None = None) -> None:

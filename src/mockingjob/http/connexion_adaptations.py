@@ -20,6 +20,12 @@ Nothing outside the HTTP layer imports this module. `connexion_app` builds the a
   build them once per operation. A body sent without any Content-Type (``requests.post(url, data=text)``)
   is refused as an unsupported media type, as Django REST framework and Jersey refuse it: connexion would
   validate it as JSON and then hand the handler raw bytes. Validation is otherwise unchanged.
+- The handler gets the body the validator parsed (one parse, with one nesting limit); an operation that takes
+  no body ignores whatever body a client sent, as the real services do, without connexion parsing it anyway
+  (a deeply nested one would overflow its parser).
+- Integer path parameters match at most as many digits as Python converts to an integer (4,300 by default):
+  connexion's pattern takes any number of digits, and a longer one raised in Starlette's router; now such a
+  path matches no route, a 404 in the API's shape (no such id exists).
 - `trusted_specs`: connexion validates every spec against the OpenAPI schema each time it loads one (when an
   API is added, and again for every ``/openapi.json`` it serves). For our five specs that is most of start-up
   after the imports. `mockingjob check` and the test suite run that same validation on every pack's spec
@@ -31,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -42,6 +49,7 @@ from connexion.context import receive as context_receive
 from connexion.context import scope as context_scope
 from connexion.decorators import StarletteDecorator
 from connexion.exceptions import InvalidSpecification
+from connexion.frameworks import starlette as starlette_utils
 from connexion.middleware import ConnexionMiddleware, request_validation, swagger_ui
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -55,6 +63,10 @@ from ..core.errors import RequestInvalid, Violation
 from .validation import PARSED_BODY
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
+
+# Starlette converts a matched integer path parameter with int(), which refuses more digits than this.
+_DIGITS = sys.get_int_max_str_digits() or ""
+starlette_utils.IntegerConverter.regex = rf"[+-]?[0-9]{{1,{_DIGITS}}}"
 
 
 def connexion_app(*, outermost: Callable[[ASGIApp], ASGIApp], authenticate: Callable[[Scope], None],
@@ -195,6 +207,10 @@ class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):
 class _OnceDecorator(StarletteDecorator):
     """connexion's decorator, with the URI parser and the wrapped handler built at the first call."""
 
+    def __init__(self, *, takes_body: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.takes_body = takes_body
+
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         built: tuple[Any, Callable[..., Any]] | None = None
 
@@ -210,15 +226,26 @@ class _OnceDecorator(StarletteDecorator):
                                                  receive=context_receive._get_current_object())
             if PARSED_BODY in scope:  # validated already: the handler gets that document, not a second parse
                 request._starlette_request._json = scope[PARSED_BODY]
+            elif not self.takes_body:
+                request._starlette_request._json = None
             return await decorated(request)
 
         return wrapper
 
 
 class _Operation(AsyncOperation):
+    takes_body = True
+
+    @classmethod
+    def from_operation(cls, operation: Any, *, pythonic_params: bool, jsonifier: Any) -> AsyncOperation:
+        made = super().from_operation(operation, pythonic_params=pythonic_params, jsonifier=jsonifier)
+        made.takes_body = bool(operation.is_request_body_defined)
+        return made
+
     @functools.cached_property
     def fn(self) -> Callable[..., Any]:
-        return _OnceDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(self._fn)
+        return _OnceDecorator(takes_body=self.takes_body, pythonic_params=self.pythonic_params,
+                              jsonifier=self.jsonifier)(self._fn)
 
 
 class OperationCallingApi(AsyncApi):

@@ -18,11 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..control.faults import FaultOutcome
 from ..control.plane import ControlPlane
-from ..control.recording import Exchanged
+from ..control.recording import NOT_PARSED, Exchanged
 from ..control.redact import Secrets
 from ..core.errors import ApiError
 from .rendering import error_reply, respond
 from .routing import EXCHANGE, Exchange, Router
+from .validation import PARSED_BODY
 
 __all__ = ["BodyTooLarge", "ConnectionDropped", "RequestPipeline"]
 
@@ -148,7 +149,8 @@ class RequestPipeline:
                 await _drop(send)
                 return
             if status >= 400:
-                secrets = recorder.secrets(pack, headers_text, query, b"".join(chunks))
+                secrets = recorder.secrets(pack, headers_text, query, b"".join(chunks),
+                                           scope.get(PARSED_BODY, NOT_PARSED))
                 response_body = recorder.scrub_error_answer(secrets, response_body, response_type)
             answer_headers = [(k, v) for k, v in start_message["headers"] if k.lower() != b"content-length"]
             answer_headers.append((b"content-length", str(len(response_body)).encode()))
@@ -159,7 +161,7 @@ class RequestPipeline:
             recorder.record(pack, Exchanged(
                 route.operation, scope["method"], scope["path"], query, headers_text, b"".join(chunks), status,
                 response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
-                exchange.scenario, effect), secrets)
+                exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED)), secrets)
 
     async def _delay(self, fault: FaultOutcome) -> None:
         if fault.delay_ms:

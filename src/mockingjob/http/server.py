@@ -41,7 +41,8 @@ __all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "HttpProtocol", "NoDelayHttpProtocol"
 _HEADER_CALLBACKS = hasattr(_HttpProtocol, "on_headers_complete")
 
 HEADER_TIMEOUT = 10.0
-"""Seconds a connection has to send a request's headers, from its first byte (or from being opened)."""
+"""Seconds a connection has to send a request's headers, from its first byte (or from being opened), and then
+each piece of its body."""
 KEEP_ALIVE = 20.0
 """Seconds an idle connection is kept open. A server that closes an idle connection just as a client reuses it
 resets that request, so this stays above the idle timeouts of common clients' pools (httpx 5 s, Node 4-5 s,
@@ -50,11 +51,12 @@ aiohttp 15 s): they close first. uvicorn's own default, 5 s, raced httpx's and l
 
 class NoDelayHttpProtocol(_HttpProtocol):
     """uvicorn's HTTP protocol (httptools, else h11), sending each answer at once (TCP_NODELAY) on every TCP
-    connection, and closing a connection whose request headers take longer than `header_timeout` to arrive
-    (uvicorn waits for them forever, so slow or silent connections could hold every file descriptor)."""
+    connection, and closing a connection whose request headers take longer than `header_timeout` to arrive, or
+    whose body then stops for as long (uvicorn waits for either forever, so slow or silent connections could
+    hold every file descriptor)."""
 
     header_timeout: float = HEADER_TIMEOUT
-    _header_timer: asyncio.TimerHandle | None = None
+    _wait_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
@@ -62,34 +64,46 @@ class NoDelayHttpProtocol(_HttpProtocol):
             with contextlib.suppress(OSError):  # the peer may already be gone: the protocol will see it
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
-        self._await_headers()
+        self._start_waiting()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._headers_arrived()
+        self._stop_waiting()
         super().connection_lost(exc)
 
     # httptools' parser callbacks: a request starts, its headers are complete.
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._header_timer is None:
-            self._await_headers()
+        if self._wait_timer is None:
+            self._start_waiting()
 
     def on_headers_complete(self) -> None:
-        self._headers_arrived()
+        self._stop_waiting()
         super().on_headers_complete()
+        if any(name in (b"content-length", b"transfer-encoding") and value.strip() not in (b"", b"0")
+               for name, value in self.headers):
+            self._start_waiting()  # the body now: each piece of it must come within the same time
 
-    def _await_headers(self) -> None:
+    def on_body(self, body: bytes) -> None:
+        self._stop_waiting()
+        super().on_body(body)
+        self._start_waiting()
+
+    def on_message_complete(self) -> None:
+        self._stop_waiting()
+        super().on_message_complete()
+
+    def _start_waiting(self) -> None:
         # The parser callbacks that end the wait are httptools'; without it (h11), there is no header timeout.
         if self.header_timeout > 0 and _HEADER_CALLBACKS:
-            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+            self._wait_timer = self.loop.call_later(self.header_timeout, self._too_slow)
 
-    def _headers_arrived(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+    def _stop_waiting(self) -> None:
+        if self._wait_timer is not None:
+            self._wait_timer.cancel()
+            self._wait_timer = None
 
-    def _headers_too_slow(self) -> None:
-        self._header_timer = None
+    def _too_slow(self) -> None:
+        self._wait_timer = None
         if not self.transport.is_closing():
             self.transport.close()
 

@@ -157,7 +157,7 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
             return _ABSENT
         try:
             document = json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
-        except (json.JSONDecodeError, _NonFinite) as exc:
+        except ValueError as exc:  # not JSON; a non-finite number; an integer of more digits than Python takes
             raise RequestInvalid(Violation("body", "", "malformed", str(exc))) from exc
         except RecursionError as exc:  # nesting deeper than the interpreter's stack
             raise RequestInvalid(Violation("body", "", "malformed", _TOO_DEEP)) from exc
