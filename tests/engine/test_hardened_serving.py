@@ -3,6 +3,7 @@ URLs, worker processes signalled or orphaned, replicas started together. Each te
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -74,16 +75,19 @@ def test_a_connection_that_sends_no_headers_or_body_in_time_is_closed() -> None:
 
 def test_an_idle_connection_is_kept_for_the_keep_alive_time_then_closed() -> None:
     server = Server("scale", "--keep-alive", "2")
-    request = b"GET /v6/jobs/?page_size=1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token t\r\n\r\n"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        with socket.create_connection(("127.0.0.1", server.port)) as sock:
-            sock.sendall(request)
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-            time.sleep(1)  # idle, but within the keep-alive time: the same connection serves again
-            sock.sendall(request)
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-            assert _closed_within(sock, 4)
+        connection.request("GET", "/v6/jobs/?page_size=1", headers={"Authorization": "Token t"})
+        assert connection.getresponse().read() and connection.sock is not None
+        first = connection.sock
+        time.sleep(1)  # idle, but within the keep-alive time: the same connection serves again
+        connection.request("GET", "/v6/jobs/?page_size=1", headers={"Authorization": "Token t"})
+        answer = connection.getresponse()
+        assert answer.status == 200 and answer.read()
+        assert connection.sock is first
+        assert _closed_within(first, 4)
     finally:
+        connection.close()
         server.stop()
 
 
