@@ -92,6 +92,9 @@ def main() -> None:
               help="Log a line for every request (uvicorn's access log).")
 @click.option("--loop", type=click.Choice(["asyncio", "uvloop", "auto"]), default="asyncio", show_default=True,
               help="Event loop. Under load, uvloop kept some requests waiting ten times longer than the rest.")
+@click.option("--strict", is_flag=True, help="Refuse, with each API's own 400, what the real service accepts only "
+              "leniently (ignored fields, coerced values…); by default it is accepted and reported in the "
+              "Mockingjob-Lint header and the journal.")
 @click.option("--max-body", default="5MB", show_default=True, type=ByteSize(), metavar="SIZE",
               help="Largest request body (1048576, 512KB, 5MB); a larger one is answered 413 before it is read.")
 @click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0), metavar="SECONDS",
@@ -103,7 +106,7 @@ def main() -> None:
 def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, workers: int, speed: float | None,
           tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
           error_rate: float | None, error_status: int, scenarios_file: str | None, admin_token: str | None,
-          journal_size: int, access_log: bool, loop: str, max_body: int, header_timeout: float,
+          journal_size: int, access_log: bool, loop: str, strict: bool, max_body: int, header_timeout: float,
           keep_alive: float) -> None:
     """Serve the named APIs (all of them when none is named).
 
@@ -121,7 +124,7 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
                     workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
                     mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,
                     scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size,
-                    access_log=access_log, loop=loop, max_body=max_body, header_timeout=header_timeout,
+                    access_log=access_log, loop=loop, strict=strict, max_body=max_body, header_timeout=header_timeout,
                     keep_alive=keep_alive)
     try:
         run(config)

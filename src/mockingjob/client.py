@@ -106,13 +106,17 @@ class JournalEntry:
     effect: dict[str, Any] | None = None
     """What a scenario or the request's Prefer header asked of it."""
     params: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    """Lint findings: what the request got away with only because the real service is lenient (each a
+    ``{"where", "rule", "message"}``)."""
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> JournalEntry:
         return cls(doc["id"], _parse_time(doc["at"]), doc["api"], doc.get("operation"), doc["method"],
                    doc["path"], doc["query"], doc["status"], doc["latencyMs"], dict(doc["requestHeaders"]),
                    doc.get("requestBody"), doc.get("responseBody"), doc.get("fault"), doc.get("scenario"),
-                   doc.get("effect"), urllib.parse.parse_qs(doc["query"], keep_blank_values=True))
+                   doc.get("effect"), urllib.parse.parse_qs(doc["query"], keep_blank_values=True),
+                   list(doc.get("warnings") or []))
 
     def json(self) -> Any:
         """The request body, decoded (None when there was none)."""
@@ -295,6 +299,16 @@ class Journal:
 
     def clear(self, api: str | None = None) -> None:
         self._http("DELETE", "/journal", api=api)
+
+    def lint(self, api: str | None = None, *, since: int | None = None) -> list[str]:
+        """The lint findings of the recent requests (to `api`, after entry `since`), oldest first, each as
+        ``METHOD path: rule where: message``: what the real service would only have tolerated."""
+        found = []
+        for entry in self.entries(api, since=since, limit=1000, oldest_first=True):
+            for warning in entry.warnings:
+                found.append(f"{entry.method} {entry.path}: {warning['rule']} {warning['where']}: "
+                             f"{warning['message']}")
+        return found
 
 
 class Mockingjob:

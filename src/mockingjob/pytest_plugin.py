@@ -7,10 +7,12 @@ Fixtures:
 - ``mockingjob_server``: the base URL of the server itself, started once per test session.
 
 Options: ``--mockingjob-url URL`` uses a server that is already running instead of starting one (with
-``--mockingjob-admin-token`` if it has one). In the ini
-file: ``mockingjob_apis`` (which APIs; default all), ``mockingjob_speed`` (clock speed; default 0, a clock
-that moves only when the test advances it), ``mockingjob_state`` (a state file or database URL), and
-``mockingjob_admin_token``.
+``--mockingjob-admin-token`` if it has one). ``--mockingjob-lint=fail`` fails every test whose requests relied
+on a leniency of a real service (an ignored field, a coerced value: ``mockingjob.journal.lint()`` lists them);
+``--mockingjob-strict`` starts the session's server with ``--strict``, which refuses them with the API's 400.
+In the ini file: ``mockingjob_apis`` (which APIs; default all), ``mockingjob_speed`` (clock speed; default 0, a
+clock that moves only when the test advances it), ``mockingjob_state`` (a state file or database URL),
+``mockingjob_admin_token``, ``mockingjob_lint`` (``report`` or ``fail``) and ``mockingjob_strict``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Use this running mockingjob instead of starting one for the test session.")
     group.addoption("--mockingjob-admin-token", metavar="TOKEN", default=None,
                     help="Admin token of the mockingjob given with --mockingjob-url.")
+    group.addoption("--mockingjob-lint", choices=["report", "fail"], default=None,
+                    help="fail: a test whose requests relied on a leniency of the real service fails.")
+    group.addoption("--mockingjob-strict", action="store_true", default=None,
+                    help="Start the session's mockingjob with --strict (leniencies refused with a 400).")
+    parser.addini("mockingjob_lint", "report (default) or fail: what a lint finding does to its test",
+                  default="report")
+    parser.addini("mockingjob_strict", "Start the session's mockingjob with --strict", type="bool", default=False)
     parser.addini("mockingjob_apis", "APIs the session's mockingjob serves (default: all)", type="args", default=[])
     parser.addini("mockingjob_speed", "Clock speed of the session's mockingjob (0: manual)", default="0")
     parser.addini("mockingjob_state", "State file or database URL (default: in memory)", default="")
@@ -50,6 +59,8 @@ def mockingjob_server(pytestconfig: pytest.Config) -> Iterator[str]:
     config = Config(apis=apis, port=0, speed=float(pytestconfig.getini("mockingjob_speed")),
                     state=pytestconfig.getini("mockingjob_state") or None,
                     admin_token=_admin_token(pytestconfig),
+                    strict=bool(pytestconfig.getoption("mockingjob_strict")
+                                or pytestconfig.getini("mockingjob_strict")),
                     mount="prefix")
     with LiveServer(config) as base_url:
         yield base_url
@@ -60,11 +71,17 @@ def _admin_token(config: pytest.Config) -> str | None:
 
 
 @pytest.fixture
-def mockingjob(mockingjob_server: str, pytestconfig: pytest.Config) -> Mockingjob:
+def mockingjob(mockingjob_server: str, pytestconfig: pytest.Config) -> Iterator[Mockingjob]:
     """The session's mockingjob, reset to its fixtures, configured scenarios and faults, an empty journal and
     a fresh clock running at ``mockingjob_speed`` (0, stopped, unless the ini file says otherwise), also on a
-    server given with ``--mockingjob-url``."""
+    server given with ``--mockingjob-url``. With ``--mockingjob-lint=fail`` the test fails if any of its
+    requests relied on a leniency of the real service."""
     handle = Mockingjob(mockingjob_server, admin_token=_admin_token(pytestconfig))
     handle.reset()
     handle.clock.set_speed(float(pytestconfig.getini("mockingjob_speed")))
-    return handle
+    yield handle
+    if (pytestconfig.getoption("mockingjob_lint") or pytestconfig.getini("mockingjob_lint")) == "fail":
+        found = handle.journal.lint()
+        if found:
+            pytest.fail("requests the real service would only have tolerated:\n  " + "\n  ".join(found),
+                        pytrace=False)

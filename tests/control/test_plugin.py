@@ -72,3 +72,35 @@ def test_the_readme_example_passes(pytester):
     _project(pytester, block)
     result = pytester.runpytest_subprocess("-q", "-W", "error")
     result.assert_outcomes(passed=3)
+
+
+LENIENT_CLIENT = """
+import httpx
+
+def test_cancels_like_scales_web_ui(mockingjob):
+    response = httpx.post(mockingjob.url("scale") + "/v6/jobs/cancel/", json={"job_ids": [20], "url": "x"},
+                          headers={"Authorization": "Token t"})
+    assert response.status_code == 202, response.text
+
+def test_cancels_by_the_book(mockingjob):
+    response = httpx.post(mockingjob.url("scale") + "/v6/jobs/cancel/", json={"job_ids": [20]},
+                          headers={"Authorization": "Token t"})
+    assert response.status_code == 202
+    assert mockingjob.journal.lint() == []
+"""
+
+
+def test_lint_findings_are_reported_and_can_fail_the_test_that_caused_them(pytester):
+    _project(pytester, LENIENT_CLIENT)
+    pytester.runpytest_subprocess("-q").assert_outcomes(passed=2)
+    failing = pytester.runpytest_subprocess("-q", "--mockingjob-lint=fail")
+    failing.assert_outcomes(passed=2, errors=1)
+    failing.stdout.fnmatch_lines(["*requests the real service would only have tolerated*",
+                                  "*POST /scale/v6/jobs/cancel/: unknown-field body.url: Scale ignores it*"])
+
+
+def test_the_plugin_can_start_a_strict_server(pytester):
+    _project(pytester, LENIENT_CLIENT)
+    result = pytester.runpytest_subprocess("-q", "--mockingjob-strict")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*Unknown parameter(s)*url*"])

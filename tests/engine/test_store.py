@@ -118,6 +118,23 @@ def test_opening_a_state_file_creates_only_the_tables_it_lacks(tmp_path: Path) -
     store.dispose()
 
 
+def test_a_journal_written_by_an_older_version_gets_the_columns_it_lacks(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+    MockApp(Config(apis=["scale"], state=state, speed=0)).close()
+    with sa.create_engine(f"sqlite:///{state}").begin() as conn:  # as the journal was before lint findings
+        conn.execute(sa.text("ALTER TABLE mockingjob_journal DROP COLUMN warnings"))
+        conn.execute(sa.text("INSERT INTO mockingjob_journal (at, api, method, path, query, latency_ms, "
+                             "request_headers) VALUES ('2026-01-01 00:00:00', 'scale', 'GET', '/old', '', 1, '{}')"))
+    app = MockApp(Config(apis=["scale"], state=state, speed=0))
+    try:
+        with app.asgi.test_client() as client:
+            client.post("/v6/jobs/cancel/", json={"job_ids": [20], "url": "x"}, headers={"Authorization": "Token t"})
+            entries = client.get("/_mockingjob/journal?order=asc").json()["entries"]
+    finally:
+        app.close()
+    assert [(entry["path"], len(entry["warnings"])) for entry in entries] == [("/old", 0), ("/v6/jobs/cancel/", 1)]
+
+
 @pytest.fixture(params=["file", *(["database"] if STATE and STATE.startswith("postgresql") else [])])
 def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A new, empty store: a SQLite file, or a schema of its own in the test database (PostgreSQL)."""

@@ -134,11 +134,14 @@ def test_rejected_bodies_change_nothing(client):
     assert jobs(client) == before
 
 
-def test_an_unknown_field_in_a_cancel_body_is_a_400(client):
-    before = jobs(client, {"status": "RUNNING"})
-    message = detail(client.post("/v6/jobs/cancel/", json={"jobs_ids": [1]}, headers=TOKEN), 400)
-    assert "jobs_ids" in message
-    assert jobs(client, {"status": "RUNNING"}) == before
+def test_a_misspelt_cancel_filter_is_ignored_as_scale_ignores_it_and_reported(client):
+    # Scale reads only the filters it names: "jobs_ids" filters nothing, so every job is canceled. The client
+    # is told which field did nothing.
+    assert jobs(client, {"status": "RUNNING"})
+    response = client.post("/v6/jobs/cancel/", json={"jobs_ids": [1]}, headers=TOKEN)
+    assert response.status_code == 202
+    assert response.headers["mockingjob-lint"].startswith('unknown-field "body.jobs_ids" "Scale ignores it')
+    assert jobs(client, {"status": "RUNNING"}) == []
 
 
 def test_a_wrongly_typed_body_field_is_a_400(client):

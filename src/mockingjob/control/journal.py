@@ -142,4 +142,5 @@ def to_json(row: Any) -> dict[str, Any]:
         "fault": row.fault,
         "scenario": row.scenario,
         "effect": row.effect,
+        "warnings": row.warnings or [],
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +54,8 @@ class Exchanged:
     document: Any = NOT_PARSED
     """The whole request body as the validator parsed it, when it did: its secrets are found there, even
     beyond the part of a large body that is kept."""
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    """The request's lint findings (`core.lint.Finding.to_json`)."""
 
 
 class Recorder:
@@ -123,6 +125,7 @@ class Recorder:
                 fault=exchanged.fault,
                 scenario=exchanged.scenario,
                 effect=exchanged.effect,
+                warnings=exchanged.warnings or None,
             )
         except Exception:
             log.exception("could not journal a request")

@@ -72,6 +72,7 @@ class ControlTables:
             sa.Column("fault", sa.String(200), nullable=True),
             sa.Column("scenario", sa.Integer, nullable=True),
             sa.Column("effect", JSONText, nullable=True),
+            sa.Column("warnings", JSONText, nullable=True),  # lint findings; None: none
             sqlite_autoincrement=True,
         )
         secrets = sa.Table(

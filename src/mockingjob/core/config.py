@@ -38,6 +38,8 @@ class Config:
     """Whether uvicorn logs a line per request (``mockingjob serve``)."""
     loop: str = "asyncio"
     """uvicorn's event loop: "asyncio", "uvloop" or "auto" (uvloop when installed)."""
+    strict: bool = False
+    """Refuse, in each API's own 400, what the real service accepts only leniently (see `core.lint`)."""
     max_body: int = 5 * 1024 * 1024
     """The largest request body accepted, in bytes; a larger one is answered 413 before it is read."""
     header_timeout: float = 10.0

@@ -178,16 +178,18 @@ class Store:
         return [*self.metadata.sorted_tables, *sa.schema.sort_tables(self._added)]
 
     def create_tables(self, conn: Connection | None = None) -> None:
-        """Create the missing tables, and the indexes a table made by an older version lacks (in `conn`'s
-        transaction, or a setup transaction of its own)."""
+        """Create the missing tables, and the columns and indexes a table made by an older version lacks (in
+        `conn`'s transaction, or a setup transaction of its own)."""
         if conn is None:
             with self.begin_setup() as own:
                 self.create_tables(own)
             return
-        existing = set(sa.inspect(conn).get_table_names())
+        inspector = sa.inspect(conn)
+        existing = set(inspector.get_table_names())
         missing: dict[sa.MetaData, list[sa.Table]] = {}
         for table in self.tables:
-            if table.name in existing:  # a table created just now (below) has all its indexes
+            if table.name in existing:  # a table created just now (below) has all its columns and indexes
+                _add_missing_columns(conn, table, {c["name"] for c in inspector.get_columns(table.name)})
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
             else:
@@ -308,6 +310,18 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(conn: Connection, table: sa.Table, present: set[str]) -> None:
+    """Add the columns a table made by an older version lacks. Only nullable columns are ever added to a
+    table after its first release, so the rows it holds need no value."""
+    prepare = conn.dialect.identifier_preparer
+    for column in table.columns:
+        if column.name not in present:
+            assert column.nullable, f"{table.name}.{column.name} was added later, so it must be nullable"
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {prepare.format_table(table)} "
+                                 f"ADD COLUMN {prepare.format_column(column)} {kind}"))
 
 
 def insert_ignoring_duplicate(conn: Connection, statement: sa.Insert, values: Mapping[str, Any]) -> bool:

@@ -156,7 +156,8 @@ class MockApp:
         router = Router()
 
         def outermost(app: ASGIApp) -> ASGIApp:
-            return RequestPipeline(app, router, self.plane, max_body=self.config.max_body)
+            return RequestPipeline(app, router, self.plane, max_body=self.config.max_body,
+                                   strict=self.config.strict)
 
         app = connexion_app(outermost=outermost, authenticate=dispatch.Authenticate(frozenset(self.config.tokens)),
                             render=dispatch.render_raised,

@@ -21,6 +21,7 @@ from ..control.plane import ControlPlane
 from ..control.recording import NOT_PARSED, Exchanged
 from ..control.redact import Secrets
 from ..core.errors import ApiError
+from ..core.lint import HEADER
 from .rendering import error_reply, respond
 from .routing import EXCHANGE, Exchange, Router
 from .validation import PARSED_BODY
@@ -30,6 +31,8 @@ __all__ = ["BodyTooLarge", "ConnectionDropped", "RequestPipeline"]
 log = logging.getLogger("mockingjob")
 
 _CAPTURED_BYTES = 1 << 20  # request bodies beyond this are journaled truncated
+_LINT_HEADER = HEADER.lower().encode()
+lint_log = logging.getLogger("mockingjob.lint")
 
 
 class ConnectionDropped(Exception):
@@ -54,19 +57,20 @@ def _declared_length(scope: Scope) -> int | None:
 
 class RequestPipeline:
     def __init__(self, app: ASGIApp, router: Router, plane: ControlPlane, rng: random.Random | None = None,
-                 max_body: int | None = None) -> None:
+                 max_body: int | None = None, strict: bool = False) -> None:
         self.app = app
         self.router = router
         self.plane = plane
         self.rng = rng or random.Random()
         self.max_body = max_body
+        self.strict = strict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         route = self.router.route(scope["path"], scope["method"])
-        exchange = scope[EXCHANGE] = Exchange(route)
+        exchange = scope[EXCHANGE] = Exchange(route, strict=self.strict)
         limit = self.max_body
         too_large: BodyTooLarge | None = None  # declared too large: refused without reading a byte of it
         if limit is not None:
@@ -154,6 +158,10 @@ class RequestPipeline:
                 response_body = recorder.scrub_error_answer(secrets, response_body, response_type)
             answer_headers = [(k, v) for k, v in start_message["headers"] if k.lower() != b"content-length"]
             answer_headers.append((b"content-length", str(len(response_body)).encode()))
+            for finding in exchange.findings:
+                answer_headers.append((_LINT_HEADER, finding.header_value().encode("ascii")))
+                lint_log.info("%s %s %s: %s %s (%s)", pack.name, scope["method"], scope["path"], finding.rule,
+                              finding.where, finding.message)
             await send({**start_message, "headers": answer_headers})
             await send({"type": "http.response.body", "body": response_body})
         finally:
@@ -161,7 +169,8 @@ class RequestPipeline:
             recorder.record(pack, Exchanged(
                 route.operation, scope["method"], scope["path"], query, headers_text, b"".join(chunks), status,
                 response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
-                exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED)), secrets)
+                exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED),
+                [finding.to_json() for finding in exchange.findings]), secrets)
 
     async def _delay(self, fault: FaultOutcome) -> None:
         if fault.delay_ms:

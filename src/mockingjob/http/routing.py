@@ -16,6 +16,7 @@ from starlette.routing import compile_path
 
 from ..core.effect import Effect
 from ..core.engine import HTTP_METHODS
+from ..core.lint import Finding
 from ..core.pack import Pack
 
 __all__ = ["EXCHANGE", "Exchange", "Route", "Router"]
@@ -50,6 +51,10 @@ class Exchange:
     scenario: int | None = None
     effect: Effect | None = None
     """The scenario's or Prefer header's effect, if one applied (for the journal)."""
+    strict: bool = False
+    """``--strict``: a leniency of the real service is refused rather than reported."""
+    findings: list[Finding] = field(default_factory=list)
+    """The leniencies the request relied on (validation's and the handler's), for the answer and the journal."""
 
 
 @dataclass

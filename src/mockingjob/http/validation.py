@@ -25,8 +25,10 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Message, Receive, Scope
 
 from ..core.errors import RequestInvalid, Violation
+from ..core.lint import Finding
+from .routing import EXCHANGE
 
-__all__ = ["NESTING_LIMIT", "PARSED_BODY", "VALIDATORS"]
+__all__ = ["NESTING_LIMIT", "PARSED_BODY", "UNKNOWN_FIELDS", "VALIDATORS"]
 
 # An empty request body, told apart from a body that is the JSON literal null.
 _ABSENT = object()
@@ -122,6 +124,58 @@ def _finite_float(text: str) -> float:
     return value
 
 
+UNKNOWN_FIELDS = "x-unknown-fields"
+"""The spec's extension on an object schema whose real service ignores fields it does not name: its value says
+what the real service does with them. Such fields are accepted and reported as lint findings (`core.lint`)."""
+
+
+def _known_properties(schema: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The properties an object schema names (its own and its ``allOf`` parts'), and its unknown-fields note."""
+    properties = dict(schema.get("properties") or {})
+    note = schema.get(UNKNOWN_FIELDS)
+    for part in schema.get("allOf") or ():
+        more, more_note = _known_properties(part)
+        properties = {**more, **properties}
+        note = note or more_note
+    return properties, note
+
+
+def _unknown_fields(schema: dict[str, Any], value: Any, path: str, found: list[Finding]) -> None:
+    """Report the fields of `value` that a schema marked with `UNKNOWN_FIELDS` does not name, at any depth."""
+    if isinstance(value, dict):
+        properties, note = _known_properties(schema)
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in properties:
+                _unknown_fields(properties[key], item, where, found)
+            elif note:
+                found.append(Finding(
+                    f"body.{where}", "unknown-field", note,
+                    refusal=Violation("body", path, "additionalProperties",
+                                      f"Additional properties are not allowed ({key!r} was unexpected)")))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            _unknown_fields(schema["items"], item, f"{path}.{index}" if path else str(index), found)
+
+
+def _mentions(schema: Any, key: str) -> bool:
+    """Whether `key` appears anywhere in `schema` (whose resolved references may make it a cyclic graph)."""
+    seen: set[int] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, (dict, list)):
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if key in node:
+                return True
+            stack.extend(node.values())
+        else:
+            stack.extend(node)
+    return False
+
+
 def _nests_deeper_than(document: Any, limit: int) -> bool:
     """Whether arrays and objects nest more than `limit` deep in `document` (walked without recursion)."""
     stack: list[tuple[Any, int]] = [(document, 1)]
@@ -191,7 +245,29 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
             self._validate(body)
         if body is not _ABSENT:
             scope[PARSED_BODY] = body
+            if self._lints_unknown_fields:
+                self._report_unknown_fields(body, scope)
         return receive, scope
+
+    @functools.cached_property
+    def _lints_unknown_fields(self) -> bool:
+        return _mentions(self._schema, UNKNOWN_FIELDS)
+
+    def _report_unknown_fields(self, body: Any, scope: Scope) -> None:
+        found: list[Finding] = []
+        _unknown_fields(self._schema, body, "", found)
+        exchange = scope.get(EXCHANGE)
+        if not found or exchange is None:
+            return
+        if exchange.strict:  # refused as the spec's strict reading would: every unknown field of one object
+            first = found[0].refusal
+            assert first is not None
+            names = [f.where.rpartition(".")[2] for f in found if f.refusal and f.refusal.name == first.name]
+            listed = ", ".join(repr(name) for name in names)
+            raise RequestInvalid(Violation("body", first.name, "additionalProperties", "Additional properties are "
+                                           f"not allowed ({listed} {'was' if len(names) == 1 else 'were'} "
+                                           "unexpected)"))
+        exchange.findings.extend(found)
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is _ABSENT:

@@ -1,0 +1,49 @@
+"""Lint findings: what a request got away with only because the real service is lenient.
+
+The real services ignore fields they do not read, coerce ``"4"`` to 4, read enums in any case, take ``null``
+for "not given". A client relying on that works in production, but a misspelt optional field silently does
+nothing there. The mock accepts such requests as the real service does and reports each leniency as a finding:
+in the answer's `HEADER`, in the journal entry and in the log. With ``--strict`` a finding is the API's own 400.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .errors import RequestInvalid, Violation
+
+__all__ = ["HEADER", "Finding"]
+
+HEADER = "Mockingjob-Lint"
+"""The response header carrying the findings, one header line per finding."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One leniency a request relied on.
+
+    `where` names what the client sent (``body.url``, ``query.order``); `rule` is the kind of leniency
+    (``unknown-field``, ``coerced``, ``case-folded``, ``null-as-absent``, ``deprecated``); `message` says what
+    the real service does with it.
+    """
+
+    where: str
+    rule: str
+    message: str
+    refusal: Violation | None = field(default=None, compare=False)
+    """How the request breaks the spec's strict reading, for ``--strict`` to refuse it in the API's words (as a
+    pack words that violation); None: a generic violation naming the finding."""
+
+    def refused(self) -> RequestInvalid:
+        """The API's 400 for this finding, under ``--strict``."""
+        location, _, name = self.where.partition(".")
+        return RequestInvalid(self.refusal or Violation(location, name, self.rule, self.message))
+
+    def header_value(self) -> str:
+        """``rule "where" "message"``, both as JSON strings (ASCII, escaped): `where` may hold anything a client
+        named a field, and entries a client joined with commas stay apart."""
+        return f"{self.rule} {json.dumps(self.where)} {json.dumps(self.message)}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"where": self.where, "rule": self.rule, "message": self.message}

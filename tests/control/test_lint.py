@@ -1,0 +1,101 @@
+"""Lint findings: a request the real service accepts only leniently is accepted, and the client is told, in the
+answer's Mockingjob-Lint header, the journal and the log; ``--strict`` refuses it in the API's own words."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockingjob import Config, MockApp
+from mockingjob.core.lint import HEADER
+
+TOKEN = {"Authorization": "Token t"}
+IGNORED = "Scale ignores it (its view reads only the parameters it names, through util/rest.py)"
+
+
+@pytest.fixture(params=[False, True], ids=["lenient", "strict"])
+def scale(request: pytest.FixtureRequest) -> Iterator[tuple[TestClient, bool]]:
+    mock = MockApp(Config(apis=["scale"], speed=0, strict=request.param))
+    with mock.asgi.test_client() as client:
+        yield client, request.param
+    mock.close()
+
+
+def _lint(response: object) -> list[str]:
+    return response.headers.get_list(HEADER)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("operation", ["cancel", "requeue"])
+def test_the_field_scales_web_ui_adds_is_ignored_as_scale_ignores_it(scale: tuple[TestClient, bool],
+                                                                      operation: str) -> None:
+    client, strict = scale
+    # Scale's web UI posts the filter with the URL it was posted to.
+    body = {"job_ids": [20], "url": f"http://scale/api/v6/jobs/{operation}/"}
+    response = client.post(f"/v6/jobs/{operation}/", json=body, headers=TOKEN)
+    if strict:
+        assert response.status_code == 400
+        assert response.json() == {"detail": 'Unknown parameter(s): "url"'}
+        assert _lint(response) == []
+        return
+    assert response.status_code == 202, response.text
+    assert _lint(response) == [f'unknown-field "body.url" {json.dumps(IGNORED)}']
+    entry = client.get("/_mockingjob/journal?limit=1").json()["entries"][0]
+    assert entry["warnings"] == [{"where": "body.url", "rule": "unknown-field", "message": IGNORED}]
+
+
+def test_the_filter_applies_as_if_the_unknown_field_were_not_there(scale: tuple[TestClient, bool]) -> None:
+    client, strict = scale
+    if strict:
+        pytest.skip("refused under --strict")
+    client.post("/v6/jobs/cancel/", json={"job_ids": [20], "url": "x", "stauts": "RUNNING"}, headers=TOKEN)
+    assert client.get("/v6/jobs/20/").json()["status"] == "CANCELED"
+
+
+def test_every_unknown_field_is_one_finding_and_strict_names_them_all(scale: tuple[TestClient, bool]) -> None:
+    client, strict = scale
+    response = client.post("/v6/jobs/cancel/", json={"job_ids": [20], "url": "x", "stauts": "RUNNING"},
+                           headers=TOKEN)
+    if strict:
+        assert response.json() == {"detail": 'Unknown parameter(s): "url", "stauts"'}
+    else:
+        assert [value.split(" ")[1] for value in _lint(response)] == ['"body.url"', '"body.stauts"']
+
+
+def test_a_request_with_nothing_to_report_carries_no_lint_header(scale: tuple[TestClient, bool]) -> None:
+    client, _ = scale
+    for response in (client.post("/v6/jobs/cancel/", json={"job_ids": [20]}, headers=TOKEN),
+                     client.get("/v6/jobs/"), client.get("/v6/jobs/99999/"),
+                     client.post("/v6/jobs/cancel/", json={"job_ids": "x"}, headers=TOKEN)):
+        assert HEADER.lower() not in {name.lower() for name in response.headers}, response.text
+    entries = client.get("/_mockingjob/journal?limit=10").json()["entries"]
+    assert all(entry["warnings"] == [] for entry in entries)
+
+
+def test_a_hostile_field_name_cannot_break_the_header(scale: tuple[TestClient, bool]) -> None:
+    client, strict = scale
+    if strict:
+        pytest.skip("refused under --strict")
+    name = "x\r\nSet-Cookie: evil=1\u00e9\u2603"
+    response = client.post("/v6/jobs/cancel/", json={"job_ids": [20], name: 1}, headers=TOKEN)
+    assert response.status_code == 202
+    assert "set-cookie" not in {key.lower() for key in response.headers}
+    (value,) = _lint(response)
+    assert value.isascii() and "\r" not in value and "\n" not in value
+    entry = re.fullmatch(r'(\S+) ("(?:[^"\\]|\\.)*") (".*")', value)
+    assert entry is not None
+    assert json.loads(entry.group(2)) == f"body.{name}" and json.loads(entry.group(3)) == IGNORED
+
+
+def test_each_finding_is_logged(scale: tuple[TestClient, bool], caplog: pytest.LogCaptureFixture) -> None:
+    client, strict = scale
+    if strict:
+        pytest.skip("refused under --strict")
+    with caplog.at_level(logging.INFO, logger="mockingjob.lint"):
+        client.post("/v6/jobs/requeue/", json={"job_ids": [20], "url": "x"}, headers=TOKEN)
+    assert [record.getMessage() for record in caplog.records if record.name == "mockingjob.lint"] == [
+        f"scale POST /v6/jobs/requeue/: unknown-field body.url ({IGNORED})"]
