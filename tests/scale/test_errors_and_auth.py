@@ -75,9 +75,22 @@ def test_time_errors_apply_to_input_files_and_logs_too(client):
         "Datetime values must follow ISO-8601 and include a timezone: started"
 
 
-def test_an_unknown_query_parameter_is_a_400(client):
-    message = detail(client.get("/v6/jobs/", params={"colour": "blue"}), 400)
-    assert "colour" in message
+def test_an_unknown_query_parameter_is_ignored_as_scale_ignores_it_and_reported(client):
+    everything = client.get("/v6/jobs/").json()["count"]
+    response = client.get("/v6/jobs/", params={"colour": "blue", "job_type_version": "1.0"})
+    assert response.status_code == 200 and response.json()["count"] == everything
+    assert [value.split(" ")[:2] for value in response.headers.get_list("mockingjob-lint")] == [
+        ["unknown-parameter", '"query.colour"'], ["unknown-parameter", '"query.job_type_version"']]
+
+
+def test_under_strict_an_unknown_query_parameter_is_a_400():
+    strict = MockApp(Config(apis=["scale"], speed=0, strict=True))
+    try:
+        with strict.asgi.test_client() as client:
+            assert detail(client.get("/v6/job-types/", params={"order": "name"}), 400) == \
+                'Unknown parameter(s): "order"'
+    finally:
+        strict.close()
 
 
 def test_a_bad_enum_value_in_time_field_is_a_400(client):

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -60,9 +61,19 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.errors import RequestInvalid, Violation
-from .validation import PARSED_BODY
+from .validation import PARSED_BODY, UNKNOWN_QUERY_PARAMETERS
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
+
+class _UnknownArgumentNotAnError(logging.Filter):
+    """connexion logs an error for each query parameter the spec does not name; where the spec lets them through
+    (a real service that ignores them), they are lint findings, reported once in the answer and the journal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Function argument '")
+
+
+logging.getLogger("connexion.decorators.parameter").addFilter(_UnknownArgumentNotAnError())
 
 # Starlette converts a matched integer path parameter with int(), which refuses more digits than this.
 _DIGITS = sys.get_int_max_str_digits() or ""
@@ -280,6 +291,7 @@ class _ValidationOperation(request_validation.RequestValidationOperation):
                 strict_validation=self.strict_validation,
                 security_query_params=self.security_query_params,
             )
+            parameters.unknown_note = operation._operation.get(UNKNOWN_QUERY_PARAMETERS)
         parameters.validate(scope)
 
         if operation.request_body and _has_body_without_media_type(scope["headers"]):

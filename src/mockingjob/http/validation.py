@@ -28,7 +28,7 @@ from ..core.errors import RequestInvalid, Violation
 from ..core.lint import Finding
 from .routing import EXCHANGE
 
-__all__ = ["NESTING_LIMIT", "PARSED_BODY", "UNKNOWN_FIELDS", "VALIDATORS"]
+__all__ = ["NESTING_LIMIT", "PARSED_BODY", "UNKNOWN_FIELDS", "UNKNOWN_QUERY_PARAMETERS", "VALIDATORS"]
 
 # An empty request body, told apart from a body that is the JSON literal null.
 _ABSENT = object()
@@ -84,15 +84,21 @@ class StructuredParameterValidator(ParameterValidator):
         if error is not None:
             raise RequestInvalid(_violation(location, param["name"], error, value))
 
+    unknown_note: str | None = None
+    """The operation's `UNKNOWN_QUERY_PARAMETERS` note: unknown query parameters are lint findings, not 400s."""
+
     def validate_request(self, request: Any) -> None:
         if self.strict_validation:
             extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
             if extra:
                 names = ", ".join(sorted(extra))
-                raise RequestInvalid(
-                    Violation("query", sorted(extra)[0], "extra", f"Extra query parameter(s) {names} not in spec",
-                              expected=sorted(extra))
-                )
+                refusal = Violation("query", sorted(extra)[0], "extra",
+                                    f"Extra query parameter(s) {names} not in spec", expected=sorted(extra))
+                exchange = request.scope.get(EXCHANGE)
+                if self.unknown_note is None or exchange is None or exchange.strict:
+                    raise RequestInvalid(refusal)
+                exchange.findings.extend(Finding(f"query.{name}", "unknown-parameter", self.unknown_note,
+                                                 refusal=refusal) for name in sorted(extra))
         for param in self.parameters.get("query", []):
             self._check("query", param, request.query_params.get(param["name"]))
         for param in self.parameters.get("path", []):
@@ -123,6 +129,10 @@ def _finite_float(text: str) -> float:
         raise _NonFinite(f"{_OUT_OF_RANGE}: {text[:40]}")
     return value
 
+
+UNKNOWN_QUERY_PARAMETERS = "x-unknown-query-parameters"
+"""The spec's extension on an operation whose real service ignores query parameters it does not name: its value
+says so. Such parameters are accepted and reported as lint findings (`core.lint`)."""
 
 UNKNOWN_FIELDS = "x-unknown-fields"
 """The spec's extension on an object schema whose real service ignores fields it does not name: its value says
