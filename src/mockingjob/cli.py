@@ -41,7 +41,8 @@ class ByteSize(click.ParamType):
 
 # Tokens given this way stay out of `ps`; they are taken out of the environment once read, so that no process
 # started later (a worker) inherits them.
-_TOKEN_VARIABLES = ("MOCKINGJOB_TOKEN", "MOCKINGJOB_ADMIN_TOKEN")
+_TOKEN_VARIABLES = ("MOCKINGJOB_TOKEN", "MOCKINGJOB_SERVE_TOKEN", "MOCKINGJOB_SERVE_TOKENS",
+                    "MOCKINGJOB_ADMIN_TOKEN", "MOCKINGJOB_SERVE_ADMIN_TOKEN")
 
 
 def _apis(names: tuple[str, ...]) -> list[str]:
@@ -69,7 +70,8 @@ def main() -> None:
               help="Worker processes (more than one needs --state).")
 @click.option("--speed", type=click.FloatRange(min=0), help="Clock speed: 1 is real time, 60 makes a minute "
               "pass each second, 0 stops the clock. Default: 1 (or the stored clock's speed).")
-@click.option("--token", "tokens", multiple=True, metavar="TOKEN", envvar="MOCKINGJOB_TOKEN",
+@click.option("--token", "tokens", multiple=True, metavar="TOKEN",
+              envvar=["MOCKINGJOB_TOKEN", "MOCKINGJOB_SERVE_TOKEN", "MOCKINGJOB_SERVE_TOKENS"],
               help="Accept only this API token (repeatable; or MOCKINGJOB_TOKEN, space-separated, which keeps "
               "it out of `ps`). Default: any non-empty token.")
 @click.option("--validate-responses", is_flag=True, help="Check every response against the spec (slower).")
@@ -83,7 +85,7 @@ def main() -> None:
               help="The status --error-rate answers with.")
 @click.option("--scenarios", "scenarios_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="YAML/JSON file of scenarios and faults to start with (and return to on reset).")
-@click.option("--admin-token", metavar="TOKEN", envvar="MOCKINGJOB_ADMIN_TOKEN",
+@click.option("--admin-token", metavar="TOKEN", envvar=["MOCKINGJOB_ADMIN_TOKEN", "MOCKINGJOB_SERVE_ADMIN_TOKEN"],
               help="Open the admin API (/_mockingjob/) to clients presenting this bearer token, from anywhere (or "
               "MOCKINGJOB_ADMIN_TOKEN). Default: loopback clients only, no token.")
 @click.option("--journal-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
@@ -160,7 +162,7 @@ def run(config: Config) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         from .http.app import MockApp, WorkerApp
-        from .http.server import raise_open_files_limit, serve_workers, uvicorn_options
+        from .http.server import raise_open_files_limit, serve_workers, stop_gracefully_on_hangup, uvicorn_options
 
         try:
             mock = MockApp(config)  # creates and seeds the store once, before any worker starts
@@ -172,6 +174,7 @@ def run(config: Config) -> None:
                               keep_alive=config.keep_alive)
     try:
         if config.workers == 1:
+            stop_gracefully_on_hangup()
             uvicorn.run(mock.asgi, host=config.host, port=config.port, **options)
             return
         mock.close()

@@ -261,3 +261,14 @@ def test_a_header_no_answer_could_carry_is_refused_when_the_rule_is_made(client,
     assert response.status_code == 400 and "headers" in response.json()["detail"]
     assert client.get(f"{ADMIN}/{kind}").json()[kind] == []
     assert client.get("/v6/jobs/?page_size=1").status_code == 200
+
+
+def test_scenarios_and_faults_are_kept_up_to_a_bound(client, monkeypatch):
+    monkeypatch.setattr("mockingjob.control.rules.MAX_RULES", 3)
+    for _ in range(3):
+        assert client.post(f"{ADMIN}/faults", json={"api": "scale", "latency": {"fixed": 1}}).status_code == 201
+        assert client.post(f"{ADMIN}/scenarios", json={"api": "scale", "respond": {"status": 503}}).status_code == 201
+    for kind, doc in (("faults", {"api": "scale", "latency": {"fixed": 1}}),
+                      ("scenarios", {"api": "scale", "respond": {"status": 503}})):
+        refused = client.post(f"{ADMIN}/{kind}", json=doc)
+        assert refused.status_code == 409 and f"already 3 {kind}" in refused.json()["detail"]

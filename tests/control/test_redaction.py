@@ -171,9 +171,13 @@ def test_a_secret_one_instance_saw_is_scrubbed_by_another_and_after_a_restart(tm
 def test_secrets_remembered_for_later_exchanges_are_bounded_in_number_and_length(mock, client):
     recorder = mock.plane.recorder
     for index in range(100):
-        client.get("/v6/jobs/?page_size=1", headers={"X-Auth-Token": f"{index:03d}" + "k" * 100_000})
-        client.get("/v6/jobs/?page_size=1", headers={"X-Auth-Token": f"short-token-{index:03d}"})
+        client.post("/v6/jobs/cancel/", json={"job_ids": [999999], "password": f"{index:03d}" + "k" * 100_000},
+                    headers={"Authorization": "Token t"})
+        client.get("/v6/jobs/?page_size=1", params={"password": f"short-token-{index:03d}"})
+        # Credentials that travel only in headers are redacted by name, and never remembered.
+        client.get("/v6/jobs/?page_size=1", headers={"X-Auth-Token": f"header-only-{index:03d}"})
     remembered = list(recorder.remembered)
+    assert not any(value.startswith("header-only") for value in remembered)
     assert len(remembered) <= 64
     assert all(len(value) <= 8 * 1024 for value in remembered)
     assert "short-token-099" in remembered and "short-token-000" not in remembered
@@ -269,3 +273,67 @@ def test_a_secret_given_as_a_key_and_value_pair_is_redacted():
         app.close()
     assert "KvSecretValue77" not in journal
     assert "eu-west-1" in journal  # the other pairs are left as they were
+
+
+def _start_run(client, password):
+    response = client.post("/scheduler/startRun", headers={"Authorization": "Bearer t"}, json={
+        "runDetails": {"environmentID": "2", "jobID": "1"},
+        "userCredentials": {"snowflakeAuthType": "Basic", "snowflakeUsername": "u", "snowflakePassword": password},
+        "parameters": {"note": password}})
+    assert response.status_code == 200, response.text
+    return response.json()["runCounter"]
+
+
+def test_the_state_file_keeps_no_secret_value(tmp_path):
+    state = tmp_path / "state.db"
+    app = _coalesce(str(state))
+    try:
+        with app.asgi.test_client() as client:
+            _start_run(client, "OnlyInPasswordField99")
+            client.get("/api/v1/runs", headers={"Authorization": "Bearer server-token-77"})
+    finally:
+        app.close()
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("state.db"))
+    assert b"server-token-77" not in stored
+    # The run's parameters are the API's own data, stored as Coalesce stores them; the secrets table holds
+    # digests only, so the password appears there (in the parameters) and nowhere else.
+    assert stored.count(b"OnlyInPasswordField99") <= 1
+
+
+def test_many_other_credentials_do_not_push_a_remembered_secret_out(tmp_path):
+    state = str(tmp_path / "state.db")
+    first, second = _coalesce(state), _coalesce(state)
+    try:
+        with first.asgi.test_client() as one, second.asgi.test_client() as two:
+            run = _start_run(one, "FloodedPassword42")
+            for index in range(100):  # many clients, each with a token of its own
+                two.get("/api/v1/runs?limit=1", headers={"Authorization": f"Bearer flood-{index:04d}-abcdef"})
+            assert "FloodedPassword42" in two.get(f"/api/v1/runs/{run}", headers={"Authorization": "Bearer t"}).text
+            assert "FloodedPassword42" not in _everything(two)
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.parametrize(("query", "secret"), [
+    ("a=1;token=SemicolonSecret1", "SemicolonSecret1"),
+    ("next=%2F%3Ftoken%3DNestedSecret2", "NestedSecret2"),
+    ("key=GoogleKey3", "GoogleKey3"), ("jwt=JwtValue4", "JwtValue4"), ("auth=AuthValue5", "AuthValue5"),
+    ("sig=SigValue6", "SigValue6"), ("session=SessionValue7", "SessionValue7"),
+    ("credential=CredValue8", "CredValue8"), ("access_token=AccessToken9", "AccessToken9"),
+])
+def test_secrets_in_every_form_of_query_string_are_redacted(client, query, secret):
+    client.get(f"/v6/jobs/?page_size=1&{query}")
+    assert secret not in _everything(client)
+
+
+@pytest.mark.parametrize("header", ["X-Access-Key", "Authentication", "X-Session", "X-Amz-Security-Token"])
+def test_credentials_in_headers_named_like_secrets_are_redacted(client, header):
+    client.get("/v6/jobs/?page_size=1", headers={header: "Bearer HeaderSecret10"})
+    assert "HeaderSecret10" not in _everything(client)
+
+
+def test_a_secret_used_as_a_json_key_is_scrubbed_too(client):
+    client.post("/v6/jobs/", headers={"Authorization": f"Token {SECRET_TOKEN}"}, json={
+        "job_type_id": INGEST, "input": {**INPUTS[INGEST], "json": {"password": PASSWORD, PASSWORD: 1}}})
+    assert PASSWORD not in _everything(client)

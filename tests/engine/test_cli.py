@@ -137,3 +137,15 @@ def test_the_server_collects_garbage_while_it_serves_and_gives_the_collector_bac
     assert gc.isenabled() and gc.get_freeze_count() == 0
     result = CliRunner().invoke(main, ["serve", "scale", "--state", "/nonexistent/dir/state.db"])
     assert result.exit_code == 1 and gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("variable", ["MOCKINGJOB_TOKEN", "MOCKINGJOB_SERVE_TOKEN", "MOCKINGJOB_SERVE_TOKENS"])
+def test_tokens_from_any_documented_variable_are_taken_and_then_removed(served: list[Config], variable: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv(variable, "first second")
+    monkeypatch.setenv("MOCKINGJOB_SERVE_ADMIN_TOKEN", "admin-secret")
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0
+    assert served[0].tokens == ["first", "second"] and served[0].admin_token == "admin-secret"
+    assert variable not in os.environ and "MOCKINGJOB_SERVE_ADMIN_TOKEN" not in os.environ

@@ -184,8 +184,10 @@ def test_workers_die_with_their_parent_and_the_port_is_free_again(tmp_path: Path
         again.stop()
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_sigterm_lets_requests_in_flight_finish_and_exits_as_one_worker_would(tmp_path: Path, workers: int) -> None:
+def test_a_stop_signal_lets_requests_in_flight_finish_and_exits_as_one_worker_would(
+        tmp_path: Path, workers: int, stop: signal.Signals) -> None:
     server = Server("scale", "--workers", str(workers), "--state", str(tmp_path / "state.db"), "--latency", "1500")
     answers: list[int | str] = []
 
@@ -199,7 +201,7 @@ def test_sigterm_lets_requests_in_flight_finish_and_exits_as_one_worker_would(tm
     for asker in askers:
         asker.start()
     time.sleep(0.6)  # every request is in flight, waiting out its latency
-    server.process.send_signal(signal.SIGTERM)
+    server.process.send_signal(stop)
     for asker in askers:
         asker.join(timeout=30)
     code = server.process.wait(timeout=30)
@@ -244,3 +246,18 @@ def test_an_empty_token_from_the_environment_or_the_command_line_is_refused_at_s
                             env={**os.environ, "MOCKINGJOB_TOKEN": ""})
     assert result.returncode == 2
     assert "--token" in result.stderr and "must not be empty" in result.stderr
+
+
+def test_with_two_workers_the_journal_holds_an_exchange_as_soon_as_its_answer_arrives(tmp_path: Path) -> None:
+    server = Server("scale", "--workers", "2", "--state", str(tmp_path / "state.db"))
+    try:
+        with httpx.Client(base_url=server.url) as api, httpx.Client(base_url=server.url) as admin:
+            for index in range(40):
+                mark = admin.get("/_mockingjob/journal", params={"limit": 1}).json()["entries"]
+                since = mark[0]["id"] if mark else 0
+                api.get("/v6/jobs/", params={"page_size": 1, "page": 1},
+                        headers={"X-Auth-Token": f"new-token-{index:03d}-abcdef"})
+                seen = admin.get("/_mockingjob/journal", params={"since": since}).json()["entries"]
+                assert len(seen) == 1, (index, seen)
+    finally:
+        server.stop()

@@ -199,3 +199,21 @@ def test_a_body_sent_where_an_operation_takes_none_is_ignored_however_deep(clien
     for body in ("[" * 5000, '{"a":' * 3000, "not json"):
         response = client.request(method, path, content=body, headers={**JSON, **SCALE})
         assert response.status_code in (200, 204), response.text[:300]
+
+
+@pytest.mark.parametrize("media_type", ["APPLICATION/JSON", "Application/Json", "application/JSON; charset=utf-8",
+                                        "application/json ; charset=utf-8", "application/json;charset=UTF-8"])
+@pytest.mark.parametrize(("method", "path", "headers", "body", "status"), [
+    ("PUT", "/_mockingjob/clock", {}, '{"speed": 0}', 200),
+    ("POST", "/scale/v6/jobs/", SCALE, '{"job_type_id": 1, "input": {"files": {"INPUT_FILE": [61]}, "json": {}}}',
+     201),
+    ("POST", "/coalesce/scheduler/startRun", BEARER,
+     '{"runDetails": {"environmentID": "2", "jobID": "1"}, ' + CREDENTIALS + "}", 200),
+    ("PUT", "/marquez/api/v1/namespaces/cased", {}, '{"ownerName": "me"}', 200),
+    ("POST", "/trifacta/v4/jobGroups", BEARER, '{"wrangledDataset": {"id": 33}}', 201),
+])
+def test_a_media_type_is_read_whatever_its_case_and_spacing(client: TestClient, media_type: str, method: str,
+                                                            path: str, headers: dict[str, str], body: str,
+                                                            status: int) -> None:
+    response = client.request(method, path, content=body, headers={**headers, "Content-Type": media_type})
+    assert response.status_code == status, response.text

@@ -3,19 +3,20 @@ journal entry. The request path hands it what it saw, once the answer is known; 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import secrets as secrets_module
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..core.pack import Pack
 from ..core.store import insert_ignoring_duplicate
 from .journal import JournalWriter
-from .redact import Secrets, decode
+from .redact import Secrets, decode, secret_digest
 
 __all__ = ["NOT_PARSED", "Exchanged", "Recorder"]
 
@@ -23,7 +24,10 @@ log = logging.getLogger("mockingjob")
 
 _STORED_CHARS = 64 * 1024
 _REMEMBERED = 64
-"""How many secret values, the newest, are looked for in later exchanges."""
+"""How many secret values this process saw, the newest, are looked for in later exchanges."""
+_SHARED = 4096
+"""How many digests of secret values, the newest, every process redacts."""
+_SALT_KEY = "control:secrets-salt"
 _REMEMBERED_LENGTH = range(6, 8 * 1024 + 1)
 """Shorter values would be found in innocent text; longer ones are no credential (a PEM private key is under
 4 KB) but a client's way to make every later scrub slow."""
@@ -61,18 +65,23 @@ class Exchanged:
 class Recorder:
     """Keeps each exchange in the journal, scrubbed of its own secrets and of those sent lately.
 
-    Secrets sent lately are kept in the store, beside the state that may repeat them (a password a client put
-    in a run's parameters, answered back by any worker, before or after a restart), the newest
-    `_REMEMBERED` of them, each of bounded length.
+    A secret a client sent in a body or query (a password it also put in a run's parameters, say) may come back
+    in a later answer, served by any worker, before or after a restart. This process keeps the newest
+    `_REMEMBERED` such values, and scrubs them wherever they appear; the store keeps only salted digests of
+    the newest `_SHARED` (never the values: a state file is no place for them), and every process redacts a
+    JSON string equal to one of them. Credentials sent in headers are redacted by name and never repeated by
+    the APIs: they are not remembered.
     """
 
     def __init__(self, journal: JournalWriter, table: sa.Table) -> None:
         self.journal = journal
         self.store = journal.store
         self.table = table
-        self.remembered: dict[str, None] = {}  # the newest last
-        self._newest_read = 0  # the highest id of the table read into `remembered`
-        self._select_newer = (sa.select(table.c.id, table.c.value).where(table.c.id > sa.bindparam("after"))
+        self.remembered: dict[str, None] = {}  # values this process saw, the newest last
+        self.digests: dict[str, None] = {}  # digests any process stored, the newest last
+        self._salt: bytes | None = None
+        self._newest_read = 0  # the highest id of the table read into `digests`
+        self._select_newer = (sa.select(table.c.id, table.c.digest).where(table.c.id > sa.bindparam("after"))
                               .order_by(table.c.id))
         self._known = sa.select(table.c.id).where(table.c.digest == sa.bindparam("digest"))
         self._insert = table.insert()
@@ -108,7 +117,7 @@ class Recorder:
         try:
             own = secrets or self.secrets(pack, exchanged.headers, exchanged.query, exchanged.request_body,
                                           exchanged.document)
-            scrub = self._with_recent(own)
+            scrub = self._with_recent(own, exchanged.headers, exchanged.request_body)
             request_type = next((v for k, v in exchanged.headers if k.lower() == "content-type"), None)
             self.journal.add(
                 at=datetime.now(UTC),
@@ -130,35 +139,54 @@ class Recorder:
         except Exception:
             log.exception("could not journal a request")
 
-    def _with_recent(self, secrets: Secrets) -> Secrets:
-        """`secrets` and those recent requests carried, which a later answer may repeat (a password a client
-        put in a run's parameters, say): the journal hides them too."""
-        new = [v for v in secrets.values if len(v) in _REMEMBERED_LENGTH and v not in self.remembered]
-        if self.store.private:  # one process, in memory: nothing outlives it, no one else writes
-            for value in new:
-                self.remembered[value] = None
-        else:
-            self._share(new)
+    def _with_recent(self, secrets: Secrets, headers: list[tuple[str, str]], body: bytes) -> Secrets:
+        """`secrets` and those recent requests carried, which a later answer may repeat: the journal hides
+        them too. A credential sent only in a header is not remembered: no API stores one."""
+        carried = Secrets(extra_names=secrets.extra_names)
+        carried.from_headers(headers)
+        new = [v for v in secrets.values
+               if len(v) in _REMEMBERED_LENGTH and v not in self.remembered
+               and (v not in carried.values or v.encode("utf-8", "surrogatepass") in body)]
+        for value in new:
+            self.remembered[value] = None
         while len(self.remembered) > _REMEMBERED:
             self.remembered.pop(next(iter(self.remembered)))
-        return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.remembered))
+        if self.store.private:  # one process, in memory: nothing outlives it, no one else writes
+            return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.remembered))
+        self._share(new)
+        return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.remembered),
+                       digests=frozenset(self.digests), salt=self._salt or b"")
 
     def _share(self, new: list[str]) -> None:
-        """Store the `new` values for every worker, and read those other workers (or earlier runs) stored."""
+        """Store the digests of the `new` values for every process, and read those others stored."""
         with self.store.begin(write=bool(new)) as conn:
+            if self._salt is None:
+                self._salt = self._shared_salt(conn)
             inserted = False
-            for value in new[:_REMEMBERED]:
-                digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+            for value in new[:_SHARED]:
+                digest = secret_digest(value, self._salt)
                 if conn.execute(self._known, {"digest": digest}).first() is None:
-                    inserted |= insert_ignoring_duplicate(conn, self._insert, {"digest": digest, "value": value})
+                    inserted |= insert_ignoring_duplicate(conn, self._insert, {"digest": digest})
             rows = conn.execute(self._select_newer, {"after": self._newest_read}).all()
             if rows:
                 self._newest_read = rows[-1].id
                 if inserted:
-                    conn.execute(self._prune, {"oldest_kept": self._newest_read - _REMEMBERED + 1})
-        for row in rows[-_REMEMBERED:]:
-            self.remembered.pop(row.value, None)
-            self.remembered[row.value] = None
+                    conn.execute(self._prune, {"oldest_kept": self._newest_read - _SHARED + 1})
+        for row in rows[-_SHARED:]:
+            self.digests.pop(row.digest, None)
+            self.digests[row.digest] = None
+        while len(self.digests) > _SHARED:
+            self.digests.pop(next(iter(self.digests)))
+
+    def _shared_salt(self, conn: Connection) -> bytes:
+        """The store's own random salt for the digests, made by whichever process needs it first."""
+        salt = self.store.get_setting(conn, _SALT_KEY)
+        if salt is None:
+            candidate = secrets_module.token_hex(16)
+            if not self.store.put_setting_if_absent(conn, _SALT_KEY, candidate):
+                return bytes.fromhex(str(self.store.get_setting(conn, _SALT_KEY)))  # another process's
+            salt = candidate
+        return bytes.fromhex(str(salt))
 
 
 def _clip(text: str | None) -> str | None:

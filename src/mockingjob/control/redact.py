@@ -9,6 +9,7 @@ still the same JSON document.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -16,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["MAX_SEARCHED", "REDACTED", "Secrets", "decode", "is_secret_name"]
+__all__ = ["MAX_SEARCHED", "REDACTED", "Secrets", "decode", "is_secret_name", "secret_digest"]
 
 REDACTED = "[REDACTED]"
 
 # Field names (compared lower-case, without "_" or "-") that carry secrets in the APIs we mock and their clients.
 _SECRET_NAME = re.compile(
-    r"pass(word|phrase|wd|wort)?$|passw|pasw|pwd|secret|token|privatekey|keypairkey|keypairpass|apikey"
-    r"|authorization|cookie"
+    r"pass(word|phrase|wd|wort)?$|passw|pasw|pwd|secret|token|privatekey|keypairkey|keypairpass|apikey|accesskey"
+    r"|authorization|authentication|^auth$|cookie|jwt|^key$|^sig$|signature|session|^credentials?$"
 )
 # A name followed by ":" or "=" in text that is not a JSON document (malformed, truncated, a form, a Python
 # repr): "name", 'name' or a bare name. What follows it is read by `_value_at`.
@@ -35,13 +36,14 @@ _SCHEMES = frozenset({"basic", "bearer", "digest", "token", "apikey", "api-key",
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # A cheap test on raw text (substring search, much faster than a regular expression): without any of these,
 # no field in it can have a secret's name.
-_SECRET_NAME_PARTS = ("pass", "pasw", "pwd", "secret", "token", "private", "keypair", "key_pair", "key-pair",
-                      "apikey", "api_key", "api-key", "authori", "cookie")
+_SECRET_NAME_PARTS = ("pass", "pasw", "pwd", "secret", "token", "private", "key", "auth", "cookie", "jwt", "sig",
+                      "session", "credential")
 # The same parts, grouped under a substring each of them holds: one search rules out a whole group (a group
 # without parts is a part itself).
 _SECRET_NAME_GROUPS = tuple(
     (common, () if common in _SECRET_NAME_PARTS else tuple(part for part in _SECRET_NAME_PARTS if common in part))
-    for common in ("pas", "pwd", "secret", "token", "private", "key", "authori", "cookie")
+    for common in ("pas", "pwd", "secret", "token", "private", "key", "auth", "cookie", "jwt", "sig", "session",
+                   "credential")
 )
 
 
@@ -186,6 +188,9 @@ class Secrets:
 
     extra_names: frozenset[str] = frozenset()
     values: set[str] = field(default_factory=set)
+    digests: frozenset[str] = frozenset()
+    """`secret_digest`s of values sent lately to any process: a JSON string with one of them is redacted."""
+    salt: bytes = b""
     _search: _Search | None = field(default=None, init=False, repr=False, compare=False)
     _searched_values: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -245,9 +250,11 @@ class Secrets:
 
     def from_query(self, query: str) -> None:
         names = _field_names(self.extra_names)
-        for name, value in parse_qsl(query, keep_blank_values=True):
+        for name, value in _query_pairs(query):
             if names.is_secret(name) and value:
                 self.values.add(value)
+            elif "=" in value:  # a URL or query inside a value (?next=/x%3Ftoken%3D…)
+                self.from_query(value.rpartition("?")[2])
 
     def _collect_pair(self, document: Mapping[str, Any]) -> bool:
         """A ``{"key": "dbPassword", "value": "…"}`` entry (Trifacta's overrides, say): the secret is its value.
@@ -294,13 +301,16 @@ class Secrets:
                 return {**{k: self._redact(v, search, names) for k, v in document.items() if k != "value"},
                         "value": REDACTED}
             return {
-                key: (REDACTED if isinstance(key, str) and names.is_secret(key) and value not in (None, "", [], {})
-                      else self._redact(value, search, names))
+                (search.scrub(key) if isinstance(key, str) else key):
+                    (REDACTED if isinstance(key, str) and names.is_secret(key) and value not in (None, "", [], {})
+                     else self._redact(value, search, names))
                 for key, value in document.items()
             }
         if isinstance(document, list):
             return [self._redact(item, search, names) for item in document]
         if isinstance(document, str):
+            if self.digests and secret_digest(document, self.salt) in self.digests:
+                return REDACTED
             return search.scrub(document)
         return document
 
@@ -320,13 +330,22 @@ class Secrets:
     def redact_query(self, query: str) -> str:
         if not query:
             return query
-        pairs = parse_qsl(query, keep_blank_values=True)
+        pairs = _query_pairs(query)
         search = self._searching()
         names = _field_names(self.extra_names)
-        if not any(names.is_secret(name) for name, _ in pairs) and not search.in_text:
+        if (not any(names.is_secret(name) or "=" in value for name, value in pairs) and not search.in_text
+                and ";" not in query):
             return query
-        return urlencode([(name, REDACTED if names.is_secret(name) and value else search.scrub(value))
-                          for name, value in pairs])
+
+        def redacted(name: str, value: str) -> str:
+            if names.is_secret(name) and value:
+                return REDACTED
+            if "=" in value:  # a URL or query inside a value
+                before, mark, inner = value.rpartition("?")
+                return before + mark + self.redact_query(inner)
+            return search.scrub(value)
+
+        return urlencode([(name, redacted(name, value)) for name, value in pairs])
 
     def redact_body(self, body: bytes, media_type: str | None, *, structural: bool = False) -> str | None:
         """A request or response body as journal text: JSON redacted structurally, other text scrubbed.
@@ -354,7 +373,7 @@ class Secrets:
                 pass
             else:
                 search = self._searching()
-                if not named:
+                if not named and not self.digests:
                     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
                     if not search.occurs_in_json(text):
                         return _encodable(text, document)  # nothing in it to redact
@@ -405,6 +424,16 @@ def _value_at(text: str, start: int) -> str:
         return text[start:at + 1]
     end = _SCALAR_END.search(text, start)
     return text[start:end.start() if end else len(text)]
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    """A query string's name/value pairs, separated by ``&`` or ``;`` (which many servers also take)."""
+    return parse_qsl(query.replace(";", "&"), keep_blank_values=True)
+
+
+def secret_digest(value: str, salt: bytes) -> str:
+    """What the store keeps of a secret value: a salted digest, from which the value cannot be read back."""
+    return hashlib.sha256(salt + value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def decode(body: bytes, media_type: str | None) -> str:

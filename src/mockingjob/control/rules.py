@@ -131,6 +131,7 @@ class Rules:
             raise ApiError(400, f"{operation} starts no run, so outcome, failure and durations cannot apply to it; "
                            f"{api}'s run operations: {', '.join(sorted(pack.run_operations))}")
         table = self.tables.scenarios
+        _check_room(conn, table, "scenarios")
         result = conn.execute(table.insert().values(
             api=api, operation=operation, match=dict(doc.get("match") or {}), effect=effect.to_json(),
             remaining=doc.get("times"), origin=origin, created=now,
@@ -151,6 +152,7 @@ class Rules:
         if "drop" in spec:
             spec["drop"] = {"rate": 1, "after": False, **spec["drop"]}
         table = self.tables.faults
+        _check_room(conn, table, "faults")
         result = conn.execute(table.insert().values(
             api=api, operation=operation, spec=spec, remaining=doc.get("times"), origin=origin, created=now,
         ))
@@ -158,6 +160,15 @@ class Rules:
 
     def clear(self, conn: Connection, table: sa.Table, api: str | None = None) -> None:
         conn.execute(table.delete() if api is None else table.delete().where(table.c.api == api))
+
+
+MAX_RULES = 1000
+"""How many scenarios, and how many faults, may be stored at once: every API request looks through them."""
+
+
+def _check_room(conn: Connection, table: sa.Table, what: str) -> None:
+    if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() >= MAX_RULES:
+        raise ApiError(409, f"there are already {MAX_RULES} {what}, the most kept at once; delete some first")
 
 
 # RFC 9110's token: what a header name may be. A name outside it would be refused by the HTTP server only when

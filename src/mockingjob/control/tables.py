@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..core.store import JSONText, PortableString, PortableText, UtcDateTime
+from ..core.store import JSONText, PortableString, UtcDateTime
 
 __all__ = ["ControlTables", "claim"]
 
@@ -35,7 +35,7 @@ class ControlTables:
     faults: sa.Table
     journal: sa.Table
     secrets: sa.Table
-    """Secret values clients sent lately, which later answers (served by any worker) may repeat."""
+    """Digests of secret values clients sent lately, which later answers (served by any worker) may repeat."""
 
     @classmethod
     def define(cls, metadata: sa.MetaData) -> ControlTables:
@@ -78,9 +78,8 @@ class ControlTables:
         secrets = sa.Table(
             "mockingjob_secrets", metadata,
             sa.Column("id", _JOURNAL_ID, primary_key=True, autoincrement=True),
-            # Unique by digest: an index on the value itself would outgrow PostgreSQL's index rows.
+            # A salted digest, never the value (see `recording.Recorder`).
             sa.Column("digest", sa.String(64), nullable=False, unique=True),
-            sa.Column("value", PortableText, nullable=False),
             sqlite_autoincrement=True,
         )
         return cls(scenarios, faults, journal, secrets)

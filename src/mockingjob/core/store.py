@@ -288,6 +288,10 @@ class Store:
         if not updated:
             conn.execute(self.settings.insert().values(key=key, value=text))
 
+    def put_setting_if_absent(self, conn: Connection, key: str, value: Any) -> bool:
+        """Store `value` under `key` unless another writer stored one first; True if this one was stored."""
+        return insert_ignoring_duplicate(conn, self.settings.insert(), {"key": key, "value": json.dumps(value)})
+
     def clear(self, conn: Connection, tables: list[sa.Table]) -> None:
         """Delete every row of `tables`, children first so that foreign keys hold."""
         for table in reversed(self.tables):

@@ -48,6 +48,20 @@ class BodyTooLarge(ApiError):
                          headers={"Connection": "close"})
 
 
+def _normalise_media_type(scope: Scope) -> None:
+    """Media types are case-insensitive (``APPLICATION/JSON``), and may have spaces before their parameters;
+    connexion matches them as written. The Content-Type is rewritten as ``type/subtype; params`` in lower case
+    (the parameters' values kept) before anything reads it."""
+    headers = scope["headers"]
+    for index, (name, value) in enumerate(headers):
+        if name == b"content-type":
+            media_type, separator, parameters = value.partition(b";")
+            normal = media_type.strip().lower() + (b"; " + parameters.strip() if separator else b"")
+            if normal != value:
+                headers = scope["headers"] = list(headers)
+                headers[index] = (name, normal)
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
@@ -69,6 +83,7 @@ class RequestPipeline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        _normalise_media_type(scope)
         route = self.router.route(scope["path"], scope["method"])
         exchange = scope[EXCHANGE] = Exchange(route, strict=self.strict)
         limit = self.max_body
@@ -119,6 +134,19 @@ class RequestPipeline:
         recorder = self.plane.recorder
         headers_text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         query = scope.get("query_string", b"").decode("latin-1")
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            effect = exchange.effect.to_json() if exchange.effect else None
+            recorder.record(pack, Exchanged(
+                route.operation, scope["method"], scope["path"], query, headers_text, b"".join(chunks), status,
+                response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
+                exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED),
+                [finding.to_json() for finding in exchange.findings]), secrets)
         try:
             if fault.drop and not fault.drop_after and too_large is None:
                 with contextlib.suppress(BodyTooLarge):  # the connection is dropped either way
@@ -162,15 +190,14 @@ class RequestPipeline:
                 answer_headers.append((_LINT_HEADER, finding.header_value().encode("ascii")))
                 lint_log.info("%s %s %s: %s %s (%s)", pack.name, scope["method"], scope["path"], finding.rule,
                               finding.where, finding.message)
+            if not self.plane.store.private:
+                # Other workers serve the journal too: the entry is written before the client has its answer,
+                # so that whatever the client asks next, of any worker, sees it.
+                record()
             await send({**start_message, "headers": answer_headers})
             await send({"type": "http.response.body", "body": response_body})
         finally:
-            effect = exchange.effect.to_json() if exchange.effect else None
-            recorder.record(pack, Exchanged(
-                route.operation, scope["method"], scope["path"], query, headers_text, b"".join(chunks), status,
-                response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
-                exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED),
-                [finding.to_json() for finding in exchange.findings]), secrets)
+            record()
 
     async def _delay(self, fault: FaultOutcome) -> None:
         if fault.delay_ms:

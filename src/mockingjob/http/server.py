@@ -36,7 +36,8 @@ except ImportError:  # pragma: no cover - only without httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _HttpProtocol  # type: ignore[assignment]
 
 __all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "HttpProtocol", "NoDelayHttpProtocol", "RedactedAccessLog",
-           "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_workers", "uvicorn_options"]
+           "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_workers", "stop_gracefully_on_hangup",
+           "uvicorn_options"]
 
 _HEADER_CALLBACKS = hasattr(_HttpProtocol, "on_headers_complete")
 
@@ -257,6 +258,11 @@ class _Supervisor(Multiprocess):
         self.stopped_by = signal.SIGTERM
         super().handle_term()
 
+    def handle_hup(self) -> None:
+        # uvicorn would restart the workers, with the same code and state: nothing a mock would gain. A
+        # hangup stops the server gracefully, as it does a single worker (`stop_gracefully_on_hangup`).
+        self.handle_term()
+
 
 def serve_workers(config: uvicorn.Config) -> None:
     """Serve `config` (whose app is a factory object) with its worker processes until a signal stops them.
@@ -270,3 +276,10 @@ def serve_workers(config: uvicorn.Config) -> None:
     if supervisor.stopped_by == signal.SIGTERM:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.raise_signal(signal.SIGTERM)
+
+
+def stop_gracefully_on_hangup() -> None:
+    """Make SIGHUP (a closed terminal, say) stop a single-process server as SIGTERM does, finishing the requests
+    in flight, rather than kill it where it stands. uvicorn handles only SIGINT and SIGTERM."""
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
