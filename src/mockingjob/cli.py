@@ -45,6 +45,12 @@ _TOKEN_VARIABLES = ("MOCKINGJOB_TOKEN", "MOCKINGJOB_SERVE_TOKEN", "MOCKINGJOB_SE
                     "MOCKINGJOB_ADMIN_TOKEN", "MOCKINGJOB_SERVE_ADMIN_TOKEN")
 
 
+class _OneLineUsageError(click.ClickException):
+    """A usage error told in one line (``Error: …``), without the usage text, with a usage error's status."""
+
+    exit_code = 2
+
+
 def _apis(names: tuple[str, ...]) -> list[str]:
     known = registry.available()
     unknown = [n for n in names if n not in known]
@@ -119,7 +125,7 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
     for option, values in (("--token", tokens), ("--admin-token", (admin_token,) if admin_token is not None else ())):
         if any(not value.strip() for value in values):
             # An unset shell variable, say: serving would then refuse every write, or every admin request.
-            raise click.BadParameter("must not be empty", param_hint=option)
+            raise _OneLineUsageError(f"{option} must not be empty (an unset shell variable?)")
     for variable in _TOKEN_VARIABLES:
         os.environ.pop(variable, None)
     config = Config(apis=_apis(apis), host=host, port=port, state=state,
