@@ -55,6 +55,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.restarts = 0
+        self.orphans_lived: float | None = None
 
     def start(self) -> None:
         command = [sys.executable, "-m", "mockingjob", "serve", "--port", str(self.port), "--state", self.state,
@@ -194,11 +195,14 @@ def _restart(server: Server, how: str) -> None:
         workers = server.workers_pids()
         server.process.kill()
         server.process.wait()
-        deadline = time.monotonic() + 10
+        killed = time.monotonic()
+        # They stop accepting at once, then finish what is in flight: at most uvicorn's graceful 30 s.
+        deadline = killed + 40
         while any(Path(f"/proc/{pid}").exists() and b"Z" not in _state(pid) for pid in workers):
             if time.monotonic() > deadline:
                 raise RuntimeError("workers outlived their parent")
             time.sleep(0.05)
+        server.orphans_lived = time.monotonic() - killed
     server.start()
     server.restarts += 1
 
@@ -256,6 +260,8 @@ async def soak(args: argparse.Namespace) -> int:
     shown = sa.make_url(args.state).render_as_string(hide_password=True) if args.state else "a SQLite file"
     print(f"soak: {args.clients} clients, {args.duration:.0f} s, --workers {args.workers}, state {shown}")
     print(f"disturbances: {dict(events)}")
+    if server.orphans_lived is not None:
+        print(f"after the parent's SIGKILL its workers finished in {server.orphans_lived:.1f} s")
     print(f"{'requests':>24}: {tally.requests}  ({tally.requests / elapsed:.0f}/s)")
     print(f"{'acknowledged writes':>24}: {tally.acknowledged}")
     print(f"{'lost':>24}: {lost}")

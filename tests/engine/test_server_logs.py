@@ -59,3 +59,16 @@ def test_the_servers_log_configuration_installs_both() -> None:
     assert config["loggers"]["uvicorn.access"]["filters"] == ["redacted"]
     assert config["loggers"]["uvicorn.error"]["filters"] == ["repeats"]
     assert config["loggers"]["asyncio"]["filters"] == ["repeats"]
+
+
+def test_a_worker_whose_parent_is_gone_before_it_looks_is_orphaned_at_once() -> None:
+    import subprocess
+    import sys
+
+    from mockingjob.http.server import die_with_parent
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    orphaned: list[bool] = []
+    die_with_parent(int(gone.stdout), on_orphaned=lambda: orphaned.append(True))
+    assert orphaned == [True]

@@ -7,6 +7,7 @@ the `Served` interface, which `MockApp` satisfies.
 from __future__ import annotations
 
 import html
+import os
 import time
 from datetime import datetime
 from typing import Any
@@ -222,7 +223,8 @@ class WorkerApp:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.supervisor = os.getpid()  # made in the process that starts the workers
 
     def __call__(self) -> ASGIApp:
-        die_with_parent()
+        die_with_parent(self.supervisor)
         return MockApp(self.config).asgi

@@ -212,13 +212,14 @@ def raise_open_files_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-def die_with_parent(on_orphaned: Callable[[], None] | None = None) -> None:
-    """Stop this worker process when the process that started it goes, even by ``kill -9``: an orphaned worker
-    would go on serving the port, and a new server could not bind it.
+def die_with_parent(parent: int | None = None, on_orphaned: Callable[[], None] | None = None) -> None:
+    """Stop this worker process when `parent` (the process that started it; by default its parent now) goes,
+    even by ``kill -9``: an orphaned worker would go on serving the port, and a new server could not bind it.
 
-    On Linux the kernel signals at once (PR_SET_PDEATHSIG); everywhere, a thread notices within a second.
+    On Linux the kernel signals at once (PR_SET_PDEATHSIG); everywhere, a thread notices within a second. A
+    parent gone before this is called is noticed too: `parent` is given by the parent itself.
     """
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
 
     def orphaned() -> None:
         if on_orphaned is not None:
@@ -226,6 +227,9 @@ def die_with_parent(on_orphaned: Callable[[], None] | None = None) -> None:
         else:
             os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful shutdown
 
+    if os.getppid() != parent:  # gone before this worker looked
+        orphaned()
+        return
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             import ctypes
@@ -239,7 +243,7 @@ def die_with_parent(on_orphaned: Callable[[], None] | None = None) -> None:
             time.sleep(1)
         orphaned()
 
-    if os.getppid() != parent:  # pragma: no cover - gone before the watch began
+    if os.getppid() != parent:  # gone while the kernel was being asked to tell
         orphaned()
         return
     threading.Thread(target=watch, name="mockingjob-parent-watch", daemon=True).start()
