@@ -3,6 +3,7 @@ quotes the bad request."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -196,6 +197,16 @@ def test_a_request_with_very_many_secrets_is_still_scrubbed_by_name():
     assert set(redacted.values()) == {"[REDACTED]"}
 
 
+@contextlib.contextmanager
+def _client_of(app):
+    """A test client of `app`, which is closed afterwards."""
+    try:
+        with app.asgi.test_client() as client:
+            yield client
+    finally:
+        app.close()
+
+
 def _coalesce(state=None):
     return MockApp(Config(apis=["coalesce"], speed=0, state=state))
 
@@ -204,17 +215,13 @@ BEARER_JSON = {"Authorization": "Bearer t", "Content-Type": "application/json"}
 
 
 def test_secrets_beyond_the_part_of_a_large_body_the_journal_keeps_are_still_redacted():
-    app = _coalesce()
     body = ('{"runDetails": {"environmentID": "2", "jobID": "1"}, "userCredentials": {"snowflakeUsername": "A", '
             '"snowflakePassword": "TruncSecretAAA1", "snowflakeAuthType": "Basic"}, "parameters": {'
             '"db_password": 123456789012, "api_token": ["TruncArrTok22"], "secret": {"inner": "TruncNested33"}, '
             '"PAD": "' + "x" * 1_200_000 + '"}}')
-    try:
-        with app.asgi.test_client() as client:
-            assert client.post("/scheduler/startRun", content=body, headers=BEARER_JSON).status_code == 200
-            journal = _everything(client)
-    finally:
-        app.close()
+    with _client_of(_coalesce()) as client:
+        assert client.post("/scheduler/startRun", content=body, headers=BEARER_JSON).status_code == 200
+        journal = _everything(client)
     for secret in ("TruncSecretAAA1", "123456789012", "TruncArrTok22", "TruncNested33"):
         assert secret not in journal, secret
 
@@ -230,47 +237,35 @@ def test_secrets_beyond_the_part_of_a_large_body_the_journal_keeps_are_still_red
     ("password=LeakForm13&user=me", "LeakForm13"),
 ])
 def test_a_secret_in_a_body_that_is_not_json_is_redacted_whatever_its_value_looks_like(body, secret):
-    app = _coalesce()
-    try:
-        with app.asgi.test_client() as client:
-            assert client.post("/scheduler/startRun", content=body, headers=BEARER_JSON).status_code == 400
-            journal = _everything(client)
-    finally:
-        app.close()
+    with _client_of(_coalesce()) as client:
+        assert client.post("/scheduler/startRun", content=body, headers=BEARER_JSON).status_code == 400
+        journal = _everything(client)
     assert secret not in journal
     assert "[REDACTED]" in journal
 
 
 @pytest.mark.parametrize("charset", ["utf-16", "utf-32", "utf-16-le"])
 def test_a_body_in_another_unicode_encoding_is_read_as_such_and_redacted(charset):
-    app = _coalesce()
     body = json.dumps({"runDetails": {"environmentID": "2", "jobID": "1"},
                        "userCredentials": {"snowflakeUsername": "A", "snowflakePassword": "Hunter2SecretPW",
                                            "snowflakeAuthType": "Basic"},
                        "parameters": {"api_token": "ParamTokenValue99"}})
-    try:
-        with app.asgi.test_client() as client:
-            client.post("/scheduler/startRun", content=body.encode(charset),
-                        headers={**BEARER_JSON, "Content-Type": f"application/json; charset={charset}"})
-            entry = client.get(f"{ADMIN}/journal?limit=1").json()["entries"][0]
-    finally:
-        app.close()
+    with _client_of(_coalesce()) as client:
+        client.post("/scheduler/startRun", content=body.encode(charset),
+                    headers={**BEARER_JSON, "Content-Type": f"application/json; charset={charset}"})
+        entry = client.get(f"{ADMIN}/journal?limit=1").json()["entries"][0]
     assert "Hunter2SecretPW" not in entry["requestBody"] and "ParamTokenValue99" not in entry["requestBody"]
     assert "snowflakePassword" in entry["requestBody"]  # decoded, not read as UTF-8 byte soup
 
 
 def test_a_secret_given_as_a_key_and_value_pair_is_redacted():
-    app = MockApp(Config(apis=["trifacta"], speed=0))
-    try:
-        with app.asgi.test_client() as client:
-            created = client.post("/v4/jobGroups", headers={"Authorization": "Bearer t"}, json={
-                "wrangledDataset": {"id": 33},
-                "runParameters": {"overrides": {"data": [{"key": "dbPassword", "value": "KvSecretValue77"},
-                                                         {"key": "region", "value": "eu-west-1"}]}}})
-            assert created.status_code == 201, created.text
-            journal = _everything(client)
-    finally:
-        app.close()
+    with _client_of(MockApp(Config(apis=["trifacta"], speed=0))) as client:
+        created = client.post("/v4/jobGroups", headers={"Authorization": "Bearer t"}, json={
+            "wrangledDataset": {"id": 33},
+            "runParameters": {"overrides": {"data": [{"key": "dbPassword", "value": "KvSecretValue77"},
+                                                     {"key": "region", "value": "eu-west-1"}]}}})
+        assert created.status_code == 201, created.text
+        journal = _everything(client)
     assert "KvSecretValue77" not in journal
     assert "eu-west-1" in journal  # the other pairs are left as they were
 
@@ -286,13 +281,9 @@ def _start_run(client, password):
 
 def test_the_state_file_keeps_no_secret_value(tmp_path):
     state = tmp_path / "state.db"
-    app = _coalesce(str(state))
-    try:
-        with app.asgi.test_client() as client:
-            _start_run(client, "OnlyInPasswordField99")
-            client.get("/api/v1/runs", headers={"Authorization": "Bearer server-token-77"})
-    finally:
-        app.close()
+    with _client_of(_coalesce(str(state))) as client:
+        _start_run(client, "OnlyInPasswordField99")
+        client.get("/api/v1/runs", headers={"Authorization": "Bearer server-token-77"})
     stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("state.db"))
     assert b"server-token-77" not in stored
     # The run's parameters are the API's own data, stored as Coalesce stores them; the secrets table holds

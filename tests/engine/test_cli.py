@@ -94,7 +94,7 @@ def test_uvicorn_is_told_whether_to_log_each_request(monkeypatch: pytest.MonkeyP
     assert started[0].get("workers", 1) == workers
     # The same loop and protocol for one worker or several (see mockingjob.http.server).
     assert started[0]["loop"] == "asyncio"
-    assert started[0]["http"] == HttpProtocol(header_timeout=3)
+    assert isinstance(started[0]["http"], HttpProtocol) and started[0]["http"].header_timeout == 3
 
 
 def test_workers_get_their_config_with_uvicorns_not_from_the_environment(

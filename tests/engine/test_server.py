@@ -62,7 +62,8 @@ def test_uvicorn_options_name_a_loop_and_a_protocol_uvicorn_can_load(loop: str) 
     pytest.importorskip(loop)
     config = uvicorn.Config(_app, **uvicorn_options(loop, access_log=False))
     config.load()
-    assert config.http_protocol_class == HttpProtocol(HEADER_TIMEOUT)
+    assert isinstance(config.http_protocol_class, HttpProtocol)
+    assert config.http_protocol_class.header_timeout == HEADER_TIMEOUT
     assert config.timeout_keep_alive == KEEP_ALIVE
     assert config.access_log is False
     assert config.ws_protocol_class is None  # no API here speaks WebSocket: no WebSocket library at start-up

@@ -61,7 +61,7 @@ def _is_loopback_name(host: str, bound: str) -> bool:
         return False
 
 
-def _cross_site_problem(request: Request, bound: str, token_required: bool) -> str | None:
+def _cross_site_problem(request: Request, bound: str, token_required: bool) -> ApiError | None:
     """Why a request may have come from a web page the user opened rather than from their tools, if it may.
 
     A page can make the browser send a simple request anywhere (a form's POST, say) but cannot read the answer,
@@ -73,13 +73,17 @@ def _cross_site_problem(request: Request, bound: str, token_required: bool) -> s
     if origin is not None:
         scheme, _, authority = origin.partition("://")
         if origin == "null" or authority.lower() != host.lower() or scheme not in ("http", "https"):
-            return f"cross-origin requests are refused (Origin {clip(origin, 200)!r})"
+            return _refused(403, f"cross-origin requests are refused (Origin {clip(origin, 200)!r})")
     if not token_required and not _is_loopback_name(_host_name(host), bound):
-        return (f"the Host {clip(host, 200)!r} is not a loopback name: address this server as localhost or "
-                "127.0.0.1, or start it with an admin token")
+        return _refused(403, f"the Host {clip(host, 200)!r} is not a loopback name: address this server as "
+                             "localhost or 127.0.0.1, or start it with an admin token")
     if request.method in _WRITES and "json" not in request.headers.get("content-type", "").lower():
-        return "admin writes need 'Content-Type: application/json' (send {} for no options)"
+        return _refused(415, "admin writes need 'Content-Type: application/json' (send {} for no options)")
     return None
+
+
+def _refused(status: int, why: str) -> ApiError:
+    return ApiError(status, f"The admin API refuses this request: {why}.")
 
 
 def _is_local(request: Request) -> bool:
@@ -116,10 +120,9 @@ class AdminApi(Pack):
         elif not _is_local(request):
             raise ApiError(403, "The admin API answers only on loopback; start the server with an admin token "
                                 "to use it from elsewhere.")
-        problem = _cross_site_problem(request, self.served.config.host, bool(token))
-        if problem is not None:
-            status = 415 if problem.startswith("admin writes") else 403
-            raise ApiError(status, f"The admin API refuses this request: {problem}.")
+        refusal = _cross_site_problem(request, self.served.config.host, bool(token))
+        if refusal is not None:
+            raise refusal
 
     def render_error(self, error: ApiError) -> Reply:
         try:

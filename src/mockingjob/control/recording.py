@@ -117,7 +117,7 @@ class Recorder:
         try:
             own = secrets or self.secrets(pack, exchanged.headers, exchanged.query, exchanged.request_body,
                                           exchanged.document)
-            scrub = self._with_recent(own, exchanged.headers, exchanged.request_body)
+            scrub = self._with_recent(own, exchanged.request_body)
             request_type = next((v for k, v in exchanged.headers if k.lower() == "content-type"), None)
             self.journal.add(
                 at=datetime.now(UTC),
@@ -139,14 +139,12 @@ class Recorder:
         except Exception:
             log.exception("could not journal a request")
 
-    def _with_recent(self, secrets: Secrets, headers: list[tuple[str, str]], body: bytes) -> Secrets:
+    def _with_recent(self, secrets: Secrets, body: bytes) -> Secrets:
         """`secrets` and those recent requests carried, which a later answer may repeat: the journal hides
         them too. A credential sent only in a header is not remembered: no API stores one."""
-        carried = Secrets(extra_names=secrets.extra_names)
-        carried.from_headers(headers)
         new = [v for v in secrets.values
                if len(v) in _REMEMBERED_LENGTH and v not in self.remembered
-               and (v not in carried.values or v.encode("utf-8", "surrogatepass") in body)]
+               and (v not in secrets.in_headers or v.encode("utf-8", "surrogatepass") in body)]
         for value in new:
             self.remembered[value] = None
         while len(self.remembered) > _REMEMBERED:

@@ -188,6 +188,8 @@ class Secrets:
 
     extra_names: frozenset[str] = frozenset()
     values: set[str] = field(default_factory=set)
+    in_headers: set[str] = field(default_factory=set)
+    """The values `from_headers` found: credentials, which no API stores or repeats."""
     digests: frozenset[str] = frozenset()
     """`secret_digest`s of values sent lately to any process: a JSON string with one of them is redacted."""
     salt: bytes = b""
@@ -206,9 +208,13 @@ class Secrets:
                 continue
             scheme, _, credential = value.partition(" ")
             if credential.strip():
-                self.values.update((value, credential.strip()))
+                found = {value, credential.strip()}
             elif scheme.lower() not in _SCHEMES:  # a bare scheme name ("Token") carries no secret
-                self.values.add(value)
+                found = {value}
+            else:
+                continue
+            self.values |= found
+            self.in_headers |= found
 
     def from_document(self, document: Any) -> None:
         """Collect the values of secret-named fields anywhere in a decoded JSON document."""

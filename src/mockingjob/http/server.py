@@ -123,11 +123,6 @@ class HttpProtocol:
         protocol.header_timeout = self.header_timeout
         return protocol
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, HttpProtocol) and other.header_timeout == self.header_timeout
-
-    def __hash__(self) -> int:
-        return hash(self.header_timeout)
 
 
 class RedactedAccessLog(logging.Filter):

@@ -150,22 +150,31 @@ def _known_properties(schema: dict[str, Any]) -> tuple[dict[str, Any], str | Non
     return properties, note
 
 
-def _unknown_fields(schema: dict[str, Any], value: Any, path: str, found: list[Finding]) -> None:
-    """Report the fields of `value` that a schema marked with `UNKNOWN_FIELDS` does not name, at any depth."""
+def _unknown_fields(schema: dict[str, Any], value: Any, path: str, found: list[tuple[str, str, str]]) -> None:
+    """Collect, as (parent path, field, note), the fields of `value` that a schema marked with `UNKNOWN_FIELDS`
+    does not name, at any depth."""
     if isinstance(value, dict):
         properties, note = _known_properties(schema)
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
             if key in properties:
-                _unknown_fields(properties[key], item, where, found)
+                _unknown_fields(properties[key], item, _joined(path, key), found)
             elif note:
-                found.append(Finding(
-                    f"body.{where}", "unknown-field", note,
-                    refusal=Violation("body", path, "additionalProperties",
-                                      f"Additional properties are not allowed ({key!r} was unexpected)")))
+                found.append((path, str(key), note))
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(value):
-            _unknown_fields(schema["items"], item, f"{path}.{index}" if path else str(index), found)
+            _unknown_fields(schema["items"], item, _joined(path, str(index)), found)
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _additional_properties(path: str, names: list[str]) -> Violation:
+    """The violation a schema without the unknown fields' leniency reports (as jsonschema words it)."""
+    listed = ", ".join(repr(name) for name in names)
+    return Violation("body", path, "additionalProperties",
+                     f"Additional properties are not allowed ({listed} {'was' if len(names) == 1 else 'were'} "
+                     "unexpected)")
 
 
 def _mentions(schema: Any, key: str) -> bool:
@@ -264,20 +273,17 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         return _mentions(self._schema, UNKNOWN_FIELDS)
 
     def _report_unknown_fields(self, body: Any, scope: Scope) -> None:
-        found: list[Finding] = []
-        _unknown_fields(self._schema, body, "", found)
+        unknown: list[tuple[str, str, str]] = []
+        _unknown_fields(self._schema, body, "", unknown)
         exchange = scope.get(EXCHANGE)
-        if not found or exchange is None:
+        if not unknown or exchange is None:
             return
         if exchange.strict:  # refused as the spec's strict reading would: every unknown field of one object
-            first = found[0].refusal
-            assert first is not None
-            names = [f.where.rpartition(".")[2] for f in found if f.refusal and f.refusal.name == first.name]
-            listed = ", ".join(repr(name) for name in names)
-            raise RequestInvalid(Violation("body", first.name, "additionalProperties", "Additional properties are "
-                                           f"not allowed ({listed} {'was' if len(names) == 1 else 'were'} "
-                                           "unexpected)"))
-        exchange.findings.extend(found)
+            parent = unknown[0][0]
+            raise RequestInvalid(_additional_properties(parent, [key for path, key, _ in unknown if path == parent]))
+        exchange.findings.extend(
+            Finding(f"body.{_joined(path, key)}", "unknown-field", note, refusal=_additional_properties(path, [key]))
+            for path, key, note in unknown)
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is _ABSENT:
