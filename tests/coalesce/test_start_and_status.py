@@ -189,7 +189,7 @@ def test_a_refresh_after_a_failed_deployment_needs_force_ignore_workspace_status
 
 
 @pytest.mark.parametrize(("details", "message"), [
-    ({"environmentID": PRODUCTION, "parallelism": 0}, "runDetails.parallelism must be at least 1."),
+    ({"environmentID": PRODUCTION, "parallelism": 2**31}, "runDetails.parallelism must be at most 2147483647."),
     ({"environmentID": PRODUCTION, "parallelism": "4"}, "runDetails.parallelism must be of type integer."),
     ({"environmentID": PRODUCTION, "workspaceID": "2"}, "Unknown field(s) in runDetails: workspaceID"),
     ({"environmentID": 2}, "runDetails.environmentID must be of type string."),
@@ -204,3 +204,18 @@ def test_a_node_selector_with_an_unknown_key_is_refused(client):
     response = client.post("/scheduler/startRun", json=body, headers={"Authorization": "Bearer t"})
     assert response.status_code == 400
     assert "Unknown node selector key(s) bogus" in response.json()["error"]["errorDetail"]
+
+
+@pytest.mark.parametrize("parallelism", [0, -3])
+def test_a_parallelism_below_one_is_accepted_and_runs_one_node_at_a_time(mock, client, parallelism):
+    # The official spec sets no minimum on parallelism. Six nodes one at a time: 10 s before them, 10 s each.
+    run_id = start(client, jobID=DAILY_ORDERS, parallelism=parallelism)
+    assert run(client, run_id)["runDetails"]["parallelism"] == parallelism
+    mock.clock.advance(timedelta(seconds=15))
+    assert [r["isRunning"] for r in results(client, run_id)] == [True]
+    mock.clock.advance(timedelta(seconds=10))
+    assert [r["isRunning"] for r in results(client, run_id)] == [False, True]
+    mock.clock.advance(timedelta(seconds=44))
+    assert status(client, run_id) == "running"
+    mock.clock.advance(timedelta(seconds=1))
+    assert status(client, run_id) == "completed"

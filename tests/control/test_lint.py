@@ -15,7 +15,7 @@ from mockingjob import Config, MockApp
 from mockingjob.core.lint import HEADER
 
 TOKEN = {"Authorization": "Token t"}
-IGNORED = "Scale ignores it (its view reads only the parameters it names, through util/rest.py)"
+IGNORED = "Scale ignores it (its views read only the parameters they name, through util/rest.py)"
 
 
 @pytest.fixture(params=[False, True], ids=["lenient", "strict"])

@@ -75,18 +75,28 @@ def test_a_run_finished_before_it_started_has_no_start_and_no_duration(client: T
     assert aborted["durationMs"] is None
 
 
-def test_any_state_may_follow_any_state_and_only_the_first_start_counts(client: TestClient) -> None:
+def test_any_state_may_follow_any_state_and_the_latest_start_counts(client: TestClient) -> None:
+    # RunDao.updateStartState sets started_at on every start, unconditionally.
     run_id = _new_run(client)
     _mark(client, run_id, "start", "2026-03-02T12:00:10Z")
     _mark(client, run_id, "complete", "2026-03-02T12:00:20Z")
     restarted = _mark(client, run_id, "start", "2026-03-02T12:00:30Z")
     assert restarted["state"] == "RUNNING"
-    assert restarted["startedAt"] == "2026-03-02T12:00:10Z"
+    assert restarted["startedAt"] == "2026-03-02T12:00:30Z"
     assert restarted["endedAt"] == "2026-03-02T12:00:20Z"
     assert restarted["updatedAt"] == "2026-03-02T12:00:30Z"
     failed = _mark(client, run_id, "fail", "2026-03-02T12:00:40Z")
     assert failed["endedAt"] == "2026-03-02T12:00:40Z"
-    assert failed["durationMs"] == 30000
+    assert failed["durationMs"] == 10000
+
+
+def test_a_second_start_moves_the_start_and_the_duration(client: TestClient) -> None:
+    run_id = _new_run(client)
+    _mark(client, run_id, "start", "2026-03-02T12:00:00Z")
+    _mark(client, run_id, "start", "2026-03-02T13:00:00Z")
+    completed = _mark(client, run_id, "complete", "2026-03-02T14:00:00Z")
+    assert completed["startedAt"] == "2026-03-02T13:00:00Z"
+    assert completed["durationMs"] == 3_600_000
 
 
 def test_an_end_before_the_start_gives_a_negative_duration(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from schemathesis.core.parameters import ParameterLocation
 from starlette.testclient import TestClient
 
 from mockingjob.core.config import Config
+from mockingjob.core.lint import HEADER
 from mockingjob.http.app import MockApp
 
 # Set to a database URL (an empty PostgreSQL database, say) to run the suite on that store instead of memory.
@@ -57,6 +59,46 @@ def api_fixtures(api: str) -> tuple[Callable[..., Any], Callable[..., Any], Call
             yield test_client
 
     return session_mock, mock, client
+
+
+class Mode:
+    """One of the two ways an API is served: as the real service reads requests (findings reported), or with
+    ``--strict`` (findings refused)."""
+
+    def __init__(self, mock: MockApp, client: TestClient, strict: bool) -> None:
+        self.mock, self.client, self.strict = mock, client, strict
+
+    @staticmethod
+    def findings(response: Any) -> list[tuple[str, str]]:
+        """The (rule, where) of each finding the answer's lint header reports."""
+        found = []
+        for value in response.headers.get_list(HEADER):
+            rule, rest = value.split(" ", 1)
+            found.append((rule, json.JSONDecoder().raw_decode(rest)[0]))
+        return found
+
+
+def lint_fixtures(api: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``<api>_modes`` (the API in process twice a session: by default and with ``--strict``) and ``mode``: a test
+    that takes it runs once in each (a `Mode`, reset to the fixtures first). Assign them in a test module:
+    ``scale_modes, mode = lint_fixtures("scale")``."""
+
+    @pytest.fixture(scope="session", name=f"{api}_modes")
+    def modes() -> Iterator[dict[bool, MockApp]]:
+        served = {strict: MockApp(Config(apis=[api], speed=0, validate_responses=True, state=STATE, strict=strict))
+                  for strict in (False, True)}
+        yield served
+        for each in served.values():
+            each.close()
+
+    @pytest.fixture(name="mode", params=[False, True], ids=["lenient", "strict"])
+    def mode(request: pytest.FixtureRequest) -> Iterator[Mode]:
+        served: MockApp = request.getfixturevalue(f"{api}_modes")[request.param]
+        served.reset(control=True, at=EPOCH)
+        with served.asgi.test_client() as client:
+            yield Mode(served, client, request.param)
+
+    return modes, mode
 
 
 def headers_unless_broken(case: schemathesis.Case, headers: dict[str, str]) -> dict[str, str]:

@@ -194,7 +194,7 @@ def test_an_unknown_recipe_is_a_404(client):
     ({"wrangledDataset": {"id": 0}}, "wrangledDataset.id"),
     ({"wrangledDataset": {"id": 7}, "overrides": {"profiler": "yes"}}, "overrides.profiler"),
     ({"wrangledDataset": {"id": 7}, "overrides": {"writeSettings": []}}, "overrides.writeSettings"),
-    ({"wrangledDataset": {"id": 7}, "overrides": {"writeSettings": [{**CSV, "format": "xls"}]}},
+    ({"wrangledDataset": {"id": 7}, "overrides": {"writeSettings": [{**CSV, "format": ""}]}},
      "overrides.writeSettings.0.format"),
     ({"wrangledDataset": {"id": 7}, "overrides": {"writeSettings": [{"action": "create", "format": "csv"}]}},
      "overrides.writeSettings.0.path"),

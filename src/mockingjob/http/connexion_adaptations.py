@@ -61,6 +61,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.errors import RequestInvalid, Violation
+from ..core.lint import Finding
+from .routing import EXCHANGE
 from .validation import PARSED_BODY, UNKNOWN_QUERY_PARAMETERS
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
@@ -280,6 +282,18 @@ def _has_body_without_media_type(headers: list[tuple[bytes, bytes]]) -> bool:
     return has_body and not has_type
 
 
+def _lint_deprecated(operation: dict[str, Any], scope: Scope) -> None:
+    """A deprecated operation still answers as it does in the real service; the client hears that it relies on it.
+    Even under ``--strict``: that refuses what the real service lets through only leniently, and a deprecated
+    operation is part of the API as documented (Marquez's run and job writes are all deprecated)."""
+    exchange = scope.get(EXCHANGE)
+    if exchange is None:
+        return
+    name = operation.get("operationId", "")
+    note = operation.get("x-deprecated", "the real service deprecates it: it may be removed in a later version")
+    exchange.findings.append(Finding(f"operation.{name}", "deprecated", note))
+
+
 class _ValidationOperation(request_validation.RequestValidationOperation):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self._operation
@@ -293,6 +307,8 @@ class _ValidationOperation(request_validation.RequestValidationOperation):
             )
             parameters.unknown_note = operation._operation.get(UNKNOWN_QUERY_PARAMETERS)
         parameters.validate(scope)
+        if operation._operation.get("deprecated"):
+            _lint_deprecated(operation._operation, scope)
 
         if operation.request_body and _has_body_without_media_type(scope["headers"]):
             raise RequestInvalid(Violation("content-type", "", "media-type",

@@ -22,13 +22,15 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
+from jsonschema.exceptions import by_relevance
 from starlette.types import Message, Receive, Scope
 
 from ..core.errors import RequestInvalid, Violation
 from ..core.lint import Finding
+from .leniency import LENIENT, UNKNOWN_FIELDS, mentions, read_leniently
 from .routing import EXCHANGE
 
-__all__ = ["NESTING_LIMIT", "PARSED_BODY", "UNKNOWN_FIELDS", "UNKNOWN_QUERY_PARAMETERS", "VALIDATORS"]
+__all__ = ["NESTING_LIMIT", "PARSED_BODY", "UNKNOWN_QUERY_PARAMETERS", "VALIDATORS"]
 
 # An empty request body, told apart from a body that is the JSON literal null.
 _ABSENT = object()
@@ -44,7 +46,36 @@ PARSED_BODY = "mockingjob.parsed_body"
 _FORMATS = Draft4Validator.FORMAT_CHECKER
 
 
+_RELEVANCE = by_relevance()
+
+
+def _reading(alternatives: list[Any], error: ValidationError) -> str | None:
+    """How the real service reads the alternative `error` (one of an ``anyOf``'s) is about: None if documented."""
+    index = error.schema_path[0] if error.schema_path else None
+    option = alternatives[index] if isinstance(index, int) and isinstance(alternatives[index], dict) else {}
+    reading: str | None = (option.get(LENIENT) or {}).get("reads-as")
+    return reading
+
+
+def _documented_error(error: ValidationError) -> ValidationError:
+    """For a value that fits none of an ``anyOf``'s alternatives, the error of the documented ones (not of the
+    forms the real service reads only leniently): what the client should be told to send."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        alternatives = error.validator_value
+        if not any(isinstance(option, dict) and LENIENT in option for option in alternatives):
+            break  # a choice between documented forms: the pack words it as one
+        # A single value where a list is documented is read as a list of one: its error is its own, as an item.
+        as_list = [] if isinstance(error.instance, list) else \
+            [sub for sub in error.context if _reading(alternatives, sub) == "list"]
+        documented = as_list or [sub for sub in error.context if _reading(alternatives, sub) is None]
+        if not documented:
+            break
+        error = max(documented, key=_RELEVANCE)  # best_match would descend into the lenient forms again
+    return error
+
+
 def _violation(location: str, name: str, error: ValidationError, value: Any) -> Violation:
+    error = _documented_error(error)
     path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required" and location == "body":
         # "'job_type_id' is a required property": name the missing property itself.
@@ -87,6 +118,18 @@ class StructuredParameterValidator(ParameterValidator):
     unknown_note: str | None = None
     """The operation's `UNKNOWN_QUERY_PARAMETERS` note: unknown query parameters are lint findings, not 400s."""
 
+    @staticmethod
+    def _lint_lenient_parameter(param: dict[str, Any], exchange: Any) -> None:
+        """A query parameter the real service reads although its documentation puts it elsewhere (Scale reads
+        the cancel filters from the query string before the body)."""
+        name = param["name"]
+        refusal = Violation("query", name, "extra", f"Extra query parameter(s) {name} not in spec", expected=[name])
+        if exchange is None:
+            return
+        if exchange.strict:
+            raise RequestInvalid(refusal)
+        exchange.findings.append(Finding(f"query.{name}", "query-for-body", param[LENIENT]["note"], refusal=refusal))
+
     def validate_request(self, request: Any) -> None:
         if self.strict_validation:
             extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
@@ -101,12 +144,18 @@ class StructuredParameterValidator(ParameterValidator):
                                                  refusal=refusal) for name in sorted(extra))
         for param in self.parameters.get("query", []):
             self._check("query", param, request.query_params.get(param["name"]))
+            if LENIENT in param and param["name"] in request.query_params:
+                self._lint_lenient_parameter(param, request.scope.get(EXCHANGE))
         for param in self.parameters.get("path", []):
             self._check("path", param, request.path_params.get(param["name"].replace("-", "_")))
         for param in self.parameters.get("header", []):
             self._check("header", param, request.headers.get(param["name"]))
         for param in self.parameters.get("cookie", []):
             self._check("cookie", param, request.cookies.get(param["name"]))
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if name else path
 
 
 class _NonFinite(ValueError):
@@ -133,66 +182,6 @@ def _finite_float(text: str) -> float:
 UNKNOWN_QUERY_PARAMETERS = "x-unknown-query-parameters"
 """The spec's extension on an operation whose real service ignores query parameters it does not name: its value
 says so. Such parameters are accepted and reported as lint findings (`core.lint`)."""
-
-UNKNOWN_FIELDS = "x-unknown-fields"
-"""The spec's extension on an object schema whose real service ignores fields it does not name: its value says
-what the real service does with them. Such fields are accepted and reported as lint findings (`core.lint`)."""
-
-
-def _known_properties(schema: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """The properties an object schema names (its own and its ``allOf`` parts'), and its unknown-fields note."""
-    properties = dict(schema.get("properties") or {})
-    note = schema.get(UNKNOWN_FIELDS)
-    for part in schema.get("allOf") or ():
-        more, more_note = _known_properties(part)
-        properties = {**more, **properties}
-        note = note or more_note
-    return properties, note
-
-
-def _unknown_fields(schema: dict[str, Any], value: Any, path: str, found: list[tuple[str, str, str]]) -> None:
-    """Collect, as (parent path, field, note), the fields of `value` that a schema marked with `UNKNOWN_FIELDS`
-    does not name, at any depth."""
-    if isinstance(value, dict):
-        properties, note = _known_properties(schema)
-        for key, item in value.items():
-            if key in properties:
-                _unknown_fields(properties[key], item, _joined(path, key), found)
-            elif note:
-                found.append((path, str(key), note))
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for index, item in enumerate(value):
-            _unknown_fields(schema["items"], item, _joined(path, str(index)), found)
-
-
-def _joined(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _additional_properties(path: str, names: list[str]) -> Violation:
-    """The violation a schema without the unknown fields' leniency reports (as jsonschema words it)."""
-    listed = ", ".join(repr(name) for name in names)
-    return Violation("body", path, "additionalProperties",
-                     f"Additional properties are not allowed ({listed} {'was' if len(names) == 1 else 'were'} "
-                     "unexpected)")
-
-
-def _mentions(schema: Any, key: str) -> bool:
-    """Whether `key` appears anywhere in `schema` (whose resolved references may make it a cyclic graph)."""
-    seen: set[int] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen or not isinstance(node, (dict, list)):
-            continue
-        seen.add(id(node))
-        if isinstance(node, dict):
-            if key in node:
-                return True
-            stack.extend(node.values())
-        else:
-            stack.extend(node)
-    return False
 
 
 def _nests_deeper_than(document: Any, limit: int) -> bool:
@@ -263,27 +252,28 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         if not (body is None and self._nullable):
             self._validate(body)
         if body is not _ABSENT:
+            if self._reads_leniently:
+                body = self._read_leniently(body, scope)
             scope[PARSED_BODY] = body
-            if self._lints_unknown_fields:
-                self._report_unknown_fields(body, scope)
         return receive, scope
 
     @functools.cached_property
-    def _lints_unknown_fields(self) -> bool:
-        return _mentions(self._schema, UNKNOWN_FIELDS)
+    def _reads_leniently(self) -> bool:
+        return mentions(self._schema, LENIENT) or mentions(self._schema, UNKNOWN_FIELDS)
 
-    def _report_unknown_fields(self, body: Any, scope: Scope) -> None:
-        unknown: list[tuple[str, str, str]] = []
-        _unknown_fields(self._schema, body, "", unknown)
+    def _read_leniently(self, body: Any, scope: Scope) -> Any:
+        """The body as the real service reads it; each leniency that took is a finding (under ``--strict``, the
+        first is refused as the documented form would refuse it)."""
+        read, leniencies = read_leniently(self._schema, body)
         exchange = scope.get(EXCHANGE)
-        if not unknown or exchange is None:
-            return
-        if exchange.strict:  # refused as the spec's strict reading would: every unknown field of one object
-            parent = unknown[0][0]
-            raise RequestInvalid(_additional_properties(parent, [key for path, key, _ in unknown if path == parent]))
+        if not leniencies or exchange is None:
+            return read
+        if exchange.strict:
+            raise RequestInvalid(leniencies[0].refusal)
         exchange.findings.extend(
-            Finding(f"body.{_joined(path, key)}", "unknown-field", note, refusal=_additional_properties(path, [key]))
-            for path, key, note in unknown)
+            Finding(_joined("body", leniency.path), leniency.rule, leniency.message, refusal=leniency.refusal)
+            for leniency in leniencies)
+        return read
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is _ABSENT:

@@ -83,6 +83,12 @@ class RunPlan:
     node_seconds: float
 
 
+def nodes_at_once(parallelism: int) -> int:
+    """How many nodes a run with this `parallelism` runs at once: the official spec sets no minimum, and the mock
+    runs one at a time below 1."""
+    return max(1, parallelism)
+
+
 def plan_for_new_run(defaults: RunDefaults, attempt: int, nodes: Sequence[NodeRef], parallelism: int,
                      effect: Effect | None = None) -> RunPlan:
     """The one place a run's plan is made: phases with durations, final outcome and failure reason.
@@ -97,6 +103,7 @@ def plan_for_new_run(defaults: RunDefaults, attempt: int, nodes: Sequence[NodeRe
     if outcome == FAILED and defaults.fail_in == INITIALIZING:
         connect_error = effect.failure or defaults.failure_reason or "Unable to connect to Snowflake."
         return RunPlan(Plan(tuple(before_nodes), FAILED), connect_error, None, defaults.per_batch)
+    parallelism = nodes_at_once(parallelism)
     batches = max(1, math.ceil(len(nodes) / parallelism))
     fail_node: NodeRef | None = None
     reason: str | None = None

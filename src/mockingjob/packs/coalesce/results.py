@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .documents import ts
-from .model import CANCELED, FAILED
+from .model import CANCELED, FAILED, nodes_at_once
 
 RUNNING, SUCCESS, FAILED_STATE, CANCELED_STATE = "Running", "Success", "Failed", "Canceled"
 
@@ -36,7 +36,7 @@ def node_states(run: Any, now: datetime) -> list[tuple[str, str, datetime, datet
     ended = run.end_at if run.end_at is not None and run.end_at <= now else None
     states = []
     for index, node_id in enumerate(run.node_ids):
-        start = run.run_at + timedelta(seconds=(index // run.parallelism) * run.node_seconds)
+        start = run.run_at + timedelta(seconds=(index // nodes_at_once(run.parallelism)) * run.node_seconds)
         finish = start + timedelta(seconds=run.node_seconds)
         if start > now or (ended is not None and start >= ended):
             continue

@@ -91,11 +91,12 @@ def transition(conn: Connection, run: Any, state: str, at: datetime) -> dict[str
     """Mark `run` as `state` at `at` (RunStateDao.updateRunState): no state machine, any state to any state.
     Return the run's columns that changed, with their new values.
 
-    The state and ``updatedAt`` always follow; only the first start sets ``startedAt`` (Marquez updates it only
-    while no start was recorded); every finish sets ``endedAt`` and records the job version the run ran.
+    The state and ``updatedAt`` always follow; every start sets ``startedAt`` (RunDao.updateStartState updates it
+    unconditionally), so a run started twice is measured from its latest start; every finish sets ``endedAt`` and
+    records the job version the run ran.
     """
     values: dict[str, Any] = {"state": state, "updated_at": at, "transitioned_at": at}
-    if state == "RUNNING" and run.started_at is None:
+    if state == "RUNNING":
         values["started_at"] = at
     if state in DONE:
         job = conn.execute(JOB_BY_ID, {"job_id": run.job_id}).one()

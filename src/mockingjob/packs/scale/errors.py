@@ -3,8 +3,6 @@ it words every error (validation and routing included)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from mockingjob.kit import ApiError, Reply, RequestInvalid, TokenAuth, leaf, media_type_of, unknown_fields
 
 NOT_FOUND = "Not found."
@@ -32,18 +30,16 @@ def error_document(status: int, message: str) -> dict[str, str]:
     return {"detail": message}
 
 
-def _time_message(name: str, value: Any) -> str:
-    text = str(value)
-    if text.startswith("P"):
-        return f"Invalid duration format for parameter: {name}"
-    if "Z" not in text and "+" not in text:
-        return f"Datetime values must follow ISO-8601 and include a timezone: {name}"
-    return f"Invalid ISO timestamp format for parameter: {name}"
+def _parameter(name: str) -> str:
+    """The parameter a violation is in, as Scale names it: a list item's error names its list
+    (``job_ids.0`` → ``job_ids``), as util/rest.py's list parsers do."""
+    parts = [part for part in name.split(".") if not part.isdigit()] if name else []
+    return parts[-1] if parts else leaf(name)
 
 
 def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
     v = error.violation
-    name = leaf(v.name)
+    name = _parameter(v.name)
     if v.location == "path":
         return 404, NOT_FOUND  # Django's URL patterns reject such a path before any view runs
     if v.location == "query" and name == "format" and v.rule != "extra":
@@ -66,7 +62,7 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
     if name in FLAG_PARAMETERS and v.rule in ("pattern", "type"):
         return 400, f'Parameter must be a valid boolean: "{name}"'
     if name in TIME_PARAMETERS and v.rule in ("pattern", "type"):
-        return 400, _time_message(name, v.value)
+        return 400, f"Invalid ISO timestamp format for parameter: {name}"
     if v.rule == "type" and v.location == "body" and not v.name:
         return 400, "Request body must be a JSON object."
     if v.rule == "type":

@@ -25,6 +25,7 @@ from .queries import (
     body_filters,
     exe_list_statements,
     execution,
+    filter_fields,
     input_files,
     job_details,
     job_filter,
@@ -150,7 +151,7 @@ async def cancel_jobs(call: Call) -> Reply:
 @HANDLERS
 async def requeue_jobs(call: Call) -> Reply:
     query = job_filter(body_filters(call), call.now, requeue=True)
-    priority = (call.body or {}).get("priority")
+    priority = filter_fields(call)["priority"]
     with tally_changes(call.conn) as tally:
         for row in requeue_rows(call.conn, query):
             plan = JobPlan.from_json(row.plan)

@@ -35,18 +35,19 @@ _DATETIME = re.compile(
 
 
 def parse_timestamp(name: str, value: str, now: datetime) -> datetime:
-    """Scale's ``parse_timestamp``: an ISO-8601 duration counts back from now; a date-time needs a timezone."""
+    """Scale's ``parse_timestamp``: an ISO-8601 duration counts back from now; a date-time needs a timezone.
+    Whatever is wrong, the error is the same: util/rest.py catches every failure of the parse and words it so."""
     if value.startswith("P"):
         match = _DURATION.match(value)
         if not match:
-            raise bad_parameter(f"Invalid duration format for parameter: {name}")
+            raise bad_parameter(f"Invalid ISO timestamp format for parameter: {name}")
         days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
         try:
             return now - timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         except OverflowError as exc:
-            raise bad_parameter(f"Invalid duration format for parameter: {name}") from exc
+            raise bad_parameter(f"Invalid ISO timestamp format for parameter: {name}") from exc
     if "Z" not in value and "+" not in value:
-        raise bad_parameter(f"Datetime values must follow ISO-8601 and include a timezone: {name}")
+        raise bad_parameter(f"Invalid ISO timestamp format for parameter: {name}")
     match = _DATETIME.match(value)
     if not match:
         raise bad_parameter(f"Invalid ISO timestamp format for parameter: {name}")

@@ -385,9 +385,21 @@ def job_type_name_version(conn: Connection, job_type_id: int) -> tuple[str, str]
     return None if row is None else (row.name, row.version)
 
 
-def body_filters(call: Call) -> dict[str, Any]:
-    """Translate the cancel/requeue body into the list filter's names."""
+FILTER_FIELDS = ("started", "ended", "status", "job_ids", "job_type_ids", "job_types", "job_type_names",
+                 "batch_ids", "recipe_ids", "error_categories", "error_ids", "is_superseded", "priority")
+
+
+def filter_fields(call: Call) -> dict[str, Any]:
+    """A cancel/requeue request's fields as Scale's ``_get_param`` reads them: each from the query string when it
+    is given there, else from the body."""
     body = call.body or {}
+    given = {name: call.params[name] for name in FILTER_FIELDS if call.params.get(name) not in (None, [])}
+    return {**{name: body.get(name) for name in FILTER_FIELDS}, **given}
+
+
+def body_filters(call: Call) -> dict[str, Any]:
+    """Translate the cancel/requeue fields into the list filter's names."""
+    body = filter_fields(call)
     p: dict[str, Any] = {k: body.get(k) for k in ("started", "ended", "is_superseded")}
     p["status"] = [body["status"]] if body.get("status") else None
     renames = {"job_ids": "job_id", "job_type_ids": "job_type_id", "job_type_names": "job_type_name",

@@ -37,6 +37,10 @@ FINAL = ("Complete", "Failed", "Canceled")
 # value is accepted and makes the run fail.
 ENVIRONMENTS = ("photon", "spark", "databricksSpark", "emrSpark", "dataflow")
 
+# What a write setting may say; the service takes any other value and the file-writing job then fails.
+WRITE_OPTIONS = {"action": ("create", "append", "overwrite"), "format": ("csv", "json", "avro", "pqt", "hyper"),
+                 "compression": ("none", "gzip", "bzip2", "snappy")}
+
 DEFAULT_FAILURE = "Job failed"
 _DEFAULT_SECONDS = {"queued": 5.0, "wrangle": 30.0, "filewriter": 10.0, "profile": 20.0}
 
@@ -113,8 +117,11 @@ def plan_for_new_run(chain: list[Any], settings: Settings, effect: Effect | None
         add(Step("wrangle", row.id, _seconds(row.plan, "wrangle"), tuple(index[d] for d in row.depends_on
                                                                            if d in index)), row.plan)
     recipe_step = len(chain) - 1
-    for number, _ in enumerate(settings.write_settings):
+    for number, setting in enumerate(settings.write_settings):
         add(Step("filewriter", target.id, _seconds(target.plan, "filewriter"), (recipe_step,), number), target.plan)
+        unusable = _unusable_write_setting(setting)
+        if failing is None and unusable:
+            failing, reason = len(steps) - 1, unusable
     if settings.profiler:
         add(Step("profile", target.id, _seconds(target.plan, "profile"), (recipe_step,)), target.plan)
     if settings.execution not in ENVIRONMENTS:
@@ -263,3 +270,12 @@ def cancel(conn: Connection, group_id: int, now: datetime, status: str | None = 
     group = _CANCEL_WAITING_GROUP if status == "Created" else _CANCEL_RUNNING_GROUP
     conn.execute(group, {"now": now, "group_id": group_id})
     return canceled
+
+
+def _unusable_write_setting(setting: dict[str, Any]) -> str | None:
+    """Why a write setting cannot be applied, if it cannot: the reason its file-writing job fails."""
+    for name, options in WRITE_OPTIONS.items():
+        value = setting.get(name)
+        if value is not None and value not in options:
+            return f"Write setting {name} '{value}' is not supported."
+    return None

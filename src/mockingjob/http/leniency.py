@@ -1,0 +1,203 @@
+"""Reading a valid request body as the real service reads it, and saying where that took leniency.
+
+A spec describes what the real service *accepts*. Where it accepts more than its documented form (a digit string
+for an integer, one id for a list of ids, ``"batch"`` for ``BATCH``, ``null`` for "not given"), the spec lists
+that form as one more alternative of an ``anyOf``, marked with `LENIENT`::
+
+    anyOf:
+      - {type: integer}
+      - type: string
+        pattern: '^\\s*[+-]?[0-9]+\\s*$'
+        x-lenient: {reads-as: integer, note: Scale reads it with int() (util/rest.py parse_int)}
+
+Validation accepts such a body. `read_leniently` then turns each lenient value into the documented form (so a
+handler sees one form only) and reports a `Leniency` for each; fields the spec does not name, in objects marked
+with `UNKNOWN_FIELDS`, are reported too. Under ``--strict`` each is refused as the documented form would be.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator
+from jsonschema import Draft4Validator
+
+from ..core.errors import Violation
+
+__all__ = ["LENIENT", "UNKNOWN_FIELDS", "Leniency", "mentions", "read_leniently"]
+
+LENIENT = "x-lenient"
+"""Marks an ``anyOf`` alternative the real service accepts only by reading it leniently. Its value is
+``{reads-as: <form>, note: <what the real service does, with its source>}``; `READINGS` lists the forms."""
+
+UNKNOWN_FIELDS = "x-unknown-fields"
+"""The spec's extension on an object schema whose real service ignores fields it does not name: its value says
+what the real service does with them."""
+
+
+_ABSENT = object()  # a value read as not given: its field is dropped
+
+
+def _fuzzy_enum(value: Any) -> Any:
+    # Dropwizard's FuzzyEnumModule: surrounding space dropped, '-' and '.' read as '_', any case.
+    return re.sub(r"[-.]", "_", value.strip()).upper()
+
+
+def _boolean(value: Any) -> Any:
+    return value.strip().lower() in ("true", "t", "1")
+
+
+READINGS: dict[str, tuple[str, Any]] = {
+    # reads-as → (the finding's rule, how the value is read)
+    "integer": ("coerced", lambda value: int(value.strip())),
+    "number": ("coerced", lambda value: float(value.strip())),
+    "boolean": ("coerced", _boolean),
+    "string": ("coerced", lambda value: json.dumps(value) if isinstance(value, bool) else str(value)),
+    "enum": ("case-folded", _fuzzy_enum),
+    "list": ("scalar-as-list", lambda value: [value]),
+    "unchecked": ("unchecked-value", lambda value: value),
+    "absent": ("null-as-absent", lambda value: _ABSENT),
+}
+
+@dataclass(frozen=True)
+class Leniency:
+    """One place where a body relied on the real service's leniency."""
+
+    path: str
+    """Where in the body, dotted (``job_ids.0``)."""
+    rule: str
+    """``unknown-field``, ``coerced``, ``case-folded``, ``scalar-as-list``, ``null-as-absent`` or
+    ``unchecked-value`` (a value the real service takes without checking, and fails on later)."""
+    message: str
+    refusal: Violation
+    """How the documented form refuses it: the violation ``--strict`` reports."""
+
+
+_validators: dict[int, Draft4Validator] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft4Validator:
+    # The schemas belong to the loaded spec and live as long as the app: one validator each.
+    validator = _validators.get(id(schema))
+    if validator is None:
+        validator = _validators[id(schema)] = Draft4RequestValidator(schema)
+    return validator
+
+
+def mentions(schema: Any, key: str) -> bool:
+    """Whether `key` appears anywhere in `schema` (whose resolved references may make it a cyclic graph)."""
+    seen: set[int] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, (dict, list)):
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if key in node:
+                return True
+            stack.extend(node.values())
+        else:
+            stack.extend(node)
+    return False
+
+
+def read_leniently(schema: dict[str, Any], body: Any) -> tuple[Any, list[Leniency]]:
+    """`body` (valid against `schema`) in the documented form, and the leniencies that reading took."""
+    found: list[Leniency] = []
+    value = _read(schema, body, "", found)
+    return (None if value is _ABSENT else value), found
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _read(schema: dict[str, Any], value: Any, path: str, found: list[Leniency]) -> Any:
+    alternatives = schema.get("anyOf") or schema.get("oneOf")
+    if alternatives:
+        value = _read_alternatives(alternatives, value, path, found)
+        if value is _ABSENT:
+            return value
+    if isinstance(value, dict):
+        return _read_object(schema, value, path, found)
+    for part in schema.get("allOf") or ():
+        value = _read(part, value, path, found)
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_read(schema["items"], item, _joined(path, str(index)), found) for index, item in enumerate(value)]
+    return value
+
+
+def _read_alternatives(alternatives: list[dict[str, Any]], value: Any, path: str, found: list[Leniency]) -> Any:
+    chosen = next((option for option in alternatives if _validator(option).is_valid(value)), None)
+    if chosen is None:  # cannot happen for a validated body; leave it to the handler as it came
+        return value
+    lenient = chosen.get(LENIENT)
+    if not lenient:
+        return _read(chosen, value, path, found)
+    documented = [option for option in alternatives if LENIENT not in option]
+    rule, reading = READINGS[lenient["reads-as"]]
+    read = reading(value)
+    refusal = _refusal(documented, value, path)
+    if read is _ABSENT:
+        found.append(Leniency(path, rule, lenient["note"], refusal))
+        return read
+    if rule == "unchecked-value":  # taken as it is: no documented form to fit
+        found.append(Leniency(path, rule, lenient["note"], refusal))
+        return value
+    found.append(Leniency(path, rule, f"{lenient['note']}; read as {json.dumps(read)}", refusal))
+    # Read as documented, the value must now fit a documented alternative (the pattern said it would).
+    return _read({"anyOf": documented}, read, path, found)
+
+
+def _read_object(schema: dict[str, Any], value: dict[str, Any], path: str, found: list[Leniency]) -> Any:
+    properties, extra, note = _object_parts(schema)
+    result: dict[str, Any] = {}
+    unknown: list[str] = []
+    for key, item in value.items():
+        if key in properties:
+            item = _read(properties[key], item, _joined(path, key), found)
+        elif isinstance(extra, dict):
+            item = _read(extra, item, _joined(path, key), found)
+        elif note:
+            unknown.append(key)
+        if item is not _ABSENT:
+            result[key] = item
+    for key in unknown:
+        found.append(Leniency(_joined(path, key), "unknown-field", str(note),
+                              _additional_properties(path, unknown)))
+    return result
+
+
+def _object_parts(schema: dict[str, Any]) -> tuple[dict[str, Any], Any, str | None]:
+    """An object schema's properties (its own and its ``allOf`` parts'), its additionalProperties schema and its
+    unknown-fields note."""
+    properties = dict(schema.get("properties") or {})
+    extra = schema.get("additionalProperties")
+    note = schema.get(UNKNOWN_FIELDS)
+    for part in schema.get("allOf") or ():
+        more, more_extra, more_note = _object_parts(part)
+        properties = {**more, **properties}
+        extra = extra if isinstance(extra, dict) else more_extra
+        note = note or more_note
+    return properties, extra, note
+
+
+def _refusal(documented: list[dict[str, Any]], value: Any, path: str) -> Violation:
+    """What a schema of only the documented alternatives says of `value`: its first one's first error."""
+    error = next(iter(_validator(documented[0]).iter_errors(value)), None) if documented else None
+    if error is None:
+        return Violation("body", path, "type", f"{json.dumps(value)} is not in its documented form")
+    where = ".".join(filter(None, [path, *(str(part) for part in error.absolute_path)]))
+    return Violation("body", where, str(error.validator), error.message, error.validator_value, error.instance)
+
+
+def _additional_properties(path: str, names: list[str]) -> Violation:
+    """The violation a schema without the unknown fields' leniency reports (as jsonschema words it)."""
+    listed = ", ".join(repr(name) for name in names)
+    return Violation("body", path, "additionalProperties",
+                     f"Additional properties are not allowed ({listed} {'was' if len(names) == 1 else 'were'} "
+                     "unexpected)")
