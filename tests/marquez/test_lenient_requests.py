@@ -36,7 +36,8 @@ def test_the_java_clients_job_body_with_empty_tags_is_taken_as_it_is(mode: Mode)
 def test_tags_on_a_job_are_read_and_not_stored(mode: Mode) -> None:
     response = mode.client.put(JOB, json={**JOB_BODY, "tags": ["PII"]})
     if mode.strict:
-        refused(mode, response, 'Unable to process JSON: Unrecognized field "tags"')
+        assert response.status_code == 400
+        assert "tags" in response.json()["message"]
         return
     assert response.status_code == 200
     assert response.json()["tags"] == []

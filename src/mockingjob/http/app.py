@@ -31,6 +31,7 @@ from ..core.resources import load_spec
 from ..core.store import Store
 from . import dispatch
 from .connexion_adaptations import connexion_app, trusted_specs
+from .leniency import documented_view
 from .pipeline import RequestPipeline
 from .routing import Router
 from .server import die_with_parent
@@ -162,7 +163,9 @@ class MockApp:
 
         app = connexion_app(outermost=outermost, authenticate=dispatch.Authenticate(frozenset(self.config.tokens)),
                             render=dispatch.render_raised,
-                            validator_map=VALIDATORS, validate_responses=self.config.validate_responses)
+                            validator_map=VALIDATORS, validate_responses=self.config.validate_responses,
+                            # Under --strict the specs are shown as documented: what requests are held to.
+                            shown=documented_view if self.config.strict else lambda spec: spec)
         mounted: list[tuple[Pack, dict[str, Any], str, ControlPlane | None]] = [
             (pack, self.specs[name], self.prefixes[name], self.plane) for name, pack in self.packs.items()]
         mounted.append((self.admin, self._admin_spec(), ADMIN_PREFIX, None))

@@ -84,9 +84,15 @@ starlette_utils.IntegerConverter.regex = rf"[+-]?[0-9]{{1,{_DIGITS}}}"
 
 def connexion_app(*, outermost: Callable[[ASGIApp], ASGIApp], authenticate: Callable[[Scope], None],
                   render: Callable[[Scope, BaseException], Response], validator_map: dict[str, Any],
-                  validate_responses: bool) -> connexion.AsyncApp:
+                  validate_responses: bool,
+                  shown: Callable[[dict[str, Any]], dict[str, Any]] = lambda spec: spec) -> connexion.AsyncApp:
     """A connexion AsyncApp with every adaptation below in place, and `outermost` (built with the next app
-    alone) outside connexion's whole stack."""
+    alone) outside connexion's whole stack. `shown` makes what is served of each spec from the spec."""
+
+    class ShownSpecs(SwaggerUIMiddleware):
+        pass
+
+    ShownSpecs.shown = staticmethod(shown)  # type: ignore[assignment]
 
     class PackAuthentication:
         def __init__(self, app: ASGIApp) -> None:
@@ -122,7 +128,7 @@ def connexion_app(*, outermost: Callable[[ASGIApp], ASGIApp], authenticate: Call
     replacements: dict[type, type] = {
         SecurityMiddleware: PackAuthentication,
         ExceptionMiddleware: RenderRaised,
-        swagger_ui.SwaggerUIMiddleware: SwaggerUIMiddleware,
+        swagger_ui.SwaggerUIMiddleware: ShownSpecs,
         request_validation.RequestValidationMiddleware: RequestValidationMiddleware,
     }
     middlewares: list[Any] = [outermost]
@@ -190,9 +196,11 @@ class RejectControlCharacters:
 
 
 class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
+    shown: Callable[[dict[str, Any]], dict[str, Any]] = staticmethod(lambda spec: spec)
+
     def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
         with trusted_specs():
-            spec: dict[str, Any] = super()._spec_for_prefix(request)
+            spec: dict[str, Any] = self.shown(super()._spec_for_prefix(request))
         for server in spec.get("servers", []):
             if server.get("url") == "":
                 server["url"] = "/"
@@ -200,6 +208,9 @@ class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
 
 
 class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):
+    shown: Callable[[dict[str, Any]], dict[str, Any]] = staticmethod(lambda spec: spec)
+    """What of each spec is served (at ``openapi.json`` and in Swagger UI)."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Its router only serves the UI and the specs; every other request skips a pass through its mounts.
         path = scope.get("path", "") if scope["type"] == "http" else "/ui"
@@ -212,6 +223,7 @@ class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):
                 **kwargs: Any) -> None:
         api = _SwaggerUIAPI(specification, base_path=base_path, arguments=arguments, default=self.default_fn,
                             **kwargs)
+        api.shown = self.shown
         self.router.mount(api.base_path, app=api.router)
 
 

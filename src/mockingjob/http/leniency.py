@@ -27,7 +27,7 @@ from jsonschema import Draft4Validator
 
 from ..core.errors import Violation
 
-__all__ = ["LENIENT", "UNKNOWN_FIELDS", "Leniency", "mentions", "read_leniently"]
+__all__ = ["LENIENT", "UNKNOWN_FIELDS", "Leniency", "documented_view", "mentions", "read_leniently"]
 
 LENIENT = "x-lenient"
 """Marks an ``anyOf`` alternative the real service accepts only by reading it leniently. Its value is
@@ -59,6 +59,7 @@ READINGS: dict[str, tuple[str, Any]] = {
     "enum": ("case-folded", _fuzzy_enum),
     "list": ("scalar-as-list", lambda value: [value]),
     "unchecked": ("unchecked-value", lambda value: value),
+    "ignored": ("ignored-field", lambda value: value),
     "absent": ("null-as-absent", lambda value: _ABSENT),
 }
 
@@ -69,8 +70,9 @@ class Leniency:
     path: str
     """Where in the body, dotted (``job_ids.0``)."""
     rule: str
-    """``unknown-field``, ``coerced``, ``case-folded``, ``scalar-as-list``, ``null-as-absent`` or
-    ``unchecked-value`` (a value the real service takes without checking, and fails on later)."""
+    """``unknown-field``, ``coerced``, ``case-folded``, ``scalar-as-list``, ``null-as-absent``, ``ignored-field``
+    (read, then dropped) or ``unchecked-value`` (a value the real service takes without checking, and fails on
+    later)."""
     message: str
     refusal: Violation
     """How the documented form refuses it: the violation ``--strict`` reports."""
@@ -145,7 +147,7 @@ def _read_alternatives(alternatives: list[dict[str, Any]], value: Any, path: str
     if read is _ABSENT:
         found.append(Leniency(path, rule, lenient["note"], refusal))
         return read
-    if rule == "unchecked-value":  # taken as it is: no documented form to fit
+    if rule in ("unchecked-value", "ignored-field"):  # taken as it is: no documented form to fit
         found.append(Leniency(path, rule, lenient["note"], refusal))
         return value
     found.append(Leniency(path, rule, f"{lenient['note']}; read as {json.dumps(read)}", refusal))
@@ -201,3 +203,48 @@ def _additional_properties(path: str, names: list[str]) -> Violation:
     return Violation("body", path, "additionalProperties",
                      f"Additional properties are not allowed ({listed} {'was' if len(names) == 1 else 'were'} "
                      "unexpected)")
+
+
+def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` (an OpenAPI document with its references) as the documentation has it: without the forms the real
+    service accepts only leniently. What ``--strict`` holds requests to, and a cleaner source for generated
+    clients. `spec` is left as it is."""
+    document: dict[str, Any] = json.loads(json.dumps(spec))
+    lenient_refs = {f"#/components/schemas/{name}"
+                    for name, schema in (document.get("components", {}).get("schemas") or {}).items()
+                    if isinstance(schema, dict) and LENIENT in schema}
+    lenient_parameters = {f"#/components/parameters/{name}"
+                          for name, parameter in (document.get("components", {}).get("parameters") or {}).items()
+                          if isinstance(parameter, dict) and LENIENT in parameter}
+
+    def lenient(option: Any) -> bool:
+        return isinstance(option, dict) and (LENIENT in option or option.get("$ref") in lenient_refs)
+
+    def documented(node: Any) -> Any:
+        if isinstance(node, list):
+            return [documented(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: documented(value) for key, value in node.items()}
+        for key in ("anyOf", "oneOf"):
+            if key in node:
+                kept = [option for option in node[key] if not lenient(option)]
+                node[key] = kept
+                if len(kept) == 1:  # one form left: it is the schema
+                    del node[key]
+                    node = {**node, **kept[0]} if "$ref" not in kept[0] else {**node, "allOf": kept}
+        if UNKNOWN_FIELDS in node:
+            node.pop(UNKNOWN_FIELDS)
+            node.setdefault("additionalProperties", False)
+        if isinstance(node.get("parameters"), list):
+            node["parameters"] = [parameter for parameter in node["parameters"] if not lenient(parameter)
+                                  and parameter.get("$ref") not in lenient_parameters]
+        return node
+
+    result: dict[str, Any] = documented(document)
+    for name in [name for name, schema in result.get("components", {}).get("schemas", {}).items()
+                 if f"#/components/schemas/{name}" in lenient_refs]:
+        del result["components"]["schemas"][name]
+    for name in [f.rsplit("/", 1)[1] for f in lenient_parameters]:
+        del result["components"]["parameters"][name]
+    return result

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mockingjob.kit import ApiError, Call, Finding, Handler, Operations, PortableString, Reply, Violation
+from mockingjob.kit import ApiError, Call, Handler, Operations, PortableString, Reply
 
 from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
 from .errors import bad_request, not_found
@@ -124,19 +124,12 @@ def _datasets(given: list[dict[str, str]], known: set[tuple[str | None, str | No
     return seen
 
 
-IGNORED_TAGS = ("Marquez reads a job's tags and does not store them (JobDao.upsertJobMeta does not use them); "
-                "the job's tags stay as they were")
-
-
 @HANDLERS
 async def put_job(call: Call) -> Reply:
     namespace, name, body, now = call.params["namespace"], call.params["job"], call.body, call.now
     job = _namespace_and_job(call)
     if job.id is None:
         job = None
-    if body.get("tags"):
-        call.lint(Finding("body.tags", "ignored-field", IGNORED_TAGS, refusal=Violation(
-            "body", "", "additionalProperties", "Additional properties are not allowed ('tags' was unexpected)")))
     if body.get("runId"):
         run_id = str(body["runId"]).lower()
         run_job_id = call.conn.execute(RUN_JOB_ID, {"run_id": run_id}).scalar()
