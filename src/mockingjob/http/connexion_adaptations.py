@@ -92,7 +92,7 @@ def connexion_app(*, outermost: Callable[[ASGIApp], ASGIApp], authenticate: Call
     class ShownSpecs(SwaggerUIMiddleware):
         pass
 
-    ShownSpecs.shown = staticmethod(shown)  # type: ignore[assignment]
+    ShownSpecs.shown = staticmethod(shown)
 
     class PackAuthentication:
         def __init__(self, app: ASGIApp) -> None:
