@@ -127,3 +127,34 @@ def test_documented_requests_carry_no_findings(mode: Mode) -> None:
                      mode.client.get("/v6/jobs/", params={"job_id": queued, "is_superseded": "true"})):
         assert response.status_code in (200, 202), response.text
         assert mode.findings(response) == []
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/v6/jobs/", [("status", "RUNING")]),
+    ("/v6/jobs/", [("status", "RUNNING"), ("status", "running")]),
+    ("/v6/jobs/", [("error_category", "NETWORK")]),
+    ("/v6/jobs/5/executions/", [("status", "QUEUED")]),
+])
+def test_a_filter_value_scale_does_not_know_matches_nothing(mode: Mode, path: str, params: Any) -> None:
+    # util/rest.py's parse_string_list checks no choices: an unknown value filters on a value no job has.
+    response = mode.client.get(path, params=params)
+    name = params[-1][0]
+    if mode.strict:
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith(f'Parameter "{name}" values must be one of: [')
+        return
+    known = [(key, value) for key, value in params if value.isupper() and value not in ("RUNING", "NETWORK")]
+    assert response.json()["count"] == (mode.client.get(path, params=known).json()["count"] if known else 0)
+    assert mode.findings(response) == [("unchecked-value", f"query.{name}.{len(params) - 1}")]
+
+
+def test_a_cancel_status_scale_does_not_know_cancels_nothing(mode: Mode) -> None:
+    queued = queue(mode.client, INGEST)["id"]
+    response = post(mode, "/v6/jobs/cancel/", {"status": "queued"})
+    if mode.strict:
+        refused(mode, response, "Parameter \"status\" values must be one of: ['PENDING', 'BLOCKED', 'QUEUED', "
+                                "'RUNNING', 'FAILED', 'COMPLETED', 'CANCELED']")
+        return
+    assert response.status_code == 202
+    assert mode.findings(response) == [("unchecked-value", "body.status")]
+    assert job(mode.client, queued)["status"] == "QUEUED"

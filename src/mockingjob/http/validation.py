@@ -101,7 +101,7 @@ class StructuredParameterValidator(ParameterValidator):
             validator = cls._validators[key] = Draft4Validator(schema, format_checker=_FORMATS)
         return validator
 
-    def _check(self, location: str, param: dict[str, Any], value: Any) -> None:
+    def _check(self, location: str, param: dict[str, Any], value: Any, exchange: Any = None) -> None:
         if is_nullable(param) and is_null(value):
             return
         if value is None:
@@ -114,6 +114,30 @@ class StructuredParameterValidator(ParameterValidator):
         error = next(iter(self._validator_for(schema).iter_errors(value)), None)
         if error is not None:
             raise RequestInvalid(_violation(location, param["name"], error, value))
+        if exchange is not None and self._reads_leniently(schema):
+            self._lint_lenient_value(location, param["name"], schema, value, exchange)
+
+    _lenient_schemas: dict[int, bool] = {}
+
+    @classmethod
+    def _reads_leniently(cls, schema: dict[str, Any]) -> bool:
+        key = id(schema)
+        if key not in cls._lenient_schemas:
+            cls._lenient_schemas[key] = mentions(schema, LENIENT)
+        return cls._lenient_schemas[key]
+
+    @staticmethod
+    def _lint_lenient_value(location: str, name: str, schema: dict[str, Any], value: Any, exchange: Any) -> None:
+        """A parameter's value the real service takes only leniently (connexion has converted its type already:
+        what is left to report are values taken unchecked)."""
+        _, leniencies = read_leniently(schema, value)
+        for leniency in leniencies:
+            refusal = Violation(location, name, leniency.refusal.rule, leniency.refusal.message,
+                                leniency.refusal.expected, leniency.refusal.value)
+            if exchange.strict:
+                raise RequestInvalid(refusal)
+            exchange.findings.append(Finding(_joined(f"{location}.{name}", leniency.path), leniency.rule,
+                                             leniency.message, refusal=refusal))
 
     unknown_note: str | None = None
     """The operation's `UNKNOWN_QUERY_PARAMETERS` note: unknown query parameters are lint findings, not 400s."""
@@ -142,10 +166,11 @@ class StructuredParameterValidator(ParameterValidator):
                     raise RequestInvalid(refusal)
                 exchange.findings.extend(Finding(f"query.{name}", "unknown-parameter", self.unknown_note,
                                                  refusal=refusal) for name in sorted(extra))
+        exchange = request.scope.get(EXCHANGE)
         for param in self.parameters.get("query", []):
-            self._check("query", param, request.query_params.get(param["name"]))
+            self._check("query", param, request.query_params.get(param["name"]), exchange)
             if LENIENT in param and param["name"] in request.query_params:
-                self._lint_lenient_parameter(param, request.scope.get(EXCHANGE))
+                self._lint_lenient_parameter(param, exchange)
         for param in self.parameters.get("path", []):
             self._check("path", param, request.path_params.get(param["name"].replace("-", "_")))
         for param in self.parameters.get("header", []):
