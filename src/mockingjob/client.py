@@ -15,7 +15,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -300,12 +300,16 @@ class Journal:
     def clear(self, api: str | None = None) -> None:
         self._http("DELETE", "/journal", api=api)
 
-    def lint(self, api: str | None = None, *, since: int | None = None) -> list[str]:
+    def lint(self, api: str | None = None, *, since: int | None = None, ignore: Iterable[str] = ()) -> list[str]:
         """The lint findings of the recent requests (to `api`, after entry `since`), oldest first, each as
-        ``METHOD path: rule where: message``: what the real service would only have tolerated."""
+        ``METHOD path: rule where: message``: what the real service would only have tolerated. Findings whose
+        rule is in `ignore` (``deprecated``, say) are left out."""
+        ignored = set(ignore)
         found = []
         for entry in self.entries(api, since=since, limit=1000, oldest_first=True):
             for warning in entry.warnings:
+                if warning["rule"] in ignored:
+                    continue
                 found.append(f"{entry.method} {entry.path}: {warning['rule']} {warning['where']}: "
                              f"{warning['message']}")
         return found

@@ -12,7 +12,8 @@ on a leniency of a real service (an ignored field, a coerced value: ``mockingjob
 ``--mockingjob-strict`` starts the session's server with ``--strict``, which refuses them with the API's 400.
 In the ini file: ``mockingjob_apis`` (which APIs; default all), ``mockingjob_speed`` (clock speed; default 0, a
 clock that moves only when the test advances it), ``mockingjob_state`` (a state file or database URL),
-``mockingjob_admin_token``, ``mockingjob_lint`` (``report`` or ``fail``) and ``mockingjob_strict``.
+``mockingjob_admin_token``, ``mockingjob_lint`` (``report`` or ``fail``), ``mockingjob_lint_ignore`` (rules that
+``fail`` lets pass, such as ``deprecated``) and ``mockingjob_strict``.
 """
 
 from __future__ import annotations
@@ -34,10 +35,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Admin token of the mockingjob given with --mockingjob-url.")
     group.addoption("--mockingjob-lint", choices=["report", "fail"], default=None,
                     help="fail: a test whose requests relied on a leniency of the real service fails.")
+    group.addoption("--mockingjob-lint-ignore", metavar="RULE", action="append", default=None,
+                    help="A lint rule (deprecated, unknown-field, ...) that --mockingjob-lint=fail lets pass; "
+                         "repeatable.")
     group.addoption("--mockingjob-strict", action="store_true", default=None,
                     help="Start the session's mockingjob with --strict (leniencies refused with a 400).")
     parser.addini("mockingjob_lint", "report (default) or fail: what a lint finding does to its test",
                   default="report")
+    parser.addini("mockingjob_lint_ignore", "Lint rules that mockingjob_lint = fail lets pass", type="args",
+                  default=[])
     parser.addini("mockingjob_strict", "Start the session's mockingjob with --strict", type="bool", default=False)
     parser.addini("mockingjob_apis", "APIs the session's mockingjob serves (default: all)", type="args", default=[])
     parser.addini("mockingjob_speed", "Clock speed of the session's mockingjob (0: manual)", default="0")
@@ -81,7 +87,8 @@ def mockingjob(mockingjob_server: str, pytestconfig: pytest.Config) -> Iterator[
     handle.clock.set_speed(float(pytestconfig.getini("mockingjob_speed")))
     yield handle
     if (pytestconfig.getoption("mockingjob_lint") or pytestconfig.getini("mockingjob_lint")) == "fail":
-        found = handle.journal.lint()
+        ignore = pytestconfig.getoption("mockingjob_lint_ignore") or pytestconfig.getini("mockingjob_lint_ignore")
+        found = handle.journal.lint(ignore=ignore)
         if found:
             pytest.fail("requests the real service would only have tolerated:\n  " + "\n  ".join(found),
                         pytrace=False)

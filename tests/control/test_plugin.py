@@ -12,8 +12,8 @@ pytestmark = pytest.mark.subprocess  # runs pytest in child processes, each star
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _project(pytester, source: str) -> None:
-    pytester.makeini("[pytest]\nmockingjob_apis = scale\n")
+def _project(pytester, source: str, apis: str = "scale") -> None:
+    pytester.makeini(f"[pytest]\nmockingjob_apis = {apis}\n")
     pytester.makepyfile(test_client=source)
 
 
@@ -97,6 +97,22 @@ def test_lint_findings_are_reported_and_can_fail_the_test_that_caused_them(pytes
     failing.assert_outcomes(passed=2, errors=1)
     failing.stdout.fnmatch_lines(["*requests the real service would only have tolerated*",
                                   "*POST /scale/v6/jobs/cancel/: unknown-field body.url: Scale ignores it*"])
+
+
+def test_chosen_rules_can_be_let_pass(pytester):
+    # Marquez's run writes are deprecated in favour of OpenLineage events: a team may accept that and still
+    # fail on everything else.
+    _project(pytester, LENIENT_CLIENT + """
+def test_creates_a_run_the_deprecated_way(mockingjob):
+    response = httpx.post(mockingjob.url("marquez") + "/api/v1/namespaces/food_delivery/jobs/etl_orders/runs",
+                          json={})
+    assert response.status_code == 201
+""", apis="scale marquez")
+    failing = pytester.runpytest_subprocess("-q", "--mockingjob-lint=fail")
+    failing.assert_outcomes(passed=3, errors=2)
+    letting = pytester.runpytest_subprocess("-q", "--mockingjob-lint=fail", "--mockingjob-lint-ignore=deprecated")
+    letting.assert_outcomes(passed=3, errors=1)
+    letting.stdout.fnmatch_lines(["*unknown-field body.url*"])
 
 
 def test_the_plugin_can_start_a_strict_server(pytester):
