@@ -25,6 +25,7 @@ from .core.pack import Pack
 from .core.resources import load_spec, specs_dir
 from .core.store import Store
 from .http import connexion_spec_problem
+from .http.leniency import marking_problems
 
 __all__ = ["Problem", "check_pack", "run_checks"]
 
@@ -64,6 +65,8 @@ def _check_spec(api: str, path: Path, handlers: Iterable[str]) -> Iterator[Probl
         return
     if not str(spec.get("openapi", "")).startswith("3.0."):
         yield Problem(api, str(path), "must be OpenAPI 3.0.x (connexion does not serve 3.1)")
+    for marking in marking_problems(spec):
+        yield Problem(api, str(path), marking)
     operations = operation_ids(spec)
     handled = set(handlers)
     for missing in sorted(operations - handled):

@@ -131,3 +131,23 @@ def test_an_admin_operation_without_a_handler_is_reported(monkeypatch):
     monkeypatch.setattr("mockingjob.check.ADMIN_OPERATIONS", admin.OPERATIONS - {"reset"})
     problems = [str(p) for p in check_admin()]
     assert any("'reset' has no handler" in p for p in problems), problems
+
+
+def test_a_leniency_marking_the_engine_cannot_read_is_reported(tmp_path: Path) -> None:
+    text = (specs_dir() / "scale.yaml").read_text()
+    path = tmp_path / "scale.yaml"
+    path.write_text(text.replace("x-lenient: {reads-as: boolean,", "x-lenient: {reads-as: bool,", 1)
+                    .replace("x-lenient: {reads-as: absent, note: Scale reads null as not given (util/rest.py "
+                             "_get_param)}", "x-lenient: {reads-as: absent}", 1))
+
+    class MismarkedPack(ScalePack):
+        @property
+        def spec_path(self) -> Path:
+            return path
+
+    messages = sorted(problem.message for problem in check_pack(MismarkedPack()))
+    assert len(messages) == 2
+    assert messages[0] == "#/components/schemas/JobFilterRequest/properties/is_superseded/anyOf/1: x-lenient " \
+                          "reads-as must be one of integer, number, boolean, string, enum, list, unchecked, " \
+                          "ignored, absent"
+    assert messages[1] == "#/components/schemas/NotGiven: x-lenient needs a note saying what the real service does"

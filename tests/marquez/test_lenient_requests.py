@@ -110,3 +110,17 @@ def test_an_unknown_query_parameter_changes_nothing(mode: Mode) -> None:
     assert response.status_code == 200
     assert response.json() == mode.client.get("/api/v1/namespaces/food_delivery/jobs").json()
     assert mode.findings(response) == [("unknown-parameter", "query.lastRunState")]
+
+
+def test_the_python_clients_job_context_is_kept_and_reported(mode: Mode) -> None:
+    # Marquez's Python client sends context on create_job; Marquez 0.51's JobMeta has no such field.
+    response = mode.client.put(JOB, json={**JOB_BODY, "context": {"sql": "select 1"}})
+    if mode.strict:
+        assert response.status_code == 400
+        assert "context" in response.json()["message"]
+        return
+    assert response.status_code == 200
+    assert mode.findings(response) == [DEPRECATED_PUT, ("ignored-field", "body.context")]
+    run = mode.client.post(f"{JOB}/runs", json={}).json()
+    assert run["context"] == {"sql": "select 1"}  # as the documented run shows it
+    assert mode.findings(mode.client.put(JOB, json={**JOB_BODY, "context": {}})) == [DEPRECATED_PUT]

@@ -207,3 +207,21 @@ def test_unknown_paths_and_query_parameters(client: TestClient) -> None:
     assert response.headers.get_list("Mockingjob-Lint") == [
         'unknown-parameter "query.size" "Marquez ignores it (JAX-RS binds only the query parameters a resource '
         'method names)"']
+
+
+def test_the_web_uis_last_run_states_filter_keeps_jobs_whose_latest_run_is_in_them(client: TestClient) -> None:
+    # JobDao.findAll: the job's current run in one of the states, or no run at all; totalCount counts them all.
+    jobs = "/api/v1/namespaces/food_delivery/jobs"
+    states = {job["name"]: (job["latestRun"] or {}).get("state") for job in client.get(jobs).json()["jobs"]}
+    client.put("/api/v1/namespaces/food_delivery/jobs/never_run", json=JOB_BODY)
+    for wanted in (["FAILED"], ["RUNNING", "NEW"], ["ABORTED"]):
+        response = client.get(jobs, params=[("lastRunStates", state) for state in wanted])
+        assert response.status_code == 200
+        names = [job["name"] for job in response.json()["jobs"]]
+        assert names == sorted([name for name, state in states.items() if state in wanted] + ["never_run"])
+        assert response.json()["totalCount"] == len(states) + 1
+        assert response.headers.get_list("Mockingjob-Lint") == []
+    # JAX-RS cannot make a RunState of it: a 404, as for any query parameter it cannot convert.
+    refused = client.get(jobs, params={"lastRunStates": "failed"})
+    assert refused.status_code == 404
+    assert refused.json() == {"code": 404, "message": "HTTP 404 Not Found"}

@@ -255,6 +255,9 @@ def test_the_parameters_scales_web_ui_sends_are_accepted_and_ignored(client):
                                                      "job_type_category": ["processing", "ingest"]})
     assert with_ui_params.status_code == 200
     assert ids(with_ui_params.json()["results"]) == ids(plain["results"])
+    # Scale reads neither (job/views.py JobsView.list): a client relying on them is told.
+    assert [value.split(" ")[:2] for value in with_ui_params.headers.get_list("Mockingjob-Lint")] == [
+        ["unknown-parameter", '"query.include_superseded"'], ["unknown-parameter", '"query.job_type_category"']]
 
 
 def test_drf_format_override_json_is_accepted_and_kept_in_page_links(client):

@@ -23,7 +23,6 @@ from starlette.requests import Request
 
 from .effect import Effect, flatten
 from .errors import ApiError
-from .lint import Finding
 from .resources import fixtures_dir, specs_dir
 
 __all__ = ["Call", "Handler", "Operations", "Pack", "Reply", "Sample"]
@@ -54,18 +53,6 @@ class Call:
     effect: Effect = field(default_factory=Effect)
     """What a scenario (or the request's ``Prefer`` header) asks of the run this request creates: apply it
     where the run's plan is made (``call.effect.apply(plan)``, ``call.effect.failure``)."""
-
-    findings: list[Finding] = field(default_factory=list)
-    """The leniencies this request relied on so far (see `lint`)."""
-    strict: bool = False
-    """``--strict``: a leniency is refused instead of reported."""
-
-    def lint(self, finding: Finding) -> None:
-        """Report that the request relied on a leniency of the real service (which the handler then applies,
-        as the real service does); under ``--strict``, refuse the request with the API's 400 instead."""
-        if self.strict:
-            raise finding.refused()
-        self.findings.append(finding)
 
     def url(self, path: str) -> str:
         """Absolute URL of `path`, a path of the real API (``/v6/jobs/3/``)."""

@@ -199,8 +199,11 @@ class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
     shown: Callable[[dict[str, Any]], dict[str, Any]] = staticmethod(lambda spec: spec)
 
     def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
+        # The spec as written, with its references (connexion serves it with every reference inlined, which
+        # code generators turn into duplicate and mistyped models), and its server where it is mounted.
         with trusted_specs():
-            spec: dict[str, Any] = self.shown(super()._spec_for_prefix(request))
+            spec: dict[str, Any] = self.shown(
+                self.specification.with_base_path(self._base_path_for_prefix(request)).raw)
         for server in spec.get("servers", []):
             if server.get("url") == "":
                 server["url"] = "/"

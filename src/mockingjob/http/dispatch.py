@@ -55,8 +55,7 @@ def endpoint(pack: Pack, operation_id: str, handler: Handler, store: Store, cloc
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with store.begin(write=writes or attempt > 1) as conn:
-                    call = Call(operation_id, params, body, request, conn, clock.now(conn), api_root,
-                                strict=exchange.strict if exchange is not None else False)
+                    call = Call(operation_id, params, body, request, conn, clock.now(conn), api_root)
                     if plane is not None:
                         call.effect = plane.effect(pack, call)
                         if exchange is not None and call.effect:
@@ -68,8 +67,6 @@ def endpoint(pack: Pack, operation_id: str, handler: Handler, store: Store, cloc
                                             request.method)
                     else:
                         reply = await handler(call)
-                if exchange is not None:
-                    exchange.findings.extend(call.findings)
                 break
             except ApiError as exc:
                 reply = error_reply(route, exc, request.method)

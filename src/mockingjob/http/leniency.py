@@ -25,9 +25,9 @@ from typing import Any
 from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator
 
-from ..core.errors import Violation
+from ..core.errors import RequestInvalid, Violation
 
-__all__ = ["LENIENT", "UNKNOWN_FIELDS", "Leniency", "documented_view", "mentions", "read_leniently"]
+__all__ = ["LENIENT", "UNKNOWN_FIELDS", "Leniency", "documented_view", "marking_problems", "mentions", "read_leniently"]
 
 LENIENT = "x-lenient"
 """Marks an ``anyOf`` alternative the real service accepts only by reading it leniently. Its value is
@@ -52,8 +52,8 @@ def _boolean(value: Any) -> Any:
 
 READINGS: dict[str, tuple[str, Any]] = {
     # reads-as → (the finding's rule, how the value is read)
-    "integer": ("coerced", lambda value: int(value.strip())),
-    "number": ("coerced", lambda value: float(value.strip())),
+    "integer": ("coerced", lambda value: int(value.strip() if isinstance(value, str) else value)),
+    "number": ("coerced", lambda value: float(value.strip() if isinstance(value, str) else value)),
     "boolean": ("coerced", _boolean),
     "string": ("coerced", lambda value: json.dumps(value) if isinstance(value, bool) else str(value)),
     "enum": ("case-folded", _fuzzy_enum),
@@ -151,7 +151,9 @@ def _read_alternatives(alternatives: list[dict[str, Any]], value: Any, path: str
         found.append(Leniency(path, rule, lenient["note"], refusal))
         return value
     found.append(Leniency(path, rule, f"{lenient['note']}; read as {json.dumps(read)}", refusal))
-    # Read as documented, the value must now fit a documented alternative (the pattern said it would).
+    # Read so, the value must fit a documented alternative: digits may read as a number out of range.
+    if not any(_validator(option).is_valid(read) for option in documented):
+        raise RequestInvalid(_refusal(documented, read, path))
     return _read({"anyOf": documented}, read, path, found)
 
 
@@ -248,3 +250,32 @@ def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
     for name in [f.rsplit("/", 1)[1] for f in lenient_parameters]:
         del result["components"]["parameters"][name]
     return result
+
+
+def marking_problems(spec: dict[str, Any]) -> list[str]:
+    """What is wrong with the leniency markings of `spec` (an unknown ``reads-as``, a missing note), each with
+    where it is: a spec a request would otherwise trip over at run time."""
+    problems: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{where}/{index}")
+            return
+        if not isinstance(node, dict):
+            return
+        marking = node.get(LENIENT)
+        if marking is not None:
+            is_parameter = "in" in node and "name" in node
+            if not isinstance(marking, dict) or not isinstance(marking.get("note"), str):
+                problems.append(f"{where}: {LENIENT} needs a note saying what the real service does")
+            elif not is_parameter and marking.get("reads-as") not in READINGS:
+                problems.append(f"{where}: {LENIENT} reads-as must be one of {', '.join(READINGS)}")
+        for key in (UNKNOWN_FIELDS, "x-unknown-query-parameters", "x-deprecated"):
+            if key in node and not isinstance(node[key], str):
+                problems.append(f"{where}: {key} must be a note saying what the real service does")
+        for key, value in node.items():
+            walk(value, f"{where}/{key}")
+
+    walk(spec, "#")
+    return problems

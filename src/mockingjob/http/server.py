@@ -176,6 +176,9 @@ def _log_config() -> dict[str, Any]:
     config["loggers"]["uvicorn.access"]["filters"] = ["redacted"]
     config["loggers"]["uvicorn.error"]["filters"] = ["repeats"]
     config["loggers"]["asyncio"] = {"filters": ["repeats"]}
+    # The mock's own lines (lint findings, unhandled errors) go where uvicorn's go.
+    config["loggers"]["mockingjob"] = {"handlers": ["default"], "level": "INFO", "propagate": False,
+                                       "filters": ["repeats"]}
     return config
 
 

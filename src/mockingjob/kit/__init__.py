@@ -10,7 +10,6 @@ from ..core.effect import Effect
 from ..core.errors import ApiError, FixtureError, RequestInvalid, Violation
 from ..core.fixtures import RelativeTimes, insert_rows, load_fixtures
 from ..core.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
-from ..core.lint import Finding
 from ..core.pack import Call, Handler, Operations, Reply, Sample
 from ..core.store import (
     JSONText,
@@ -32,7 +31,6 @@ __all__ = [
     "ApiError",
     "Call",
     "Effect",
-    "Finding",
     "FixtureError",
     "Handler",
     "JSONText",

@@ -17,7 +17,7 @@ from mockingjob.kit import ApiError, Call, Handler, Operations, PortableString, 
 from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
 from .errors import bad_request, not_found
 from .instants import parse_instant
-from .model import arg_text, insert_run, new_run_record, transition
+from .model import STATES, arg_text, insert_run, new_run_record, transition
 from .queries import (
     DATASETS_NAMED,
     INSERT_JOB,
@@ -161,7 +161,7 @@ async def get_job(call: Call) -> Reply:
 @HANDLERS
 async def list_jobs(call: Call) -> Reply:
     ns = _namespace(call, NAMESPACE_WITH_JOB_COUNT)
-    page = {"namespace": ns.name, **_page(call)}
+    page = {"namespace": ns.name, "states": call.params.get("lastRunStates") or list(STATES), **_page(call)}
     jobs = call.conn.execute(JOBS_PAGE, page).all()
     latest = latest_runs_of_jobs_page(call.conn, page) if jobs else {}
     return Reply({"jobs": [job_document(job, latest.get(job.id, [])) for job in jobs],

@@ -75,12 +75,16 @@ JOB_BY_ID = sa.select(T.jobs).where(_j.id == sa.bindparam("job_id"))
 
 
 def _jobs_page(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    return (sa.select(*columns).where(_j.namespace == sa.bindparam("namespace"))
+    # JobDao.findAll: a job whose current run is in one of :states, or that has no run.
+    current_state = (sa.select(_r.state).where(_r.job_id == _j.id).order_by(*_LATEST_ORDER).limit(1)
+                     .scalar_subquery())
+    in_states = sa.or_(current_state.in_(sa.bindparam("states", expanding=True)), current_state.is_(None))
+    return (sa.select(*columns).where(_j.namespace == sa.bindparam("namespace"), in_states)
             .order_by(_j.name, _j.id).limit(_limit).offset(_offset))
 
 
 JOBS_PAGE = _jobs_page(*T.jobs.c)
-"""A page of the jobs of :namespace (:limit, :offset)."""
+"""A page of the jobs of :namespace (:limit, :offset) whose latest run is in one of :states (or that have none)."""
 UPDATE_JOB = T.jobs.update().where(_j.id == sa.bindparam("job_id"))
 """Executed with the columns to set as parameters, besides ``job_id``."""
 INSERT_JOB = T.jobs.insert()

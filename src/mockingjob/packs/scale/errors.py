@@ -48,11 +48,16 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
         return 404, "Invalid page."  # DRF answers any unusable page number this way
     if v.location == "content-type":
         return 415, f'Unsupported media type "{media_type_of(v)}" in request.'
+    if v.location == "query" and name == "job_types" and v.rule != "extra":
+        return 400, 'Parameter must be a valid JSON object: "job_types"'  # parse_dict_list: no query value is one
     if v.rule in ("malformed", "encoding"):
         return 400, f"JSON parse error - {v.message}"
     if v.rule == "extra":
         names = v.expected if isinstance(v.expected, list) else [name]
         return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in names)
+    if v.rule == "additionalProperties" and v.location == "body" and v.name.split(".")[0] == "input":
+        # DataV6 validates the input against its schema, and BadParameter words the error.
+        return 400, f"Invalid data: {v.message}"
     if v.rule == "additionalProperties":
         return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in unknown_fields(v))
     if v.rule in ("required", "missing"):
