@@ -25,6 +25,14 @@ def bad_parameter(detail: str) -> ApiError:
     return ApiError(400, detail)
 
 
+class InvalidJobData(ApiError):
+    """Job input that the job type's interface refuses: Scale's queue view answers it with the message alone, a
+    bare JSON string (``Response('Invalid job data: ' + ...)`` in job/views.py), not DRF's ``{"detail"}``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, f"Invalid job data: {message}")
+
+
 def error_document(status: int, message: str) -> dict[str, str]:
     """DRF's error body, whatever the status."""
     return {"detail": message}
@@ -84,6 +92,8 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
 
 def error_reply(error: ApiError) -> Reply:
     """Every error but one a test asked for (the kit answers that with `error_document`, at its status)."""
+    if isinstance(error, InvalidJobData):
+        return Reply(error.detail, 400)
     if isinstance(error, RequestInvalid):
         status, detail = _invalid_message(error)
         return Reply(error_document(status, detail), status)

@@ -16,7 +16,7 @@ from mockingjob.kit import ApiError, Call, Operations, PortableString, Reply, Ut
 
 from . import logs
 from .documents import execution_document, file_document, job_document, job_type_document
-from .errors import NOT_FOUND, bad_parameter
+from .errors import NOT_FOUND, InvalidJobData, bad_parameter
 from .model import JobPlan, cancel, plan_attempt
 from .params import flag, paginate, parse_timestamp, time_range
 from .queries import (
@@ -80,7 +80,7 @@ async def queue_job(call: Call) -> Reply:
     sizes = dict(conn.execute(_FILE_SIZES, {"ids": file_ids}).all()) if file_ids else {}
     missing = [fid for fid in file_ids if fid not in sizes]
     if missing:
-        raise bad_parameter(f"Invalid job data: file(s) {missing} do not exist")
+        raise InvalidJobData(f"file(s) {missing} do not exist")
     size_mib = round(sum(sizes.values()) / (1024 * 1024), 2) if sizes else 0.0
     plan = JobPlan.from_json(job_type.plan)
     event_id = inserted_id(conn.execute(_INSERT_EVENT, {"type": "USER", "occurred": now}))
@@ -110,12 +110,12 @@ def _check_input(job_type: Any, data: dict[str, Any]) -> None:
     for spec_file in interface.get("files", []):
         given = (data.get("files") or {}).get(spec_file["name"])
         if spec_file.get("required", True) and not given:
-            raise bad_parameter(f"Invalid job data: Required input '{spec_file['name']}' was not provided")
+            raise InvalidJobData(f"Required input '{spec_file['name']}' was not provided")
         if given and len(given) > 1 and not spec_file.get("multiple", False):
-            raise bad_parameter(f"Invalid job data: Input '{spec_file['name']}' does not accept multiple files")
+            raise InvalidJobData(f"Input '{spec_file['name']}' does not accept multiple files")
     for spec_json in interface.get("json", []):
         if spec_json.get("required", True) and spec_json["name"] not in (data.get("json") or {}):
-            raise bad_parameter(f"Invalid job data: Required input '{spec_json['name']}' was not provided")
+            raise InvalidJobData(f"Required input '{spec_json['name']}' was not provided")
 
 
 def _pick_node(call: Call, seed: int) -> int:
