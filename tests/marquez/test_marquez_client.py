@@ -30,13 +30,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def _serve(*options: str) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     process = subprocess.Popen([sys.executable, "-m", "mockingjob", "serve", "marquez", "--port", str(port),
-                                "--speed", "0"], stdout=log, stderr=subprocess.STDOUT)
+                                "--speed", "0", *options], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -58,6 +57,16 @@ def server_url() -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    yield from _serve()
+
+
+@pytest.fixture(scope="module")
+def strict_server_url() -> Iterator[str]:
+    yield from _serve("--strict")
 
 
 @pytest.fixture
@@ -154,3 +163,18 @@ def test_errors_reach_the_client_as_api_errors(marquez: MarquezClient) -> None:
         marquez.get_job_run(str(uuid.uuid4()))
     with pytest.raises(APIError):
         marquez.mark_job_run_as_completed(str(uuid.uuid4()))
+
+
+def test_the_clients_documented_calls_pass_a_strict_server(strict_server_url: str) -> None:
+    # Used as documented (no context, which Marquez 0.51 ignores; run arguments as text), the official client
+    # relies on no leniency: --strict refuses none of its requests.
+    marquez = MarquezClient(url=strict_server_url)
+    namespace, name = f"ns-{uuid.uuid4().hex[:8]}", f"job-{uuid.uuid4().hex[:8]}"
+    marquez.create_namespace(namespace, "owner", "Made by the client.")
+    marquez.create_job(namespace, name, JobType.BATCH, inputs=[], outputs=[], location="https://example.com/j.py",
+                       description="A job.")
+    run = marquez.create_job_run(namespace, name, run_args={"retries": "1"})
+    assert marquez.mark_job_run_as_started(run["id"])["state"] == "RUNNING"
+    assert marquez.mark_job_run_as_completed(run["id"])["state"] == "COMPLETED"
+    assert marquez.get_job_run(run["id"])["args"] == {"retries": "1"}
+    assert [job["name"] for job in marquez.list_jobs(namespace)["jobs"]] == [name]
