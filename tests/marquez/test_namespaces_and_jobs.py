@@ -51,7 +51,9 @@ def test_an_unknown_namespace_is_a_404(client: TestClient) -> None:
     response = client.get("/api/v1/namespaces/nowhere")
     assert response.status_code == 404
     assert response.json() == {"code": 404, "message": "Namespace 'nowhere' not found."}
-    assert client.get("/api/v1/namespaces/nowhere/jobs").status_code == 404
+    # JobDao.findAll only filters on the namespace's name: its jobs are an empty list, not a 404.
+    jobs = client.get("/api/v1/namespaces/nowhere/jobs")
+    assert jobs.status_code == 200 and jobs.json() == {"jobs": [], "totalCount": 0}
 
 
 def test_namespaces_are_listed_by_name_and_paged(client: TestClient) -> None:
@@ -87,7 +89,7 @@ def test_put_job_creates_then_updates_a_job(client: TestClient, mock: MockApp) -
     assert job["inputs"] == [{"namespace": "food_delivery", "name": "public.orders"}]
     assert job["outputs"] == [{"namespace": "food_delivery", "name": "public.order_status"}]
     assert job["location"] == "https://example.com/job.py" and job["description"] == "Counts orders."
-    assert job["latestRun"] is None and job["latestRuns"] == [] and job["currentVersion"] is None
+    assert job["latestRun"] is None and job["latestRuns"] is None and job["currentVersion"] is None
     assert job["createdAt"] == job["updatedAt"] == "2026-03-02T12:00:00Z"
     mock.clock.advance(timedelta(hours=1))
     updated = client.put("/api/v1/namespaces/food_delivery/jobs/count_orders", json={**JOB_BODY, "type": "STREAM"})
@@ -155,12 +157,27 @@ def test_an_unknown_job_is_a_404(client: TestClient) -> None:
     assert client.get("/api/v1/namespaces/food_delivery/jobs/nothing/runs").status_code == 404
 
 
-def test_jobs_are_listed_by_name_with_a_total(client: TestClient) -> None:
+def test_jobs_are_listed_most_recently_updated_first_with_a_total(client: TestClient) -> None:
+    # JobDao.findAll: ORDER BY updated_at DESC (the fixtures: etl_orders 11-30, delivery_times 11-25, etl_delivery
+    # 11-15, relative to now).
     listed = client.get("/api/v1/namespaces/food_delivery/jobs").json()
-    assert [job["name"] for job in listed["jobs"]] == ["delivery_times_7_days", "etl_delivery_7_days", "etl_orders"]
+    names = [job["name"] for job in listed["jobs"]]
+    updated = [job["updatedAt"] for job in listed["jobs"]]
+    assert updated == sorted(updated, reverse=True)
     assert listed["totalCount"] == 3
     page = client.get("/api/v1/namespaces/food_delivery/jobs", params={"limit": 1, "offset": 2}).json()
-    assert [job["name"] for job in page["jobs"]] == ["etl_orders"] and page["totalCount"] == 3
+    assert [job["name"] for job in page["jobs"]] == names[2:] and page["totalCount"] == 3
+
+
+def test_a_finished_run_moves_its_job_to_the_top(client: TestClient) -> None:
+    # JobDao.updateVersionFor sets the job's updatedAt when one of its runs finishes.
+    jobs = "/api/v1/namespaces/food_delivery/jobs"
+    last = client.get(jobs).json()["jobs"][-1]
+    run = client.post(f"{jobs}/{last['name']}/runs", json={}).json()
+    assert client.get(jobs).json()["jobs"][-1]["name"] == last["name"]  # creating a run changes no job
+    done = client.post(f"/api/v1/jobs/runs/{run['id']}/complete", params={"at": "2026-03-02T12:30:00Z"}).json()
+    top = client.get(jobs).json()["jobs"][0]
+    assert (top["name"], top["updatedAt"]) == (last["name"], done["endedAt"])
 
 
 # --- a job's runs --------------------------------------------------------------------------------------
@@ -218,7 +235,7 @@ def test_the_web_uis_last_run_states_filter_keeps_jobs_whose_latest_run_is_in_th
         response = client.get(jobs, params=[("lastRunStates", state) for state in wanted])
         assert response.status_code == 200
         names = [job["name"] for job in response.json()["jobs"]]
-        assert names == sorted([name for name, state in states.items() if state in wanted] + ["never_run"])
+        assert sorted(names) == sorted([name for name, state in states.items() if state in wanted] + ["never_run"])
         assert response.json()["totalCount"] == len(states) + 1
         assert response.headers.get_list("Mockingjob-Lint") == []
     # JAX-RS cannot make a RunState of it: a 404, as for any query parameter it cannot convert.

@@ -59,7 +59,7 @@ def job_document(job: Any, runs: Sequence[Any]) -> dict[str, Any]:
         "location": job.location,
         "description": job.description,
         "latestRun": latest[0] if latest else None,
-        "latestRuns": latest,
+        "latestRuns": latest or None,  # JobDao.setJobData sets them only when the job has runs
         "facets": {},
         "currentVersion": job.current_version,
         "labels": [],

@@ -102,6 +102,7 @@ def transition(conn: Connection, run: Any, state: str, at: datetime) -> dict[str
         job = conn.execute(JOB_BY_ID, {"job_id": run.job_id}).one()
         version = job_version(job)
         values.update(ended_at=at, job_version=version)
-        conn.execute(UPDATE_JOB, {"job_id": job.id, "current_version": version})
+        # JobDao.updateVersionFor: the job's new version, and its updatedAt, at the finish.
+        conn.execute(UPDATE_JOB, {"job_id": job.id, "current_version": version, "updated_at": at})
     conn.execute(UPDATE_RUN, {"run_id": run.id, **values})
     return values

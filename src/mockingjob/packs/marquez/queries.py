@@ -80,7 +80,7 @@ def _jobs_page(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
                      .scalar_subquery())
     in_states = sa.or_(current_state.in_(sa.bindparam("states", expanding=True)), current_state.is_(None))
     return (sa.select(*columns).where(_j.namespace == sa.bindparam("namespace"), in_states)
-            .order_by(_j.name, _j.id).limit(_limit).offset(_offset))
+            .order_by(_j.updated_at.desc(), _j.name).limit(_limit).offset(_offset))
 
 
 JOBS_PAGE = _jobs_page(*T.jobs.c)
