@@ -80,6 +80,8 @@ def error_reply(route: Route | None, exc: BaseException, method: str = "") -> Re
     """
     error = as_api_error(exc)
     error.extra.setdefault("method", method)
+    if route is not None and route.operation is not None:  # some APIs word an error by the operation
+        error.extra.setdefault("operation", route.operation)
     if error.status == 405 and route is not None and route.allowed:
         # Starlette lists only the methods of the one route it matched; the spec knows them all.
         error.headers["Allow"] = ", ".join(route.allowed)

@@ -52,6 +52,9 @@ def _invalid(error: RequestInvalid) -> Reply:
         return _body(400, f"Invalid query parameter '{name}': {v.message}")
     if v.rule in ("malformed", "encoding"):
         return _body(400, f"Unable to process JSON: {v.message}")
+    if v.rule in ("required", "missing") and v.location == "body" and error.extra.get("operation") == "post_lineage":
+        # A LineageEvent is bound first and then validated (@NotNull): Dropwizard answers a violation with 422.
+        return Reply({"errors": [f"{v.name or 'event'} must not be null"]}, 422)
     if v.rule in ("required", "missing"):
         if v.location == "body" and not v.name:
             return _body(400, "Unable to process JSON: the request body is missing")

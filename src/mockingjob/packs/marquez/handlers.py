@@ -17,6 +17,7 @@ from mockingjob.kit import ApiError, Call, Handler, Operations, PortableString, 
 from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
 from .errors import bad_request, not_found
 from .instants import parse_instant
+from .lineage import record_event
 from .model import STATES, arg_text, insert_run, new_run_record, transition
 from .queries import (
     DATASETS_NAMED,
@@ -26,6 +27,9 @@ from .queries import (
     JOB_FOR_NEW_RUN,
     JOB_FOR_RUNS,
     JOBS_PAGE,
+    LINEAGE_EVENTS_ASC,
+    LINEAGE_EVENTS_COUNT,
+    LINEAGE_EVENTS_DESC,
     NAMESPACE,
     NAMESPACE_WITH_JOB_COUNT,
     NAMESPACES_PAGE,
@@ -230,3 +234,33 @@ HANDLERS.add("start_run", _transition_to("RUNNING"))
 HANDLERS.add("complete_run", _transition_to("COMPLETED"))
 HANDLERS.add("fail_run", _transition_to("FAILED"))
 HANDLERS.add("abort_run", _transition_to("ABORTED"))
+
+
+# --- OpenLineage ---------------------------------------------------------------------------------------
+
+# OpenLineageResource.getLineageEvents's defaults for its time window.
+LATEST_EVENT_TIME = "2030-01-01T00:00:00+00:00"
+EARLIEST_EVENT_TIME = "1970-01-01T00:00:00+00:00"
+
+def _nominal(event: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    nominal = ((event.get("run") or {}).get("facets") or {}).get("nominalTime") or {}
+    return (_instant(nominal, "nominalStartTime"), _instant(nominal, "nominalEndTime"))
+
+
+@HANDLERS
+async def post_lineage(call: Call) -> Reply:
+    event = call.body
+    record_event(call.conn, event, parse_instant("eventTime", event["eventTime"]), _nominal(event))
+    return Reply(None, 201)
+
+
+@HANDLERS
+async def list_lineage_events(call: Call) -> Reply:
+    before = parse_instant("before", call.params.get("before") or LATEST_EVENT_TIME)
+    after = parse_instant("after", call.params.get("after") or EARLIEST_EVENT_TIME)
+    newest_first = (call.params.get("sortDirection") or "desc") == "desc"
+    window = {"before": before, "after": after}
+    rows = call.conn.execute(LINEAGE_EVENTS_DESC if newest_first else LINEAGE_EVENTS_ASC,
+                             {**window, **_page(call)}).all()
+    total = call.conn.execute(LINEAGE_EVENTS_COUNT, window).scalar_one()
+    return Reply({"events": [row.document for row in rows], "totalCount": int(total)})

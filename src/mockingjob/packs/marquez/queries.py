@@ -17,10 +17,30 @@ import sqlalchemy as sa
 from .tables import TABLES as T
 
 __all__ = [
-    "DATASETS_NAMED", "INSERT_JOB", "INSERT_NAMESPACE", "INSERT_RUN", "JOB", "JOBS_PAGE", "JOB_BY_ID",
-    "JOB_FOR_NEW_RUN", "JOB_FOR_RUNS", "LATEST_RUNS", "LATEST_RUNS_COUNT", "LATEST_RUNS_OF_JOBS_PAGE", "NAMESPACE",
-    "NAMESPACES_PAGE", "NAMESPACE_WITH_JOB_COUNT", "RUNS_PAGE", "RUN_JOB_ID", "RUN_WITH_JOB", "UPDATE_JOB",
-    "UPDATE_NAMESPACE", "UPDATE_RUN",
+    "DATASETS_NAMED",
+    "INSERT_JOB",
+    "INSERT_NAMESPACE",
+    "INSERT_RUN",
+    "JOB",
+    "JOBS_PAGE",
+    "JOB_BY_ID",
+    "JOB_FOR_NEW_RUN",
+    "JOB_FOR_RUNS",
+    "LATEST_RUNS",
+    "LATEST_RUNS_COUNT",
+    "LATEST_RUNS_OF_JOBS_PAGE",
+    "LINEAGE_EVENTS_ASC",
+    "LINEAGE_EVENTS_COUNT",
+    "LINEAGE_EVENTS_DESC",
+    "NAMESPACE",
+    "NAMESPACES_PAGE",
+    "NAMESPACE_WITH_JOB_COUNT",
+    "RUNS_PAGE",
+    "RUN_JOB_ID",
+    "RUN_WITH_JOB",
+    "UPDATE_JOB",
+    "UPDATE_NAMESPACE",
+    "UPDATE_RUN",
 ]
 
 LATEST_RUNS_COUNT: Final = 10
@@ -118,3 +138,14 @@ UPDATE_RUN = T.runs.update().where(_r.id == sa.bindparam("run_id"))
 """Executed with the columns to set as parameters, besides ``run_id``."""
 INSERT_RUN = T.runs.insert().values(seq=sa.select(sa.func.coalesce(sa.func.max(_r.seq), 0) + 1).scalar_subquery())
 """A new run, numbered after every other (its ``seq``) by the INSERT itself, never from an earlier read."""
+
+# --- OpenLineage events ------------------------------------------------------------------------------------
+
+_e = T.lineage_events.c
+_window = sa.and_(_e.event_time < sa.bindparam("before"), _e.event_time >= sa.bindparam("after"))
+LINEAGE_EVENTS_DESC = (sa.select(_e.document).where(_window).order_by(_e.event_time.desc(), _e.id.desc())
+                       .limit(_limit).offset(_offset))
+"""OpenLineageDao.getAllLineageEventsDesc: events with :after <= time < :before, newest first."""
+LINEAGE_EVENTS_ASC = (sa.select(_e.document).where(_window).order_by(_e.event_time, _e.id)
+                      .limit(_limit).offset(_offset))
+LINEAGE_EVENTS_COUNT = sa.select(sa.func.count()).select_from(T.lineage_events).where(_window)

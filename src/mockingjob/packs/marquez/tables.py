@@ -70,3 +70,11 @@ TABLES.table(
     sa.Index("ix_marquez_runs_page", "job_id", "started_at", "created_at", "seq"),
     sa.Index("ix_marquez_runs_latest", "job_id", "transitioned_at", "seq"),
 )
+TABLES.table(
+    "lineage_events",
+    # The OpenLineage events received, as sent: GET /api/v1/events/lineage lists them (OpenLineageDao).
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_time", UtcDateTime, nullable=False, index=True),
+    sa.Column("run_id", PortableString(36), nullable=False),
+    sa.Column("document", JSONText, nullable=False),
+)

@@ -1,0 +1,103 @@
+"""OpenLineage run events as Marquez records them (``OpenLineageDao.updateMarquezModel``).
+
+An event names its job and run: the job's namespace and the datasets' namespaces are created (owner
+``anonymous``) if they are new, the job is created or updated from its facets, the run is created for the job if
+it is new, and the event's type moves the run: ``COMPLETE``, ``FAIL`` and ``ABORT`` finish it at the event's
+time, any other type (``START``, ``RUNNING``, ``OTHER``, one Marquez does not know) starts it then. Events are
+applied in the order they arrive, whatever their times, as Marquez applies them: the last one sets the state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .model import insert_run, new_run_record, transition
+from .tables import TABLES as T
+
+__all__ = ["OWNER", "record_event", "run_state"]
+
+OWNER = "anonymous"
+"""The owner of a namespace an event creates (``OpenLineageDao.DEFAULT_NAMESPACE_OWNER``)."""
+
+_n, _d, _j, _r = T.namespaces.c, T.datasets.c, T.jobs.c, T.runs.c
+_DONE = {"complete": "COMPLETED", "abort": "ABORTED", "fail": "FAILED"}
+
+
+def run_state(event_type: str) -> str:
+    """``OpenLineageDao.getRunState``: the state an event type puts a run in, read in any case."""
+    return _DONE.get(event_type.lower(), "RUNNING")
+
+
+def _ensure_namespace(conn: Connection, name: str, now: datetime) -> None:
+    if conn.execute(sa.select(_n.name).where(_n.name == name)).first() is None:
+        conn.execute(T.namespaces.insert(), {"name": name, "created_at": now, "updated_at": now,
+                                             "owner_name": OWNER, "description": None, "is_hidden": False})
+
+
+def _dataset_ids(datasets: list[dict[str, Any]] | None, conn: Connection, now: datetime) -> list[dict[str, str]]:
+    """The datasets an event names, each recorded (with its namespace) if it is new."""
+    ids = []
+    for dataset in datasets or []:
+        namespace, name = dataset["namespace"], dataset["name"]
+        _ensure_namespace(conn, namespace, now)
+        if conn.execute(sa.select(_d.name).where(_d.namespace == namespace, _d.name == name)).first() is None:
+            conn.execute(T.datasets.insert(), {"namespace": namespace, "name": name})
+        ids.append({"namespace": namespace, "name": name})
+    return ids
+
+
+def _job_values(job: dict[str, Any]) -> dict[str, Any]:
+    """What an event's job facets say of the job (``OpenLineageDao.buildJobFromEvent``)."""
+    facets = job.get("facets") or {}
+    values: dict[str, Any] = {}
+    processing = (facets.get("jobType") or {}).get("processingType")
+    if processing is not None:
+        values["type"] = "STREAM" if str(processing).upper() == "STREAMING" else "BATCH"
+    location = (facets.get("sourceCodeLocation") or {}).get("url")
+    if location is not None:
+        values["location"] = location
+    description = (facets.get("documentation") or {}).get("description")
+    if description is not None:
+        values["description"] = description
+    return values
+
+
+def _job(conn: Connection, event: dict[str, Any], now: datetime) -> Any:
+    job = event["job"]
+    namespace, name = job["namespace"], job["name"]
+    _ensure_namespace(conn, namespace, now)
+    values = _job_values(job)
+    inputs = _dataset_ids(event.get("inputs"), conn, now)
+    outputs = _dataset_ids(event.get("outputs"), conn, now)
+    if inputs:
+        values["inputs"] = inputs
+    if outputs:
+        values["outputs"] = outputs
+    found = conn.execute(sa.select(T.jobs).where(_j.namespace == namespace, _j.name == name)).first()
+    if found is None:
+        conn.execute(T.jobs.insert(), {"namespace": namespace, "name": name, "type": "BATCH", "location": None,
+                                       "description": None, "context": {}, "inputs": [], "outputs": [],
+                                       "created_at": now, "updated_at": now, **values})
+    elif values:
+        conn.execute(T.jobs.update().where(_j.id == found.id), {**values, "updated_at": now})
+    return conn.execute(sa.select(T.jobs).where(_j.namespace == namespace, _j.name == name)).one()
+
+
+def record_event(conn: Connection, event: dict[str, Any], event_time: datetime,
+                 nominal: tuple[datetime | None, datetime | None]) -> None:
+    """Apply one run event to the model and keep it, as sent, in the event log."""
+    job = _job(conn, event, event_time)
+    run_id = str(event["run"]["runId"]).lower()
+    run = conn.execute(sa.select(T.runs).where(_r.id == run_id)).first()
+    if run is None:
+        meta: dict[str, Any] = {"nominalStartTime": nominal[0], "nominalEndTime": nominal[1], "args": {}}
+        insert_run(conn, new_run_record(job, run_id, event_time, meta))
+        run = conn.execute(sa.select(T.runs).where(_r.id == run_id)).one()
+    # A run named again under another job stays with the job it was created for (RunDao.upsert keeps it).
+    if event.get("eventType") is not None:
+        transition(conn, run, run_state(str(event["eventType"])), event_time)
+    conn.execute(T.lineage_events.insert(), {"event_time": event_time, "run_id": run_id, "document": event})

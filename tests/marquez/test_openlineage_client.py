@@ -1,0 +1,90 @@
+"""The published OpenLineage client (openlineage-python, its HTTP transport) emitting run events to a running
+``mockingjob serve marquez``, and Marquez's read API showing what the events recorded."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import documentation_job, source_code_location_job
+from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+from tests.support.processes import Server
+
+pytestmark = pytest.mark.subprocess
+
+PRODUCER = "https://github.com/example/producer"
+DB = "postgres://warehouse:5432"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = Server("marquez")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(server: Server) -> OpenLineageClient:
+    return OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url, timeout=10)))
+
+
+def _event(state: RunState, at: datetime, run_id: str, job: str, **extra: object) -> RunEvent:
+    return RunEvent(eventType=state, eventTime=at.isoformat(), run=Run(runId=run_id), producer=PRODUCER,
+                    job=Job(namespace="lineage-tests", name=job, **extra),  # type: ignore[arg-type]
+                    inputs=[InputDataset(namespace=DB, name="public.orders")],
+                    outputs=[OutputDataset(namespace=DB, name="public.order_totals")])
+
+
+def test_a_run_emitted_by_the_client_is_recorded_with_its_times(server: Server,
+                                                                  client: OpenLineageClient) -> None:
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    facets = {"documentation": documentation_job.DocumentationJobFacet(description="Sums the orders."),
+              "sourceCodeLocation": source_code_location_job.SourceCodeLocationJobFacet(
+                  type="git", url="https://github.com/example/jobs/blob/main/totals.py")}
+    client.emit(_event(RunState.START, start, run_id, job, facets=facets))
+    client.emit(_event(RunState.COMPLETE, start + timedelta(minutes=5), run_id, job))
+
+    run = httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}").json()
+    assert (run["state"], run["startedAt"], run["endedAt"], run["durationMs"]) == (
+        "COMPLETED", "2026-03-02T12:00:00Z", "2026-03-02T12:05:00Z", 300_000)
+    recorded = httpx.get(f"{server.url}/api/v1/namespaces/lineage-tests/jobs/{job}").json()
+    assert recorded["description"] == "Sums the orders."
+    assert recorded["location"] == "https://github.com/example/jobs/blob/main/totals.py"
+    assert recorded["inputs"] == [{"namespace": DB, "name": "public.orders"}]
+    assert recorded["outputs"] == [{"namespace": DB, "name": "public.order_totals"}]
+    assert recorded["latestRun"]["id"] == run_id
+    namespaces = {ns["name"]: ns for ns in httpx.get(f"{server.url}/api/v1/namespaces").json()["namespaces"]}
+    assert namespaces["lineage-tests"]["ownerName"] == "anonymous" and DB in namespaces
+
+
+def test_a_failed_run_and_the_event_log(server: Server, client: OpenLineageClient) -> None:
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    start = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    client.emit(_event(RunState.START, start, run_id, job))
+    client.emit(_event(RunState.FAIL, start + timedelta(seconds=30), run_id, job))
+    assert httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}").json()["state"] == "FAILED"
+    events = httpx.get(f"{server.url}/api/v1/events/lineage",
+                       params={"after": "2026-03-03T00:00:00Z", "before": "2026-03-04T00:00:00Z"}).json()
+    mine = [event for event in events["events"] if event["run"]["runId"] == run_id]
+    assert [event["eventType"] for event in mine] == ["FAIL", "START"]  # newest first
+    assert mine[0]["producer"] == PRODUCER
+
+
+def test_events_out_of_order_apply_as_they_arrive(server: Server, client: OpenLineageClient) -> None:
+    # OpenLineageDao applies each event as it comes: a late START after COMPLETE leaves the run RUNNING.
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    start = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    client.emit(_event(RunState.COMPLETE, start + timedelta(minutes=1), run_id, job))
+    client.emit(_event(RunState.START, start, run_id, job))
+    run = httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}").json()
+    assert (run["state"], run["startedAt"], run["endedAt"]) == (
+        "RUNNING", "2026-03-04T08:00:00Z", "2026-03-04T08:01:00Z")
