@@ -242,3 +242,17 @@ def test_the_web_uis_last_run_states_filter_keeps_jobs_whose_latest_run_is_in_th
     refused = client.get(jobs, params={"lastRunStates": "failed"})
     assert refused.status_code == 404
     assert refused.json() == {"code": 404, "message": "HTTP 404 Not Found"}
+
+
+def test_the_fixture_datasets_are_listed_and_found(client: TestClient) -> None:
+    listed = client.get("/api/v1/namespaces/food_delivery/datasets").json()
+    names = [dataset["name"] for dataset in listed["datasets"]]
+    assert names == sorted(names) and "public.orders" in names and listed["totalCount"] == len(names)
+    orders = client.get("/api/v1/namespaces/food_delivery/datasets/public.orders").json()
+    assert orders["id"] == {"namespace": "food_delivery", "name": "public.orders"}
+    assert (orders["type"], orders["sourceName"], orders["deleted"]) == ("DB_TABLE", "default", False)
+    missing = client.get("/api/v1/namespaces/food_delivery/datasets/public.nothing")
+    assert missing.status_code == 404
+    assert missing.json() == {"code": 404, "message": "Dataset 'public.nothing' not found."}
+    assert client.get("/api/v1/namespaces/nowhere/datasets").json() == {
+        "code": 404, "message": "Namespace 'nowhere' not found."}

@@ -11,7 +11,12 @@ import httpx
 import pytest
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-from openlineage.client.facet_v2 import documentation_job, source_code_location_job
+from openlineage.client.facet_v2 import (
+    datasource_dataset,
+    documentation_job,
+    schema_dataset,
+    source_code_location_job,
+)
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from tests.support.processes import Server
@@ -88,3 +93,27 @@ def test_events_out_of_order_apply_as_they_arrive(server: Server, client: OpenLi
     run = httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}").json()
     assert (run["state"], run["startedAt"], run["endedAt"]) == (
         "RUNNING", "2026-03-04T08:00:00Z", "2026-03-04T08:01:00Z")
+
+
+def test_the_datasets_an_event_names_are_listed_with_their_schema_and_source(server: Server,
+                                                                              client: OpenLineageClient) -> None:
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    name = f"public.totals_{uuid.uuid4().hex[:6]}"
+    start = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    # A namespace with no "/" in it: OpenLineage's "postgres://host:5432" cannot be addressed in a path here yet.
+    written = OutputDataset(namespace="warehouse", name=name, facets={
+        "schema": schema_dataset.SchemaDatasetFacet(fields=[
+            schema_dataset.SchemaDatasetFacetFields(name="order_id", type="INTEGER"),
+            schema_dataset.SchemaDatasetFacetFields(name="total", type="DECIMAL", description="in cents")]),
+        "dataSource": datasource_dataset.DatasourceDatasetFacet(name="warehouse", uri=DB)})
+    for state, at in ((RunState.START, start), (RunState.COMPLETE, start + timedelta(minutes=2))):
+        client.emit(RunEvent(eventType=state, eventTime=at.isoformat(), run=Run(runId=run_id), producer=PRODUCER,
+                             job=Job(namespace="lineage-tests", name=job), inputs=[], outputs=[written]))
+    found = httpx.get(f"{server.url}/api/v1/namespaces/warehouse/datasets/{name}").json()
+    listed = httpx.get(f"{server.url}/api/v1/namespaces/warehouse/datasets", params={"limit": 1000})
+    assert {item["name"]: item for item in listed.json()["datasets"]}[name] == found
+    assert found["sourceName"] == "warehouse" and found["type"] == "DB_TABLE"
+    assert [(f["name"], f["type"], f["description"]) for f in found["fields"]] == [
+        ("order_id", "INTEGER", None), ("total", "DECIMAL", "in cents")]
+    assert found["lastModifiedAt"] == "2026-03-05T09:02:00Z" and found["currentVersion"] is not None
+    assert listed.json()["totalCount"] >= 1

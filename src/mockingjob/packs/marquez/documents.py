@@ -19,6 +19,29 @@ def namespace_document(ns: Any) -> dict[str, Any]:
     }
 
 
+def dataset_document(dataset: Any) -> dict[str, Any]:
+    """A dataset as Marquez's ``Dataset`` (a DB_TABLE or STREAM) serialises it."""
+    return {
+        "id": {"namespace": dataset.namespace, "name": dataset.name},
+        "type": dataset.type,
+        "name": dataset.name,
+        "physicalName": dataset.name,
+        "createdAt": format_instant(dataset.created_at),
+        "updatedAt": format_instant(dataset.updated_at),
+        "namespace": dataset.namespace,
+        "sourceName": dataset.source_name,
+        "fields": dataset.fields,
+        "tags": [],
+        "lastModifiedAt": format_instant(dataset.last_modified_at) if dataset.last_modified_at else None,
+        "lastLifecycleState": None,
+        "description": dataset.description,
+        "currentVersion": dataset.current_version,
+        "columnLineage": None,
+        "facets": dataset.facets,
+        "deleted": False,
+    }
+
+
 def run_document(run: Any, job: Any) -> dict[str, Any]:
     """`job` need only have the job's ``namespace`` and ``name`` (a run row joined with them will do)."""
     return {

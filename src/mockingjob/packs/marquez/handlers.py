@@ -14,13 +14,23 @@ import sqlalchemy as sa
 
 from mockingjob.kit import ApiError, Call, Handler, Operations, PortableString, Reply
 
-from .documents import job_document, latest_runs, latest_runs_of_jobs_page, namespace_document, run_document
+from .documents import (
+    dataset_document,
+    job_document,
+    latest_runs,
+    latest_runs_of_jobs_page,
+    namespace_document,
+    run_document,
+)
 from .errors import bad_request, not_found
 from .instants import parse_instant
 from .lineage import record_event
 from .model import STATES, arg_text, insert_run, new_run_record, transition
 from .queries import (
+    DATASET,
+    DATASETS_COUNT,
     DATASETS_NAMED,
+    DATASETS_PAGE,
     INSERT_JOB,
     INSERT_NAMESPACE,
     JOB,
@@ -264,3 +274,23 @@ async def list_lineage_events(call: Call) -> Reply:
                              {**window, **_page(call)}).all()
     total = call.conn.execute(LINEAGE_EVENTS_COUNT, window).scalar_one()
     return Reply({"events": [row.document for row in rows], "totalCount": int(total)})
+
+
+# --- datasets ------------------------------------------------------------------------------------------
+
+@HANDLERS
+async def list_datasets(call: Call) -> Reply:
+    ns = _namespace(call)
+    page = {"namespace": ns.name, **_page(call)}
+    rows = call.conn.execute(DATASETS_PAGE, page).all()
+    total = call.conn.execute(DATASETS_COUNT, {"namespace": ns.name}).scalar_one()
+    return Reply({"datasets": [dataset_document(row) for row in rows], "totalCount": int(total)})
+
+
+@HANDLERS
+async def get_dataset(call: Call) -> Reply:
+    ns = _namespace(call)
+    dataset = call.conn.execute(DATASET, {"namespace": ns.name, "dataset": call.params["dataset"]}).first()
+    if dataset is None:
+        raise not_found(f"Dataset '{call.params['dataset']}' not found.")
+    return Reply(dataset_document(dataset))

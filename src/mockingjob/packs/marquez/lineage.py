@@ -9,6 +9,7 @@ applied in the order they arrive, whatever their times, as Marquez applies them:
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -38,14 +39,49 @@ def _ensure_namespace(conn: Connection, name: str, now: datetime) -> None:
                                              "owner_name": OWNER, "description": None, "is_hidden": False})
 
 
-def _dataset_ids(datasets: list[dict[str, Any]] | None, conn: Connection, now: datetime) -> list[dict[str, str]]:
-    """The datasets an event names, each recorded (with its namespace) if it is new."""
+def _fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A ``schema`` facet's fields as Marquez lists a dataset's fields."""
+    return [{"name": field.get("name"), "type": field.get("type"), "tags": [],
+             "description": field.get("description")}
+            for field in (schema or {}).get("fields") or [] if isinstance(field, dict) and field.get("name")]
+
+
+def _dataset_values(dataset: dict[str, Any]) -> dict[str, Any]:
+    """What a dataset's facets say of it (``OpenLineageDao.upsertLineageDataset``); only what they say."""
+    facets = dataset.get("facets") or {}
+    values: dict[str, Any] = {}
+    if isinstance(facets.get("dataSource"), dict) and facets["dataSource"].get("name"):
+        values["source_name"] = facets["dataSource"]["name"]
+    if isinstance(facets.get("documentation"), dict) and facets["documentation"].get("description"):
+        values["description"] = facets["documentation"]["description"]
+    if isinstance(facets.get("schema"), dict):
+        values["fields"] = _fields(facets["schema"])
+    return values
+
+
+def _dataset_ids(datasets: list[dict[str, Any]] | None, conn: Connection, now: datetime, *,
+                 written: str | None = None) -> list[dict[str, str]]:
+    """The datasets an event names, each recorded (with its namespace) or updated from its facets. `written`: the
+    run that has just written them, which gives each a new version modified now."""
     ids = []
     for dataset in datasets or []:
         namespace, name = dataset["namespace"], dataset["name"]
         _ensure_namespace(conn, namespace, now)
-        if conn.execute(sa.select(_d.name).where(_d.namespace == namespace, _d.name == name)).first() is None:
-            conn.execute(T.datasets.insert(), {"namespace": namespace, "name": name})
+        values = _dataset_values(dataset)
+        values["facets"] = dataset.get("facets") or {}
+        if written is not None:
+            values["last_modified_at"] = now
+            values["current_version"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{name}/{written}"))
+        where = (_d.namespace == namespace) & (_d.name == name)
+        found = conn.execute(sa.select(_d.facets).where(where)).first()
+        if found is None:
+            conn.execute(T.datasets.insert(), {"namespace": namespace, "name": name, "type": "DB_TABLE",
+                                               "source_name": "default", "description": None, "fields": [],
+                                               "created_at": now, "last_modified_at": None,
+                                               "current_version": None, **values, "updated_at": now})
+        else:
+            values["facets"] = {**(found.facets or {}), **values["facets"]}
+            conn.execute(T.datasets.update().where(where), {**values, "updated_at": now})
         ids.append({"namespace": namespace, "name": name})
     return ids
 
@@ -71,8 +107,10 @@ def _job(conn: Connection, event: dict[str, Any], now: datetime) -> Any:
     namespace, name = job["namespace"], job["name"]
     _ensure_namespace(conn, namespace, now)
     values = _job_values(job)
+    written = str(event["run"]["runId"]).lower() if run_state(str(event.get("eventType") or "")) == "COMPLETED" \
+        else None
     inputs = _dataset_ids(event.get("inputs"), conn, now)
-    outputs = _dataset_ids(event.get("outputs"), conn, now)
+    outputs = _dataset_ids(event.get("outputs"), conn, now, written=written)
     if inputs:
         values["inputs"] = inputs
     if outputs:

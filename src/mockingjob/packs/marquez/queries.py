@@ -17,7 +17,10 @@ import sqlalchemy as sa
 from .tables import TABLES as T
 
 __all__ = [
+    "DATASET",
+    "DATASETS_COUNT",
     "DATASETS_NAMED",
+    "DATASETS_PAGE",
     "INSERT_JOB",
     "INSERT_NAMESPACE",
     "INSERT_RUN",
@@ -149,3 +152,11 @@ LINEAGE_EVENTS_DESC = (sa.select(_e.document).where(_window).order_by(_e.event_t
 LINEAGE_EVENTS_ASC = (sa.select(_e.document).where(_window).order_by(_e.event_time, _e.id)
                       .limit(_limit).offset(_offset))
 LINEAGE_EVENTS_COUNT = sa.select(sa.func.count()).select_from(T.lineage_events).where(_window)
+
+# --- datasets ----------------------------------------------------------------------------------------------
+
+DATASETS_PAGE = (sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"))
+                 .order_by(_d.name).limit(_limit).offset(_offset))
+"""DatasetDao.findAll: a page of the datasets of :namespace, by name."""
+DATASETS_COUNT = sa.select(sa.func.count()).select_from(T.datasets).where(_d.namespace == sa.bindparam("namespace"))
+DATASET = sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _d.name == sa.bindparam("dataset"))

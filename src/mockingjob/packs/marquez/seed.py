@@ -31,7 +31,12 @@ def seed(conn: Connection, folder: Path, now: datetime) -> None:
                 name=ns["name"], owner_name=ns["owner"], description=ns.get("description"), is_hidden=False,
                 created_at=created, updated_at=at(ns.get("updated")) or created))
         if data["datasets"]:
-            conn.execute(T.datasets.insert(), data["datasets"])
+            conn.execute(T.datasets.insert(), [
+                {"namespace": d["namespace"], "name": d["name"], "type": d.get("type", "DB_TABLE"),
+                 "source_name": d.get("source", "default"), "description": d.get("description"),
+                 "fields": d.get("fields") or [], "facets": {}, "created_at": at(d.get("created")) or now,
+                 "updated_at": at(d.get("created")) or now, "last_modified_at": None, "current_version": None}
+                for d in data["datasets"]])
         seq = 0
         for number, job in enumerate(data["jobs"], start=1):
             seq = _seed_job(conn, number, job, at, seq)

@@ -31,6 +31,16 @@ TABLES.table(
     "datasets",
     sa.Column("namespace", PortableString(NAME), primary_key=True),
     sa.Column("name", PortableString(NAME), primary_key=True),
+    # What lineage events and fixtures say of a dataset (Marquez's datasets, sources and dataset versions).
+    sa.Column("type", PortableString(20), nullable=False, server_default="DB_TABLE"),
+    sa.Column("source_name", PortableString(NAME), nullable=False, server_default="default"),
+    sa.Column("description", PortableText),
+    sa.Column("fields", JSONText, nullable=False, server_default="[]"),
+    sa.Column("facets", JSONText, nullable=False, server_default="{}"),
+    sa.Column("created_at", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime),
+    sa.Column("last_modified_at", UtcDateTime),
+    sa.Column("current_version", PortableString(36)),
 )
 TABLES.table(
     "jobs",
