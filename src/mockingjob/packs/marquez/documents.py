@@ -1,11 +1,14 @@
-"""The JSON documents Marquez serves: Namespace, Job and Run, and the queries that read them."""
+"""The JSON documents Marquez serves: Namespace, Dataset, Job and Run, and the queries that read them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
+
+from mockingjob.kit import UTC
 
 from .instants import format_instant
 from .model import duration_ms
@@ -19,25 +22,29 @@ def namespace_document(ns: Any) -> dict[str, Any]:
     }
 
 
+# When a dataset recorded before its times were kept says it was created: the start of the epoch.
+_BEFORE_RECORDING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def dataset_document(dataset: Any) -> dict[str, Any]:
     """A dataset as Marquez's ``Dataset`` (a DB_TABLE or STREAM) serialises it."""
     return {
         "id": {"namespace": dataset.namespace, "name": dataset.name},
-        "type": dataset.type,
+        "type": dataset.type or "DB_TABLE",
         "name": dataset.name,
         "physicalName": dataset.name,
-        "createdAt": format_instant(dataset.created_at),
-        "updatedAt": format_instant(dataset.updated_at),
+        "createdAt": format_instant(dataset.created_at or _BEFORE_RECORDING),
+        "updatedAt": format_instant(dataset.updated_at or _BEFORE_RECORDING),
         "namespace": dataset.namespace,
-        "sourceName": dataset.source_name,
-        "fields": dataset.fields,
+        "sourceName": dataset.source_name or "default",  # OpenLineageDao.DEFAULT_SOURCE_NAME
+        "fields": dataset.fields or [],
         "tags": [],
         "lastModifiedAt": format_instant(dataset.last_modified_at) if dataset.last_modified_at else None,
         "lastLifecycleState": None,
         "description": dataset.description,
         "currentVersion": dataset.current_version,
         "columnLineage": None,
-        "facets": dataset.facets,
+        "facets": dataset.facets or {},
         "deleted": False,
     }
 

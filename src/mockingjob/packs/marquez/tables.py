@@ -31,12 +31,13 @@ TABLES.table(
     "datasets",
     sa.Column("namespace", PortableString(NAME), primary_key=True),
     sa.Column("name", PortableString(NAME), primary_key=True),
-    # What lineage events and fixtures say of a dataset (Marquez's datasets, sources and dataset versions).
-    sa.Column("type", PortableString(20), nullable=False, server_default="DB_TABLE"),
-    sa.Column("source_name", PortableString(NAME), nullable=False, server_default="default"),
+    # What lineage events and fixtures say of a dataset (Marquez's datasets, sources and dataset versions);
+    # added to a store made before they were, so each may be NULL there (documents.dataset_document).
+    sa.Column("type", PortableString(20)),
+    sa.Column("source_name", PortableString(NAME)),
     sa.Column("description", PortableText),
-    sa.Column("fields", JSONText, nullable=False, server_default="[]"),
-    sa.Column("facets", JSONText, nullable=False, server_default="{}"),
+    sa.Column("fields", JSONText),
+    sa.Column("facets", JSONText),
     sa.Column("created_at", UtcDateTime),
     sa.Column("updated_at", UtcDateTime),
     sa.Column("last_modified_at", UtcDateTime),
