@@ -256,3 +256,16 @@ def test_the_fixture_datasets_are_listed_and_found(client: TestClient) -> None:
     assert missing.json() == {"code": 404, "message": "Dataset 'public.nothing' not found."}
     assert client.get("/api/v1/namespaces/nowhere/datasets").json() == {
         "code": 404, "message": "Namespace 'nowhere' not found."}
+
+
+def test_the_jobs_of_every_namespace(client: TestClient) -> None:
+    every = client.get("/api/v1/jobs").json()
+    per_namespace = sum(client.get(f"/api/v1/namespaces/{ns['name']}/jobs").json()["totalCount"]
+                        for ns in client.get("/api/v1/namespaces").json()["namespaces"])
+    assert every["totalCount"] == per_namespace == len(every["jobs"])
+    assert {job["namespace"] for job in every["jobs"]} >= {"food_delivery", "ml-platform"}
+    updated = [job["updatedAt"] for job in every["jobs"]]
+    assert updated == sorted(updated, reverse=True)
+    failed = client.get("/api/v1/jobs", params={"lastRunStates": "FAILED"}).json()["jobs"]
+    assert all(job["latestRun"] is None or job["latestRun"]["state"] == "FAILED" for job in failed)
+    assert client.get("/api/v1/jobs", params={"limit": 1}).json()["jobs"] == every["jobs"][:1]

@@ -12,7 +12,7 @@ from mockingjob.kit import UTC
 
 from .instants import format_instant
 from .model import duration_ms
-from .queries import LATEST_RUNS, LATEST_RUNS_OF_JOBS_PAGE
+from .queries import LATEST_RUNS, LATEST_RUNS_OF_ALL_JOBS_PAGE, LATEST_RUNS_OF_JOBS_PAGE
 
 
 def namespace_document(ns: Any) -> dict[str, Any]:
@@ -104,10 +104,11 @@ def latest_runs(conn: Connection, job_id: int) -> Sequence[Any]:
     return conn.execute(LATEST_RUNS, {"job_id": job_id}).all()
 
 
-def latest_runs_of_jobs_page(conn: Connection, page: Mapping[str, Any]) -> dict[int, list[Any]]:
-    """`latest_runs` of every job on the page of `JOBS_PAGE` that `page` (its parameters) selects, in one query;
-    a job without runs is left out."""
+def latest_runs_of_jobs_page(conn: Connection, page: Mapping[str, Any], *,
+                             every_namespace: bool = False) -> dict[int, list[Any]]:
+    """`latest_runs` of every job on the page of `JOBS_PAGE` (or `ALL_JOBS_PAGE`) that `page` (its parameters)
+    selects, in one query; a job without runs is left out."""
     runs: dict[int, list[Any]] = {}
-    for run in conn.execute(LATEST_RUNS_OF_JOBS_PAGE, page):
+    for run in conn.execute(LATEST_RUNS_OF_ALL_JOBS_PAGE if every_namespace else LATEST_RUNS_OF_JOBS_PAGE, page):
         runs.setdefault(run.job_id, []).append(run)
     return runs

@@ -27,6 +27,8 @@ from .instants import parse_instant
 from .lineage import record_event
 from .model import STATES, arg_text, insert_run, new_run_record, transition
 from .queries import (
+    ALL_JOBS_COUNT,
+    ALL_JOBS_PAGE,
     DATASET,
     DATASETS_COUNT,
     DATASETS_NAMED,
@@ -182,6 +184,16 @@ async def list_jobs(call: Call) -> Reply:
     latest = latest_runs_of_jobs_page(call.conn, page) if jobs else {}
     return Reply({"jobs": [job_document(job, latest.get(job.id, [])) for job in jobs],
                   "totalCount": int(ns.job_count)})
+
+
+@HANDLERS
+async def list_all_jobs(call: Call) -> Reply:
+    # JobResource.list without a namespace: every job; totalCount counts them all.
+    page = {"states": call.params.get("lastRunStates") or list(STATES), **_page(call)}
+    jobs = call.conn.execute(ALL_JOBS_PAGE, page).all()
+    latest = latest_runs_of_jobs_page(call.conn, page, every_namespace=True) if jobs else {}
+    total = call.conn.execute(ALL_JOBS_COUNT).scalar_one()
+    return Reply({"jobs": [job_document(job, latest.get(job.id, [])) for job in jobs], "totalCount": int(total)})
 
 
 # --- runs ----------------------------------------------------------------------------------------------

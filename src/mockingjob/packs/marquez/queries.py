@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from .tables import TABLES as T
 
 __all__ = [
+    "ALL_JOBS_COUNT",
+    "ALL_JOBS_PAGE",
     "DATASET",
     "DATASETS_COUNT",
     "DATASETS_NAMED",
@@ -31,6 +33,7 @@ __all__ = [
     "JOB_FOR_RUNS",
     "LATEST_RUNS",
     "LATEST_RUNS_COUNT",
+    "LATEST_RUNS_OF_ALL_JOBS_PAGE",
     "LATEST_RUNS_OF_JOBS_PAGE",
     "LINEAGE_EVENTS_ASC",
     "LINEAGE_EVENTS_COUNT",
@@ -97,12 +100,13 @@ JOB_FOR_NEW_RUN = _job_lookup(
 JOB_BY_ID = sa.select(T.jobs).where(_j.id == sa.bindparam("job_id"))
 
 
-def _jobs_page(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+def _jobs_page(*columns: sa.ColumnElement[Any], every_namespace: bool = False) -> sa.Select[Any]:
     # JobDao.findAll: a job whose current run is in one of :states, or that has no run.
     current_state = (sa.select(_r.state).where(_r.job_id == _j.id).order_by(*_LATEST_ORDER).limit(1)
                      .scalar_subquery())
     in_states = sa.or_(current_state.in_(sa.bindparam("states", expanding=True)), current_state.is_(None))
-    return (sa.select(*columns).where(_j.namespace == sa.bindparam("namespace"), in_states)
+    chosen = in_states if every_namespace else sa.and_(_j.namespace == sa.bindparam("namespace"), in_states)
+    return (sa.select(*columns).where(chosen)
             .order_by(_j.updated_at.desc(), _j.name).limit(_limit).offset(_offset))
 
 
@@ -126,10 +130,19 @@ LATEST_RUNS = (sa.select(T.runs).where(_r.job_id == sa.bindparam("job_id"))
                .order_by(*_LATEST_ORDER).limit(LATEST_RUNS_COUNT))
 
 _rank = sa.func.row_number().over(partition_by=_r.job_id, order_by=_LATEST_ORDER).label("rank")
-_ranked = sa.select(T.runs, _rank).where(_r.job_id.in_(_jobs_page(_j.id))).subquery()
-LATEST_RUNS_OF_JOBS_PAGE = (sa.select(*(_ranked.c[column.key] for column in T.runs.c))
-                            .where(_ranked.c.rank <= LATEST_RUNS_COUNT)
-                            .order_by(_ranked.c.job_id, _ranked.c.rank))
+
+
+def _latest_runs_of(page: sa.Select[Any]) -> sa.Select[Any]:
+    ranked = sa.select(T.runs, _rank).where(_r.job_id.in_(page)).subquery()
+    return (sa.select(*(ranked.c[column.key] for column in T.runs.c)).where(ranked.c.rank <= LATEST_RUNS_COUNT)
+            .order_by(ranked.c.job_id, ranked.c.rank))
+
+
+LATEST_RUNS_OF_JOBS_PAGE = _latest_runs_of(_jobs_page(_j.id))
+ALL_JOBS_PAGE = _jobs_page(*T.jobs.c, every_namespace=True)
+"""`JOBS_PAGE` over every namespace (GET /api/v1/jobs)."""
+LATEST_RUNS_OF_ALL_JOBS_PAGE = _latest_runs_of(_jobs_page(_j.id, every_namespace=True))
+ALL_JOBS_COUNT = sa.select(sa.func.count()).select_from(T.jobs)
 """`LATEST_RUNS` of every job on a page of `JOBS_PAGE` (same parameters) at once, grouped by job."""
 
 # Marquez's order: ``started_at DESC NULLS LAST``, then newest created. Spelled with NULLS LAST (PostgreSQL, and
