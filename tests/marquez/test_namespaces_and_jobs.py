@@ -269,3 +269,17 @@ def test_the_jobs_of_every_namespace(client: TestClient) -> None:
     failed = client.get("/api/v1/jobs", params={"lastRunStates": "FAILED"}).json()["jobs"]
     assert all(job["latestRun"] is None or job["latestRun"]["state"] == "FAILED" for job in failed)
     assert client.get("/api/v1/jobs", params={"limit": 1}).json()["jobs"] == every["jobs"][:1]
+
+
+def test_names_with_a_slash_are_addressed_encoded(client: TestClient) -> None:
+    # OpenLineage names dataset namespaces postgres://host:5432; Marquez's clients send the "/" as %2F.
+    created = client.put("/api/v1/namespaces/postgres:%2F%2Fdb:5432", json={"ownerName": "me"})
+    assert created.status_code == 200 and created.json()["name"] == "postgres://db:5432"
+    assert client.get("/api/v1/namespaces/postgres%3A%2F%2Fdb%3A5432").json()["name"] == "postgres://db:5432"
+    job = client.put("/api/v1/namespaces/food_delivery/jobs/etl%2Fnightly", json=JOB_BODY)
+    assert job.status_code == 200 and job.json()["name"] == "etl/nightly"
+    assert client.get("/api/v1/namespaces/food_delivery/jobs/etl%2Fnightly").json()["id"]["name"] == "etl/nightly"
+    # Decoded, the same path has more segments: it names nothing.
+    assert client.get("/api/v1/namespaces/food_delivery/jobs/etl/nightly").status_code == 404
+    entry = client.get("/_mockingjob/journal?limit=1").json()["entries"][0]
+    assert entry["path"] == "/api/v1/namespaces/food_delivery/jobs/etl/nightly"

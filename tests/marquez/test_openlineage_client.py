@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -100,8 +101,7 @@ def test_the_datasets_an_event_names_are_listed_with_their_schema_and_source(ser
     run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
     name = f"public.totals_{uuid.uuid4().hex[:6]}"
     start = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
-    # A namespace with no "/" in it: OpenLineage's "postgres://host:5432" cannot be addressed in a path here yet.
-    written = OutputDataset(namespace="warehouse", name=name, facets={
+    written = OutputDataset(namespace=DB, name=name, facets={
         "schema": schema_dataset.SchemaDatasetFacet(fields=[
             schema_dataset.SchemaDatasetFacetFields(name="order_id", type="INTEGER"),
             schema_dataset.SchemaDatasetFacetFields(name="total", type="DECIMAL", description="in cents")]),
@@ -109,9 +109,12 @@ def test_the_datasets_an_event_names_are_listed_with_their_schema_and_source(ser
     for state, at in ((RunState.START, start), (RunState.COMPLETE, start + timedelta(minutes=2))):
         client.emit(RunEvent(eventType=state, eventTime=at.isoformat(), run=Run(runId=run_id), producer=PRODUCER,
                              job=Job(namespace="lineage-tests", name=job), inputs=[], outputs=[written]))
-    found = httpx.get(f"{server.url}/api/v1/namespaces/warehouse/datasets/{name}").json()
-    listed = httpx.get(f"{server.url}/api/v1/namespaces/warehouse/datasets", params={"limit": 1000})
+    # The namespace holds "/": sent encoded (%2F), as Marquez's clients and web UI send it.
+    namespace = quote(DB, safe="")
+    found = httpx.get(f"{server.url}/api/v1/namespaces/{namespace}/datasets/{name}").json()
+    listed = httpx.get(f"{server.url}/api/v1/namespaces/{namespace}/datasets", params={"limit": 1000})
     assert {item["name"]: item for item in listed.json()["datasets"]}[name] == found
+    assert found["id"] == {"namespace": DB, "name": name}
     assert found["sourceName"] == "warehouse" and found["type"] == "DB_TABLE"
     assert [(f["name"], f["type"], f["description"]) for f in found["fields"]] == [
         ("order_id", "INTEGER", None), ("total", "DECIMAL", "in cents")]

@@ -62,7 +62,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.errors import RequestInvalid, Violation
 from ..core.lint import Finding
-from .routing import EXCHANGE
+from .routing import ENCODED_SLASH, EXCHANGE
 from .validation import PARSED_BODY, UNKNOWN_QUERY_PARAMETERS
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
@@ -297,6 +297,14 @@ def _has_body_without_media_type(headers: list[tuple[bytes, bytes]]) -> bool:
     return has_body and not has_type
 
 
+def _restore_encoded_slashes(scope: Scope) -> None:
+    """Path parameters get back the ``/`` their client sent encoded (see `ENCODED_SLASH`)."""
+    params = scope.get("path_params")
+    if params and any(isinstance(value, str) and ENCODED_SLASH in value for value in params.values()):
+        scope["path_params"] = {name: value.replace(ENCODED_SLASH, "/") if isinstance(value, str) else value
+                                for name, value in params.items()}
+
+
 def _lint_deprecated(operation: dict[str, Any], scope: Scope) -> None:
     """A deprecated operation still answers as it does in the real service; the client hears that it relies on it.
     Even under ``--strict``: that refuses what the real service lets through only leniently, and a deprecated
@@ -321,6 +329,7 @@ class _ValidationOperation(request_validation.RequestValidationOperation):
                 security_query_params=self.security_query_params,
             )
             parameters.unknown_note = operation._operation.get(UNKNOWN_QUERY_PARAMETERS)
+        _restore_encoded_slashes(scope)
         parameters.validate(scope)
         if operation._operation.get("deprecated"):
             _lint_deprecated(operation._operation, scope)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import time
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,7 +24,7 @@ from ..control.redact import Secrets
 from ..core.errors import ApiError
 from ..core.lint import HEADER
 from .rendering import error_reply, respond
-from .routing import EXCHANGE, Exchange, Router
+from .routing import ENCODED_SLASH, EXCHANGE, Exchange, Router
 from .validation import PARSED_BODY
 
 __all__ = ["BodyTooLarge", "ConnectionDropped", "RequestPipeline"]
@@ -84,6 +85,8 @@ class RequestPipeline:
             await self.app(scope, receive, send)
             return
         _normalise_media_type(scope)
+        shown_path = scope["path"]  # as the client's path reads, for the journal and the log
+        _keep_encoded_slashes(scope)
         route = self.router.route(scope["path"], scope["method"])
         exchange = scope[EXCHANGE] = Exchange(route, strict=self.strict)
         limit = self.max_body
@@ -143,7 +146,7 @@ class RequestPipeline:
             recorded = True
             effect = exchange.effect.to_json() if exchange.effect else None
             recorder.record(pack, Exchanged(
-                route.operation, scope["method"], scope["path"], query, headers_text, b"".join(chunks), status,
+                route.operation, scope["method"], shown_path, query, headers_text, b"".join(chunks), status,
                 response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
                 exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED),
                 [finding.to_json() for finding in exchange.findings]), secrets)
@@ -188,7 +191,7 @@ class RequestPipeline:
             answer_headers.append((b"content-length", str(len(response_body)).encode()))
             for finding in exchange.findings:
                 answer_headers.append((_LINT_HEADER, finding.header_value().encode("ascii")))
-                lint_log.info("%s %s %s: %s %s (%s)", pack.name, scope["method"], scope["path"], finding.rule,
+                lint_log.info("%s %s %s: %s %s (%s)", pack.name, scope["method"], shown_path, finding.rule,
                               finding.where, finding.message)
             if not self.plane.store.private:
                 # Other workers serve the journal too: the entry is written before the client has its answer,
@@ -244,3 +247,13 @@ async def _drop(send: Send) -> None:
     # Let the server notice the disconnect, so it does not try to answer with a 500 instead.
     for _ in range(3):
         await asyncio.sleep(0)
+
+
+def _keep_encoded_slashes(scope: Scope) -> None:
+    """Route a path whose segments hold an encoded ``/`` (``%2F``) on those segments, not on the ``/`` they hold
+    (see `ENCODED_SLASH`)."""
+    raw = scope.get("raw_path")
+    if not raw or b"%2f" not in raw.lower():
+        return
+    segments = raw.split(b"?", 1)[0].decode("latin-1").split("/")
+    scope["path"] = "/".join(unquote(segment).replace("/", ENCODED_SLASH) for segment in segments)

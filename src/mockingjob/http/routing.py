@@ -19,7 +19,12 @@ from ..core.engine import HTTP_METHODS
 from ..core.lint import Finding
 from ..core.pack import Pack
 
-__all__ = ["EXCHANGE", "Exchange", "Route", "Router"]
+ENCODED_SLASH = "\ue02f"
+"""Stands, while a request is routed, for a ``/`` the client sent encoded (``%2F``) inside a path segment: servers
+decode the path before routing, and a Marquez namespace such as ``postgres://host:5432`` would split into
+segments. Path parameters get their ``/`` back before validation."""
+
+__all__ = ["ENCODED_SLASH", "EXCHANGE", "Exchange", "Route", "Router"]
 
 EXCHANGE = "mockingjob.exchange"
 """Scope key of the request's `Exchange`."""
