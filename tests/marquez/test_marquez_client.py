@@ -178,3 +178,17 @@ def test_the_clients_documented_calls_pass_a_strict_server(strict_server_url: st
     assert marquez.mark_job_run_as_completed(run["id"])["state"] == "COMPLETED"
     assert marquez.get_job_run(run["id"])["args"] == {"retries": "1"}
     assert [job["name"] for job in marquez.list_jobs(namespace)["jobs"]] == [name]
+
+
+def test_sources_and_tags_through_the_client(marquez: MarquezClient) -> None:
+    name = f"source-{uuid.uuid4().hex[:8]}"
+    made = marquez.create_source(name, "postgresql", "jdbc:postgresql://db:5432/shop", "The shop.")
+    assert (made["name"], made["type"], made["connectionUrl"], made["description"]) == (
+        name, "POSTGRESQL", "jdbc:postgresql://db:5432/shop", "The shop.")
+    assert marquez.get_source(name) == made
+    assert name in [source["name"] for source in marquez.list_sources(limit=1000)["sources"]]
+    with pytest.raises(APIError):
+        marquez.get_source("no-such-source")
+    tag = marquez.create_tag(f"PII-{uuid.uuid4().hex[:4]}", "Personal data.")
+    assert tag["description"] == "Personal data."
+    assert tag in marquez.list_tags(limit=1000)["tags"]

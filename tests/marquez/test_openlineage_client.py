@@ -120,3 +120,16 @@ def test_the_datasets_an_event_names_are_listed_with_their_schema_and_source(ser
         ("order_id", "INTEGER", None), ("total", "DECIMAL", "in cents")]
     assert found["lastModifiedAt"] == "2026-03-05T09:02:00Z" and found["currentVersion"] is not None
     assert listed.json()["totalCount"] >= 1
+
+
+def test_the_source_an_event_names_is_recorded(server: Server, client: OpenLineageClient) -> None:
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    source = f"lake-{uuid.uuid4().hex[:6]}"
+    read = InputDataset(namespace="lake", name="raw.events", facets={
+        "dataSource": datasource_dataset.DatasourceDatasetFacet(name=source, uri="s3://lake/raw")})
+    client.emit(RunEvent(eventType=RunState.START, eventTime=datetime(2026, 3, 6, tzinfo=UTC).isoformat(),
+                         run=Run(runId=run_id), producer=PRODUCER, job=Job(namespace="lineage-tests", name=job),
+                         inputs=[read], outputs=[]))
+    recorded = httpx.get(f"{server.url}/api/v1/sources/{source}").json()
+    # OpenLineageDao.getSourceType: every source an event makes is a POSTGRESQL one.
+    assert (recorded["name"], recorded["type"], recorded["connectionUrl"]) == (source, "POSTGRESQL", "s3://lake/raw")

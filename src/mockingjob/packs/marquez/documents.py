@@ -49,6 +49,16 @@ def dataset_document(dataset: Any) -> dict[str, Any]:
     }
 
 
+def source_document(source: Any) -> dict[str, Any]:
+    return {"type": source.type, "name": source.name, "createdAt": format_instant(source.created_at),
+            "updatedAt": format_instant(source.updated_at), "connectionUrl": source.connection_url,
+            "description": source.description}
+
+
+def tag_document(tag: Any) -> dict[str, Any]:
+    return {"name": tag.name, "description": tag.description}
+
+
 def run_document(run: Any, job: Any) -> dict[str, Any]:
     """`job` need only have the job's ``namespace`` and ``name`` (a run row joined with them will do)."""
     return {

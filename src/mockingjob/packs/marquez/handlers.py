@@ -21,6 +21,8 @@ from .documents import (
     latest_runs_of_jobs_page,
     namespace_document,
     run_document,
+    source_document,
+    tag_document,
 )
 from .errors import bad_request, not_found
 from .instants import parse_instant
@@ -48,9 +50,13 @@ from .queries import (
     RUN_JOB_ID,
     RUN_WITH_JOB,
     RUNS_PAGE,
+    SOURCE,
+    SOURCES_PAGE,
+    TAGS_PAGE,
     UPDATE_JOB,
     UPDATE_NAMESPACE,
 )
+from .tables import TABLES as T
 
 HANDLERS = Operations()
 
@@ -306,3 +312,47 @@ async def get_dataset(call: Call) -> Reply:
     if dataset is None:
         raise not_found(f"Dataset '{call.params['dataset']}' not found.")
     return Reply(dataset_document(dataset))
+
+
+# --- sources and tags ----------------------------------------------------------------------------------
+
+@HANDLERS
+async def put_source(call: Call) -> Reply:
+    # SourceDao.upsert: type, URL and description replaced; created once.
+    name, body, now = call.params["source"], call.body, call.now
+    values = {"type": body["type"], "connection_url": body["connectionUrl"], "description": body.get("description"),
+              "updated_at": now}
+    if call.conn.execute(SOURCE, {"source": name}).first() is None:
+        call.conn.execute(T.sources.insert(), {"name": name, "created_at": now, **values})
+    else:
+        call.conn.execute(T.sources.update().where(T.sources.c.name == name), values)
+    return Reply(source_document(call.conn.execute(SOURCE, {"source": name}).one()))
+
+
+@HANDLERS
+async def get_source(call: Call) -> Reply:
+    source = call.conn.execute(SOURCE, {"source": call.params["source"]}).first()
+    if source is None:
+        raise not_found(f"Source '{call.params['source']}' not found.")
+    return Reply(source_document(source))
+
+
+@HANDLERS
+async def list_sources(call: Call) -> Reply:
+    return Reply({"sources": [source_document(row) for row in call.conn.execute(SOURCES_PAGE, _page(call))]})
+
+
+@HANDLERS
+async def put_tag(call: Call) -> Reply:
+    name, description = call.params["tag"], (call.body or {}).get("description")
+    tags = T.tags
+    if call.conn.execute(sa.select(tags.c.name).where(tags.c.name == name)).first() is None:
+        call.conn.execute(tags.insert(), {"name": name, "description": description})
+    else:
+        call.conn.execute(tags.update().where(tags.c.name == name), {"description": description})
+    return Reply(tag_document(call.conn.execute(sa.select(tags).where(tags.c.name == name)).one()))
+
+
+@HANDLERS
+async def list_tags(call: Call) -> Reply:
+    return Reply({"tags": [tag_document(row) for row in call.conn.execute(TAGS_PAGE, _page(call))]})

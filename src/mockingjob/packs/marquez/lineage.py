@@ -24,7 +24,9 @@ __all__ = ["OWNER", "record_event", "run_state"]
 OWNER = "anonymous"
 """The owner of a namespace an event creates (``OpenLineageDao.DEFAULT_NAMESPACE_OWNER``)."""
 
-_n, _d, _j, _r = T.namespaces.c, T.datasets.c, T.jobs.c, T.runs.c
+_n, _d, _j, _r, _s = T.namespaces.c, T.datasets.c, T.jobs.c, T.runs.c, T.sources.c
+DEFAULT_SOURCE = "default"
+"""The source of a dataset whose events name none (``OpenLineageDao.DEFAULT_SOURCE_NAME``)."""
 _DONE = {"complete": "COMPLETED", "abort": "ABORTED", "fail": "FAILED"}
 
 
@@ -37,6 +39,23 @@ def _ensure_namespace(conn: Connection, name: str, now: datetime) -> None:
     if conn.execute(sa.select(_n.name).where(_n.name == name)).first() is None:
         conn.execute(T.namespaces.insert(), {"name": name, "created_at": now, "updated_at": now,
                                              "owner_name": OWNER, "description": None, "is_hidden": False})
+
+
+def _ensure_source(conn: Connection, dataset: dict[str, Any], now: datetime) -> None:
+    """The source a dataset's ``dataSource`` facet names, or the ``default`` one: created if new, its URL kept up
+    to date (SourceDao.upsert / upsertOrDefault; the type is always POSTGRESQL, as OpenLineageDao.getSourceType
+    says)."""
+    facet = (dataset.get("facets") or {}).get("dataSource")
+    given: dict[str, Any] = facet if isinstance(facet, dict) and facet.get("name") else {}
+    named = bool(given)
+    name = str(given["name"]) if named else DEFAULT_SOURCE
+    url = str(given.get("uri") or "")
+    found = conn.execute(sa.select(_s.name).where(_s.name == name)).first()
+    if found is None:
+        conn.execute(T.sources.insert(), {"name": name, "type": "POSTGRESQL", "connection_url": url,
+                                          "description": None, "created_at": now, "updated_at": now})
+    elif named:
+        conn.execute(T.sources.update().where(_s.name == name), {"connection_url": url, "updated_at": now})
 
 
 def _fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -68,6 +87,7 @@ def _dataset_ids(datasets: list[dict[str, Any]] | None, conn: Connection, now: d
         namespace, name = dataset["namespace"], dataset["name"]
         _ensure_namespace(conn, namespace, now)
         values = _dataset_values(dataset)
+        _ensure_source(conn, dataset, now)
         values["facets"] = dataset.get("facets") or {}
         if written is not None:
             values["last_modified_at"] = now

@@ -44,6 +44,9 @@ __all__ = [
     "RUNS_PAGE",
     "RUN_JOB_ID",
     "RUN_WITH_JOB",
+    "SOURCE",
+    "SOURCES_PAGE",
+    "TAGS_PAGE",
     "UPDATE_JOB",
     "UPDATE_NAMESPACE",
     "UPDATE_RUN",
@@ -173,3 +176,11 @@ DATASETS_PAGE = (sa.select(T.datasets).where(_d.namespace == sa.bindparam("names
 """DatasetDao.findAll: a page of the datasets of :namespace, by name."""
 DATASETS_COUNT = sa.select(sa.func.count()).select_from(T.datasets).where(_d.namespace == sa.bindparam("namespace"))
 DATASET = sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _d.name == sa.bindparam("dataset"))
+
+# --- sources and tags --------------------------------------------------------------------------------------
+
+_s, _t = T.sources.c, T.tags.c
+SOURCE = sa.select(T.sources).where(_s.name == sa.bindparam("source"))
+SOURCES_PAGE = sa.select(T.sources).order_by(_s.name).limit(_limit).offset(_offset)
+"""SourceDao.findAll: by name."""
+TAGS_PAGE = sa.select(T.tags).order_by(_t.name).limit(_limit).offset(_offset)

@@ -89,3 +89,18 @@ TABLES.table(
     sa.Column("run_id", PortableString(36), nullable=False),
     sa.Column("document", JSONText, nullable=False),
 )
+TABLES.table(
+    "sources",
+    # Where datasets live (SourceDao): made by PUT /api/v1/sources/{source} and by lineage events.
+    sa.Column("name", PortableString(NAME), primary_key=True),
+    sa.Column("type", PortableString(NAME), nullable=False),
+    sa.Column("connection_url", sa.Text, nullable=False),
+    sa.Column("description", PortableText),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+TABLES.table(
+    "tags",
+    sa.Column("name", PortableString(NAME), primary_key=True),
+    sa.Column("description", PortableText),
+)
