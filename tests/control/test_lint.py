@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 from starlette.testclient import TestClient
 
 from mockingjob import Config, MockApp
@@ -98,4 +99,59 @@ def test_each_finding_is_logged(scale: tuple[TestClient, bool], caplog: pytest.L
     with caplog.at_level(logging.INFO, logger="mockingjob.lint"):
         client.post("/v6/jobs/requeue/", json={"job_ids": [20], "url": "x"}, headers=TOKEN)
     assert [record.getMessage() for record in caplog.records if record.name == "mockingjob.lint"] == [
-        f"scale POST /v6/jobs/requeue/: unknown-field body.url ({IGNORED})"]
+        f'scale POST /v6/jobs/requeue/: unknown-field "body.url" {json.dumps(IGNORED)}']
+
+
+def test_many_findings_are_summed_up_in_the_header_and_kept_in_the_journal(scale: tuple[TestClient, bool]) -> None:
+    client, strict = scale
+    if strict:
+        pytest.skip("refused under --strict")
+    # Many HTTP clients refuse an answer with a hundred header lines (http.client, so requests, among them).
+    response = client.post("/v6/jobs/cancel/", json={"job_ids": [str(n) for n in range(1, 151)]}, headers=TOKEN)
+    assert response.status_code == 202
+    lines = _lint(response)
+    assert len(lines) == 20 and lines[-1] == 'more "" "131 more findings like these"'
+    warnings = client.get("/_mockingjob/journal?limit=1").json()["entries"][0]["warnings"]
+    assert len(warnings) == 150 and warnings[-1]["where"] == "body.job_ids.149"
+
+
+def test_a_finding_never_quotes_a_secret() -> None:
+    mock = MockApp(Config(apis=["marquez"], speed=0))
+    try:
+        with mock.asgi.test_client() as client:
+            response = client.post("/api/v1/namespaces/food_delivery/jobs/etl_orders/runs",
+                                   json={"args": {"password": 98765432}})
+            assert response.status_code == 201
+            assert "98765432" not in " ".join(response.headers.get_list(HEADER))
+            entry = client.get("/_mockingjob/journal?limit=1").json()["entries"][0]
+            assert "98765432" not in json.dumps(entry)
+            assert any(warning["where"] == "body.args.password" for warning in entry["warnings"])
+    finally:
+        mock.close()
+
+
+def test_a_logged_finding_cannot_forge_a_log_line(scale: tuple[TestClient, bool],
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    client, strict = scale
+    if strict:
+        pytest.skip("refused under --strict")
+    with caplog.at_level(logging.INFO, logger="mockingjob.lint"):
+        client.post("/v6/jobs/cancel/", json={"job_ids": [20], "x\r\nforged line": 1}, headers=TOKEN)
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "mockingjob.lint"]
+    assert "\n" not in line and "\r" not in line and '"body.x\\r\\nforged line"' in line
+
+
+def test_the_strict_servers_spec_admits_what_the_strict_server_accepts() -> None:
+    # The documented view closes objects (no unknown fields); requeue's body, the filter and its own priority, is
+    # closed whole.
+    mock = MockApp(Config(apis=["scale"], speed=0, strict=True))
+    try:
+        with mock.asgi.test_client() as client:
+            spec = client.get("/openapi.json").json()
+            body = {"job_ids": [1], "priority": 5}
+            assert client.post("/v6/jobs/requeue/", json=body, headers=TOKEN).status_code == 202
+    finally:
+        mock.close()
+    validator = OAS30Validator({"$ref": "#/components/schemas/RequeueJobsRequest", "components": spec["components"]})
+    assert validator.is_valid(body)
+    assert not validator.is_valid({**body, "url": "x"})

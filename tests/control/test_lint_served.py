@@ -20,13 +20,13 @@ def test_each_finding_is_a_line_in_the_servers_log() -> None:
                               headers={"Authorization": "Token t"})
         assert response.status_code == 202
         deadline = time.monotonic() + 5
-        while "unknown-field body.url" not in server.output and time.monotonic() < deadline:
+        while 'unknown-field "body.url"' not in server.output and time.monotonic() < deadline:
             time.sleep(0.05)
         output = server.output
     finally:
         server.stop()
-    assert "scale POST /v6/jobs/cancel/: coerced body.job_ids.0 (Scale reads the string with int()" in output
-    assert "scale POST /v6/jobs/cancel/: unknown-field body.url (Scale ignores it" in output
+    assert 'scale POST /v6/jobs/cancel/: coerced "body.job_ids.0" "Scale reads the string with int()' in output
+    assert 'scale POST /v6/jobs/cancel/: unknown-field "body.url" "Scale ignores it' in output
 
 
 def test_a_strict_server_serves_each_spec_as_documented() -> None:

@@ -9,11 +9,12 @@ in the answer's `HEADER`, in the journal entry and in the log. With ``--strict``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from .errors import RequestInvalid, Violation
 
-__all__ = ["HEADER", "Finding"]
+__all__ = ["HEADER", "Finding", "bounded", "scrubbed"]
 
 HEADER = "Mockingjob-Lint"
 """The response header carrying the findings, one header line per finding."""
@@ -47,3 +48,21 @@ class Finding:
 
     def to_json(self) -> dict[str, str]:
         return {"where": self.where, "rule": self.rule, "message": self.message}
+
+
+def bounded(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most `limit` findings: the first ``limit - 1`` and one that says how many more there were."""
+    if len(findings) <= limit:
+        return list(findings)
+    more = len(findings) - (limit - 1)
+    return [*findings[:limit - 1], Finding("", "more", f"{more} more findings like these")]
+
+
+class _Scrubber(Protocol):
+    def scrub_text(self, text: str) -> str: ...
+
+
+def scrubbed(findings: list[Finding], secrets: _Scrubber) -> list[Finding]:
+    """`findings` without the secrets their request carried (a finding may quote a value it read)."""
+    return [replace(finding, where=secrets.scrub_text(finding.where), message=secrets.scrub_text(finding.message))
+            for finding in findings]

@@ -47,13 +47,20 @@ def _fuzzy_enum(value: Any) -> Any:
 
 
 def _boolean(value: Any) -> Any:
-    return value.strip().lower() in ("true", "t", "1")
+    return value if isinstance(value, bool) else value.strip().lower() in ("true", "t", "1")
+
+
+def _finite(value: Any) -> float:
+    number = float(value.strip() if isinstance(value, str) else value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is no finite number")
+    return number
 
 
 READINGS: dict[str, tuple[str, Any]] = {
     # reads-as → (the finding's rule, how the value is read)
     "integer": ("coerced", lambda value: int(value.strip() if isinstance(value, str) else value)),
-    "number": ("coerced", lambda value: float(value.strip() if isinstance(value, str) else value)),
+    "number": ("coerced", _finite),
     "boolean": ("coerced", _boolean),
     "string": ("coerced", lambda value: json.dumps(value) if isinstance(value, bool) else str(value)),
     "enum": ("case-folded", _fuzzy_enum),
@@ -129,7 +136,8 @@ def _read(schema: dict[str, Any], value: Any, path: str, found: list[Leniency]) 
     for part in schema.get("allOf") or ():
         value = _read(part, value, path, found)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [_read(schema["items"], item, _joined(path, str(index)), found) for index, item in enumerate(value)]
+        items = [_read(schema["items"], item, _joined(path, str(index)), found) for index, item in enumerate(value)]
+        return [None if item is _ABSENT else item for item in items]  # a list keeps its places
     return value
 
 
@@ -142,8 +150,11 @@ def _read_alternatives(alternatives: list[dict[str, Any]], value: Any, path: str
         return _read(chosen, value, path, found)
     documented = [option for option in alternatives if LENIENT not in option]
     rule, reading = READINGS[lenient["reads-as"]]
-    read = reading(value)
     refusal = _refusal(documented, value, path)
+    try:
+        read = reading(value)
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # a pattern wider than the reading
+        raise RequestInvalid(refusal) from exc
     if read is _ABSENT:
         found.append(Leniency(path, rule, lenient["note"], refusal))
         return read
@@ -170,9 +181,9 @@ def _read_object(schema: dict[str, Any], value: dict[str, Any], path: str, found
             unknown.append(key)
         if item is not _ABSENT:
             result[key] = item
-    for key in unknown:
-        found.append(Leniency(_joined(path, key), "unknown-field", str(note),
-                              _additional_properties(path, unknown)))
+    if unknown:
+        refusal = _additional_properties(path, unknown)  # one for the object: it names them all
+        found.extend(Leniency(_joined(path, key), "unknown-field", str(note), refusal) for key in unknown)
     return result
 
 
@@ -207,6 +218,50 @@ def _additional_properties(path: str, names: list[str]) -> Violation:
                      "unexpected)")
 
 
+_PART = "x-mockingjob-part"  # marks, while the documented view is made, a schema that is a part of another
+
+
+def _part(option: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(option, dict) and isinstance(option.get("$ref"), str):
+        found = schemas.get(option["$ref"].rsplit("/", 1)[-1])
+        return found if isinstance(found, dict) else {}
+    return option if isinstance(option, dict) else {}
+
+
+def _mentions_unknown_fields(node: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    return UNKNOWN_FIELDS in node or any(UNKNOWN_FIELDS in _part(option, schemas) for option in node["allOf"])
+
+
+def _flattened(node: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """An object made of ``allOf`` parts as one object schema: their properties and required fields together
+    (the whole's own last), and the unknown-fields note of any of them."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    note = node.get(UNKNOWN_FIELDS)
+    for option in [*node["allOf"], node]:
+        part = _part(option, schemas)
+        properties.update(part.get("properties") or {})
+        required.extend(name for name in part.get("required") or () if name not in required)
+        note = note or part.get(UNKNOWN_FIELDS)
+    flat = {key: value for key, value in node.items() if key not in ("allOf", "properties", "required")}
+    flat.update(type="object", properties=properties, **{UNKNOWN_FIELDS: note})
+    if required:
+        flat["required"] = required
+    return flat
+
+
+def _nodes(document: Any) -> Any:
+    """Every object in `document` (a tree: JSON with its references unresolved)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
     """`spec` (an OpenAPI document with its references) as the documentation has it: without the forms the real
     service accepts only leniently. What ``--strict`` holds requests to, and a cleaner source for generated
@@ -218,6 +273,26 @@ def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
     lenient_parameters = {f"#/components/parameters/{name}"
                           for name, parameter in (document.get("components", {}).get("parameters") or {}).items()
                           if isinstance(parameter, dict) and LENIENT in parameter}
+
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas") or {}
+
+    def flatten(node: Any) -> Any:
+        # An object made of parts, one of which ignores unknown fields, becomes one object: closed whole.
+        if isinstance(node, list):
+            return [flatten(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: flatten(value) for key, value in node.items()}
+        return _flattened(node, schemas) if "allOf" in node and _mentions_unknown_fields(node, schemas) else node
+
+    document = flatten(document)
+    schemas = document.get("components", {}).get("schemas") or {}
+    # An object that is a part of another (allOf) cannot be closed: the whole's own fields would be refused.
+    parts = {option["$ref"] for node in _nodes(document) for option in node.get("allOf") or ()
+             if isinstance(option, dict) and "$ref" in option}
+    for name, schema in (document.get("components", {}).get("schemas") or {}).items():
+        if f"#/components/schemas/{name}" in parts and isinstance(schema, dict):
+            schema[_PART] = True
 
     def lenient(option: Any) -> bool:
         return isinstance(option, dict) and (LENIENT in option or option.get("$ref") in lenient_refs)
@@ -237,7 +312,9 @@ def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
                     node = {**node, **kept[0]} if "$ref" not in kept[0] else {**node, "allOf": kept}
         if UNKNOWN_FIELDS in node:
             node.pop(UNKNOWN_FIELDS)
-            node.setdefault("additionalProperties", False)
+            if "allOf" not in node and not node.get(_PART):
+                node.setdefault("additionalProperties", False)
+        node.pop(_PART, None)
         if isinstance(node.get("parameters"), list):
             node["parameters"] = [parameter for parameter in node["parameters"] if not lenient(parameter)
                                   and parameter.get("$ref") not in lenient_parameters]

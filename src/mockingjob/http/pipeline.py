@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
@@ -22,7 +23,7 @@ from ..control.plane import ControlPlane
 from ..control.recording import NOT_PARSED, Exchanged
 from ..control.redact import Secrets
 from ..core.errors import ApiError
-from ..core.lint import HEADER
+from ..core.lint import HEADER, bounded, scrubbed
 from .rendering import error_reply, respond
 from .routing import ENCODED_SLASH, EXCHANGE, Exchange, Router
 from .validation import PARSED_BODY
@@ -33,6 +34,10 @@ log = logging.getLogger("mockingjob")
 
 _CAPTURED_BYTES = 1 << 20  # request bodies beyond this are journaled truncated
 _LINT_HEADER = HEADER.lower().encode()
+MAX_LINT_HEADERS = 20
+"""Findings sent as header lines, at most (the rest summed up in one more line): many HTTP clients refuse an
+answer with a hundred header lines. The journal entry keeps up to `MAX_FINDINGS`."""
+MAX_FINDINGS = 1000
 lint_log = logging.getLogger("mockingjob.lint")
 
 
@@ -183,16 +188,23 @@ class RequestPipeline:
                 status = None
                 await _drop(send)
                 return
-            if status >= 400:
+            if status >= 400 or exchange.findings:
                 secrets = recorder.secrets(pack, headers_text, query, b"".join(chunks),
                                            scope.get(PARSED_BODY, NOT_PARSED))
+            if status >= 400 and secrets is not None:
                 response_body = recorder.scrub_error_answer(secrets, response_body, response_type)
+            shown_findings = exchange.findings
+            if exchange.findings and secrets is not None:
+                # A finding may quote a value ("read as ..."): never a secret the request carried.
+                every_finding = scrubbed(exchange.findings, secrets)
+                shown_findings = bounded(every_finding, MAX_LINT_HEADERS)
+                exchange.findings[:] = bounded(every_finding, MAX_FINDINGS)
             answer_headers = [(k, v) for k, v in start_message["headers"] if k.lower() != b"content-length"]
             answer_headers.append((b"content-length", str(len(response_body)).encode()))
-            for finding in exchange.findings:
+            for finding in shown_findings:
                 answer_headers.append((_LINT_HEADER, finding.header_value().encode("ascii")))
-                lint_log.info("%s %s %s: %s %s (%s)", pack.name, scope["method"], shown_path, finding.rule,
-                              finding.where, finding.message)
+                lint_log.info("%s %s %s: %s %s %s", pack.name, scope["method"], shown_path, finding.rule,
+                              json.dumps(finding.where), json.dumps(finding.message))
             if not self.plane.store.private:
                 # Other workers serve the journal too: the entry is written before the client has its answer,
                 # so that whatever the client asks next, of any worker, sees it.
