@@ -238,10 +238,15 @@ def test_the_web_uis_last_run_states_filter_keeps_jobs_whose_latest_run_is_in_th
         assert sorted(names) == sorted([name for name, state in states.items() if state in wanted] + ["never_run"])
         assert response.json()["totalCount"] == len(states) + 1
         assert response.headers.get_list("Mockingjob-Lint") == []
-    # JAX-RS cannot make a RunState of it: a 404, as for any query parameter it cannot convert.
-    refused = client.get(jobs, params={"lastRunStates": "failed"})
-    assert refused.status_code == 404
-    assert refused.json() == {"code": 404, "message": "HTTP 404 Not Found"}
+    # Dropwizard's FuzzyEnumParamConverterProvider reads an enum query parameter in any case (reported), and
+    # refuses a value that is no run state with a 400 naming the values it takes.
+    folded = client.get(jobs, params={"lastRunStates": "failed"})
+    assert folded.json()["jobs"] == client.get(jobs, params={"lastRunStates": "FAILED"}).json()["jobs"]
+    assert folded.headers.get_list("Mockingjob-Lint")[0].startswith('case-folded "query.lastRunStates.0"')
+    refused = client.get(jobs, params={"lastRunStates": "DONE"})
+    assert refused.status_code == 400
+    assert refused.json() == {"code": 400, "message": "query param lastRunStates must be one of [NEW, RUNNING, "
+                                                      "COMPLETED, FAILED, ABORTED]"}
 
 
 def test_the_fixture_datasets_are_listed_and_found(client: TestClient) -> None:

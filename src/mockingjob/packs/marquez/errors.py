@@ -46,7 +46,10 @@ def _invalid(error: RequestInvalid) -> Reply:
         return _generic(415, "Unsupported Media Type")
     if v.location == "query" and v.rule == "minimum":
         return Reply({"errors": [f"query param {name} must be greater than or equal to {v.expected}"]}, 400)
-    if v.location == "query" and name in ("limit", "offset", "lastRunStates") and v.rule != "extra":
+    if v.location == "query" and name == "lastRunStates" and v.rule != "extra":
+        # Dropwizard's FuzzyEnumParamConverterProvider: a 400 naming the parameter and the values it takes.
+        return _body(400, "query param lastRunStates must be one of [NEW, RUNNING, COMPLETED, FAILED, ABORTED]")
+    if v.location == "query" and name in ("limit", "offset") and v.rule != "extra":
         return _generic(404, "Not Found")  # not an int: JAX-RS answers a failed query parameter conversion so
     if v.location == "query" and v.rule != "extra":
         return _body(400, f"Invalid query parameter '{name}': {v.message}")

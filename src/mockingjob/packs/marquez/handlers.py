@@ -5,6 +5,7 @@ Checks come in Marquez's order (JobResource / BaseResource): the namespace, then
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from types import SimpleNamespace
@@ -185,17 +186,23 @@ async def list_jobs(call: Call) -> Reply:
     ns = call.conn.execute(NAMESPACE_WITH_JOB_COUNT, {"namespace": call.params["namespace"]}).first()
     if ns is None:  # JobDao.findAll filters on the name: an unknown namespace has no jobs, it is no error
         return Reply({"jobs": [], "totalCount": 0})
-    page = {"namespace": ns.name, "states": call.params.get("lastRunStates") or list(STATES), **_page(call)}
+    page = {"namespace": ns.name, "states": _run_states(call), **_page(call)}
     jobs = call.conn.execute(JOBS_PAGE, page).all()
     latest = latest_runs_of_jobs_page(call.conn, page) if jobs else {}
     return Reply({"jobs": [job_document(job, latest.get(job.id, [])) for job in jobs],
                   "totalCount": int(ns.job_count)})
 
 
+def _run_states(call: Call) -> list[str]:
+    """The run states a jobs list keeps, as Dropwizard reads them (any case, spaces dropped); all when none."""
+    given = call.params.get("lastRunStates") or []
+    return [re.sub(r"\s+", "", state).replace("-", "_").replace(".", "_").upper() for state in given] or list(STATES)
+
+
 @HANDLERS
 async def list_all_jobs(call: Call) -> Reply:
     # JobResource.list without a namespace: every job; totalCount counts them all.
-    page = {"states": call.params.get("lastRunStates") or list(STATES), **_page(call)}
+    page = {"states": _run_states(call), **_page(call)}
     jobs = call.conn.execute(ALL_JOBS_PAGE, page).all()
     latest = latest_runs_of_jobs_page(call.conn, page, every_namespace=True) if jobs else {}
     total = call.conn.execute(ALL_JOBS_COUNT).scalar_one()
