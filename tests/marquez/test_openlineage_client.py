@@ -133,3 +133,17 @@ def test_the_source_an_event_names_is_recorded(server: Server, client: OpenLinea
     recorded = httpx.get(f"{server.url}/api/v1/sources/{source}").json()
     # OpenLineageDao.getSourceType: every source an event makes is a POSTGRESQL one.
     assert (recorded["name"], recorded["type"], recorded["connectionUrl"]) == (source, "POSTGRESQL", "s3://lake/raw")
+
+
+def test_the_facets_a_runs_events_carried(server: Server, client: OpenLineageClient) -> None:
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    start = datetime(2026, 3, 7, tzinfo=UTC)
+    documented = {"documentation": documentation_job.DocumentationJobFacet(description="First.")}
+    client.emit(_event(RunState.START, start, run_id, job, facets=documented))
+    client.emit(_event(RunState.COMPLETE, start + timedelta(minutes=1), run_id, job, facets={
+        "documentation": documentation_job.DocumentationJobFacet(description="Second.")}))
+    facets = httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}/facets", params={"type": "JOB"}).json()
+    assert facets["runId"] == run_id
+    assert facets["facets"]["documentation"]["description"] == "Second."  # the later event's
+    missing = httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}/facets")
+    assert missing.status_code == 400 and missing.json() == {"errors": ["query param type must not be null"]}

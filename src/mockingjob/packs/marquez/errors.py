@@ -46,6 +46,10 @@ def _invalid(error: RequestInvalid) -> Reply:
         return _generic(415, "Unsupported Media Type")
     if v.location == "query" and v.rule == "minimum":
         return Reply({"errors": [f"query param {name} must be greater than or equal to {v.expected}"]}, 400)
+    if v.location == "query" and v.rule == "missing":  # a @NotNull query parameter
+        return Reply({"errors": [f"query param {name} must not be null"]}, 400)
+    if v.location == "query" and name == "type" and v.rule != "extra":
+        return _body(400, "query param type must be one of [RUN, JOB, DATASET]")
     if v.location == "query" and name == "lastRunStates" and v.rule != "extra":
         # Dropwizard's FuzzyEnumParamConverterProvider: a 400 naming the parameter and the values it takes.
         return _body(400, "query param lastRunStates must be one of [NEW, RUNNING, COMPLETED, FAILED, ABORTED]")

@@ -48,6 +48,7 @@ from .queries import (
     NAMESPACE,
     NAMESPACE_WITH_JOB_COUNT,
     NAMESPACES_PAGE,
+    RUN_EVENTS,
     RUN_JOB_ID,
     RUN_WITH_JOB,
     RUNS_PAGE,
@@ -363,3 +364,17 @@ async def put_tag(call: Call) -> Reply:
 @HANDLERS
 async def list_tags(call: Call) -> Reply:
     return Reply({"tags": [tag_document(row) for row in call.conn.execute(TAGS_PAGE, _page(call))]})
+
+
+@HANDLERS
+async def get_run_facets(call: Call) -> Reply:
+    # JobResource.getRunFacets: the facets the run's events carried, later ones over earlier ones.
+    run = _run(call)
+    kind = re.sub(r"\s+", "", str(call.params["type"])).upper()
+    if kind == "DATASET":  # Marquez answers it with no entity
+        return Reply(None, 204)
+    facets: dict[str, Any] = {}
+    for (document,) in call.conn.execute(RUN_EVENTS, {"run_id": run.id}):
+        part = (document.get("run") if kind == "RUN" else document.get("job")) or {}
+        facets.update(part.get("facets") or {})
+    return Reply({"runId": run.id, "facets": facets})
