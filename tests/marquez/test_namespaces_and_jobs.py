@@ -288,3 +288,26 @@ def test_names_with_a_slash_are_addressed_encoded(client: TestClient) -> None:
     assert client.get("/api/v1/namespaces/food_delivery/jobs/etl/nightly").status_code == 404
     entry = client.get("/_mockingjob/journal?limit=1").json()["entries"][0]
     assert entry["path"] == "/api/v1/namespaces/food_delivery/jobs/etl/nightly"
+
+
+def test_a_deleted_job_is_hidden_until_it_is_put_again(client: TestClient) -> None:
+    jobs = "/api/v1/namespaces/food_delivery/jobs"
+    before = client.get(jobs).json()
+    deleted = client.delete(f"{jobs}/etl_orders")
+    assert deleted.status_code == 200 and deleted.json()["name"] == "etl_orders"
+    after = client.get(jobs).json()
+    assert "etl_orders" not in [job["name"] for job in after["jobs"]]
+    assert after["totalCount"] == before["totalCount"] - 1
+    assert client.get(f"{jobs}/etl_orders").json() == {"code": 404, "message": "Job 'etl_orders' not found."}
+    assert client.delete(f"{jobs}/etl_orders").status_code == 404
+    assert client.put(f"{jobs}/etl_orders", json=JOB_BODY).status_code == 200
+    assert client.get(f"{jobs}/etl_orders").status_code == 200
+
+
+def test_a_deleted_namespace_hides_its_jobs_and_datasets(client: TestClient) -> None:
+    deleted = client.delete("/api/v1/namespaces/food_delivery")
+    assert deleted.status_code == 200 and deleted.json()["isHidden"] is False  # as it was
+    assert client.get("/api/v1/namespaces/food_delivery").json()["isHidden"] is True
+    assert client.get("/api/v1/namespaces/food_delivery/jobs").json() == {"jobs": [], "totalCount": 0}
+    assert client.get("/api/v1/namespaces/food_delivery/datasets").json()["datasets"] == []
+    assert client.delete("/api/v1/namespaces/nowhere").status_code == 404

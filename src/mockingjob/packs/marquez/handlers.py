@@ -94,7 +94,7 @@ def _namespace_and_job(call: Call, statement: sa.Select[Any] = JOB, **params: An
 
 def _job(call: Call, statement: sa.Select[Any] = JOB, **params: Any) -> Any:
     job = _namespace_and_job(call, statement, **params)
-    if job.id is None:
+    if job.id is None or job.is_hidden:  # a deleted job is not found (jobs_view hides it)
         raise not_found(f"Job '{call.params['job']}' not found.")
     return job
 
@@ -125,6 +125,16 @@ async def put_namespace(call: Call) -> Reply:
 @HANDLERS
 async def get_namespace(call: Call) -> Reply:
     return Reply(namespace_document(_namespace(call)))
+
+
+@HANDLERS
+async def delete_namespace(call: Call) -> Reply:
+    # NamespaceResource.delete: its datasets and jobs hidden, then the namespace; answered as it was found.
+    ns = _namespace(call)
+    call.conn.execute(T.datasets.update().where(T.datasets.c.namespace == ns.name), {"is_hidden": True})
+    call.conn.execute(T.jobs.update().where(T.jobs.c.namespace == ns.name), {"is_hidden": True})
+    call.conn.execute(UPDATE_NAMESPACE, {"namespace": ns.name, "is_hidden": True})
+    return Reply(namespace_document(ns))
 
 
 @HANDLERS
@@ -165,7 +175,7 @@ async def put_job(call: Call) -> Reply:
     values = {
         "type": body["type"], "location": body.get("location"), "description": body.get("description"),
         "context": body.get("context") or {}, "inputs": _datasets(body["inputs"], known),
-        "outputs": _datasets(body["outputs"], known), "updated_at": now,
+        "outputs": _datasets(body["outputs"], known), "updated_at": now, "is_hidden": False,
     }
     if job is None:
         call.conn.execute(INSERT_JOB, {"namespace": namespace, "name": name, "created_at": now, **values})
@@ -208,6 +218,15 @@ async def list_all_jobs(call: Call) -> Reply:
     latest = latest_runs_of_jobs_page(call.conn, page, every_namespace=True) if jobs else {}
     total = call.conn.execute(ALL_JOBS_COUNT).scalar_one()
     return Reply({"jobs": [job_document(job, latest.get(job.id, [])) for job in jobs], "totalCount": int(total)})
+
+
+@HANDLERS
+async def delete_job(call: Call) -> Reply:
+    # JobResource.delete: the job as it was, then hidden (jobs_view leaves it out) until put again.
+    job = _job(call)
+    document = job_document(job, latest_runs(call.conn, job.id))
+    call.conn.execute(UPDATE_JOB, {"job_id": job.id, "is_hidden": True})
+    return Reply(document)
 
 
 # --- runs ----------------------------------------------------------------------------------------------

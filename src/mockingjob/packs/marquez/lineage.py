@@ -101,7 +101,7 @@ def _dataset_ids(datasets: list[dict[str, Any]] | None, conn: Connection, now: d
                                                "current_version": None, **values, "updated_at": now})
         else:
             values["facets"] = {**(found.facets or {}), **values["facets"]}
-            conn.execute(T.datasets.update().where(where), {**values, "updated_at": now})
+            conn.execute(T.datasets.update().where(where), {**values, "updated_at": now, "is_hidden": False})
         ids.append({"namespace": namespace, "name": name})
     return ids
 
@@ -139,9 +139,9 @@ def _job(conn: Connection, event: dict[str, Any], now: datetime) -> Any:
     if found is None:
         conn.execute(T.jobs.insert(), {"namespace": namespace, "name": name, "type": "BATCH", "location": None,
                                        "description": None, "context": {}, "inputs": [], "outputs": [],
-                                       "created_at": now, "updated_at": now, **values})
-    elif values:
-        conn.execute(T.jobs.update().where(_j.id == found.id), {**values, "updated_at": now})
+                                       "created_at": now, "updated_at": now, "is_hidden": False, **values})
+    elif values or found.is_hidden:  # an event about a deleted job brings it back (JobDao.upsertJob)
+        conn.execute(T.jobs.update().where(_j.id == found.id), {**values, "updated_at": now, "is_hidden": False})
     return conn.execute(sa.select(T.jobs).where(_j.namespace == namespace, _j.name == name)).one()
 
 

@@ -67,9 +67,11 @@ _LATEST_ORDER = (_r.transitioned_at.desc(), _r.seq.desc())
 
 NAMESPACE = sa.select(T.namespaces).where(_n.name == sa.bindparam("namespace"))
 NAMESPACES_PAGE = sa.select(T.namespaces).order_by(_n.name).limit(_limit).offset(_offset)
+_shown_job = _j.is_hidden.isnot(True)  # jobs_view: WHERE is_hidden IS FALSE
+_shown_dataset = _d.is_hidden.isnot(True)
 NAMESPACE_WITH_JOB_COUNT = sa.select(
     _n.name,
-    sa.select(sa.func.count()).select_from(T.jobs).where(_j.namespace == _n.name).scalar_subquery()
+    sa.select(sa.func.count()).select_from(T.jobs).where(_j.namespace == _n.name, _shown_job).scalar_subquery()
     .label("job_count"),
 ).where(_n.name == sa.bindparam("namespace"))
 UPDATE_NAMESPACE = T.namespaces.update().where(_n.name == sa.bindparam("namespace"))
@@ -92,12 +94,12 @@ def _job_lookup(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
 
 JOB = _job_lookup(*T.jobs.c)
 JOB_FOR_RUNS = _job_lookup(
-    _j.id, _j.namespace, _j.name,
+    _j.id, _j.namespace, _j.name, _j.is_hidden,
     sa.select(sa.func.count()).select_from(T.runs).where(_r.job_id == _j.id).scalar_subquery().label("run_count"),
 )
 """For listing a job's runs: the job's key and how many runs it has (``totalCount``)."""
 JOB_FOR_NEW_RUN = _job_lookup(
-    _j.id, _j.namespace, _j.name, _j.context,
+    _j.id, _j.namespace, _j.name, _j.context, _j.is_hidden,
     sa.exists().where(_r.id == sa.bindparam("run_id")).label("run_taken"),
 )
 """For creating a run: what its record takes from the job, and whether :run_id is taken."""
@@ -109,7 +111,8 @@ def _jobs_page(*columns: sa.ColumnElement[Any], every_namespace: bool = False) -
     current_state = (sa.select(_r.state).where(_r.job_id == _j.id).order_by(*_LATEST_ORDER).limit(1)
                      .scalar_subquery())
     in_states = sa.or_(current_state.in_(sa.bindparam("states", expanding=True)), current_state.is_(None))
-    chosen = in_states if every_namespace else sa.and_(_j.namespace == sa.bindparam("namespace"), in_states)
+    chosen = sa.and_(in_states, _shown_job) if every_namespace else sa.and_(
+        _j.namespace == sa.bindparam("namespace"), in_states, _shown_job)
     return (sa.select(*columns).where(chosen)
             .order_by(_j.updated_at.desc(), _j.name).limit(_limit).offset(_offset))
 
@@ -146,7 +149,7 @@ LATEST_RUNS_OF_JOBS_PAGE = _latest_runs_of(_jobs_page(_j.id))
 ALL_JOBS_PAGE = _jobs_page(*T.jobs.c, every_namespace=True)
 """`JOBS_PAGE` over every namespace (GET /api/v1/jobs)."""
 LATEST_RUNS_OF_ALL_JOBS_PAGE = _latest_runs_of(_jobs_page(_j.id, every_namespace=True))
-ALL_JOBS_COUNT = sa.select(sa.func.count()).select_from(T.jobs)
+ALL_JOBS_COUNT = sa.select(sa.func.count()).select_from(T.jobs).where(_shown_job)
 """`LATEST_RUNS` of every job on a page of `JOBS_PAGE` (same parameters) at once, grouped by job."""
 
 # Marquez's order: ``started_at DESC NULLS LAST``, then newest created. Spelled with NULLS LAST (PostgreSQL, and
@@ -172,11 +175,13 @@ LINEAGE_EVENTS_COUNT = sa.select(sa.func.count()).select_from(T.lineage_events).
 
 # --- datasets ----------------------------------------------------------------------------------------------
 
-DATASETS_PAGE = (sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"))
+DATASETS_PAGE = (sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _shown_dataset)
                  .order_by(_d.name).limit(_limit).offset(_offset))
 """DatasetDao.findAll: a page of the datasets of :namespace, by name."""
-DATASETS_COUNT = sa.select(sa.func.count()).select_from(T.datasets).where(_d.namespace == sa.bindparam("namespace"))
-DATASET = sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _d.name == sa.bindparam("dataset"))
+DATASETS_COUNT = (sa.select(sa.func.count()).select_from(T.datasets)
+                  .where(_d.namespace == sa.bindparam("namespace"), _shown_dataset))
+DATASET = sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _d.name == sa.bindparam("dataset"),
+                                     _shown_dataset)
 
 # --- sources and tags --------------------------------------------------------------------------------------
 

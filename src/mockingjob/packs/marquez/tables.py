@@ -42,6 +42,7 @@ TABLES.table(
     sa.Column("updated_at", UtcDateTime),
     sa.Column("last_modified_at", UtcDateTime),
     sa.Column("current_version", PortableString(36)),
+    sa.Column("is_hidden", sa.Boolean),  # deleted with its namespace (NULL: as false)
 )
 TABLES.table(
     "jobs",
@@ -57,6 +58,9 @@ TABLES.table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("current_version", PortableString(36)),
+    # Deleted (DELETE job or its namespace): Marquez hides a job, and a PUT or an event brings it back.
+    # Added to a store made before it: NULL there, as false.
+    sa.Column("is_hidden", sa.Boolean),
     sa.UniqueConstraint("namespace", "name"),
 )
 TABLES.table(
