@@ -18,7 +18,7 @@ import httpx
 import pytest
 from marquez_client import MarquezClient
 from marquez_client.errors import APIError
-from marquez_client.models import DatasetId, JobType
+from marquez_client.models import DatasetId, DatasetType, JobType
 
 # The client marks its run endpoints deprecated (Marquez prefers OpenLineage events); they are what we test.
 pytestmark = [pytest.mark.subprocess, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -192,3 +192,24 @@ def test_sources_and_tags_through_the_client(marquez: MarquezClient) -> None:
     tag = marquez.create_tag(f"PII-{uuid.uuid4().hex[:4]}", "Personal data.")
     assert tag["description"] == "Personal data."
     assert tag in marquez.list_tags(limit=1000)["tags"]
+
+
+def test_datasets_through_the_client(marquez: MarquezClient) -> None:
+    source, name = f"source-{uuid.uuid4().hex[:8]}", f"public.table_{uuid.uuid4().hex[:6]}"
+    marquez.create_source(source, "postgresql", "jdbc:postgresql://db:5432/shop")
+    marquez.create_tag("PII", "Personal data.")
+    made = marquez.create_dataset("food_delivery", name, DatasetType.DB_TABLE, name, source,
+                                  description="Orders.", fields=[{"name": "id", "type": "INTEGER"},
+                                                                  {"name": "email", "type": "VARCHAR",
+                                                                   "tags": ["PII"]}],
+                                  tags=["PII", "NO-SUCH-TAG"])
+    assert (made["sourceName"], made["physicalName"], made["description"]) == (source, name, "Orders.")
+    assert made["tags"] == ["PII"]  # Marquez leaves out a tag that does not exist
+    assert [(f["name"], f["type"], f["tags"]) for f in made["fields"]] == [("id", "INTEGER", []),
+                                                                           ("email", "VARCHAR", ["PII"])]
+    assert marquez.get_dataset("food_delivery", name) == made
+    assert name in [d["name"] for d in marquez.list_datasets("food_delivery", limit=1000)["datasets"]]
+    marquez.create_tag("SENSITIVE")
+    assert marquez.tag_dataset("food_delivery", name, "SENSITIVE")["tags"] == ["PII", "SENSITIVE"]
+    with pytest.raises(APIError):
+        marquez.create_dataset("food_delivery", "other", DatasetType.DB_TABLE, "other", "no-such-source")

@@ -397,3 +397,49 @@ async def get_run_facets(call: Call) -> Reply:
         part = (document.get("run") if kind == "RUN" else document.get("job")) or {}
         facets.update(part.get("facets") or {})
     return Reply({"runId": run.id, "facets": facets})
+
+
+def _existing_tags(call: Call, names: list[str]) -> list[str]:
+    # DatasetDao.updateTags maps a tag by selecting it from the tags: one that does not exist is left out.
+    if not names:
+        return []
+    return sorted(call.conn.execute(sa.select(T.tags.c.name).where(T.tags.c.name.in_(names))).scalars())
+
+
+@HANDLERS
+async def put_dataset(call: Call) -> Reply:
+    # DatasetResource.createOrUpdate: the namespace, the run (if named) and the source must exist.
+    ns, body, now = _namespace(call), call.body, call.now
+    if body.get("runId"):
+        run_id = str(body["runId"]).lower()
+        if call.conn.execute(RUN_JOB_ID, {"run_id": run_id}).first() is None:
+            raise not_found(f"Run '{run_id}' not found.")
+    if call.conn.execute(SOURCE, {"source": body["sourceName"]}).first() is None:
+        raise not_found(f"Source '{body['sourceName']}' not found.")
+    fields = [{"name": field["name"], "type": field.get("type"), "tags": _existing_tags(call, field.get("tags") or []),
+               "description": field.get("description")} for field in body.get("fields") or []]
+    values = {"type": body["type"], "physical_name": body["physicalName"], "source_name": body["sourceName"],
+              "description": body.get("description"), "fields": fields,
+              "tags": _existing_tags(call, body.get("tags") or []), "updated_at": now, "is_hidden": False}
+    where = (T.datasets.c.namespace == ns.name) & (T.datasets.c.name == call.params["dataset"])
+    if call.conn.execute(sa.select(T.datasets.c.name).where(where)).first() is None:
+        call.conn.execute(T.datasets.insert(), {"namespace": ns.name, "name": call.params["dataset"], "facets": {},
+                                                "created_at": now, "last_modified_at": None,
+                                                "current_version": None, **values})
+    else:
+        call.conn.execute(T.datasets.update().where(where), values)
+    return Reply(dataset_document(call.conn.execute(DATASET, {"namespace": ns.name,
+                                                              "dataset": call.params["dataset"]}).one()))
+
+
+@HANDLERS
+async def tag_dataset(call: Call) -> Reply:
+    ns = _namespace(call)
+    found = {"namespace": ns.name, "dataset": call.params["dataset"]}
+    dataset = call.conn.execute(DATASET, found).first()
+    if dataset is None:
+        raise not_found(f"Dataset '{call.params['dataset']}' not found.")
+    tags = sorted({*(dataset.tags or []), *_existing_tags(call, [call.params["tag"]])})
+    call.conn.execute(T.datasets.update().where((T.datasets.c.namespace == ns.name)
+                                                & (T.datasets.c.name == dataset.name)), {"tags": tags})
+    return Reply(dataset_document(call.conn.execute(DATASET, found).one()))

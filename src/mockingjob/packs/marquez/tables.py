@@ -43,6 +43,8 @@ TABLES.table(
     sa.Column("last_modified_at", UtcDateTime),
     sa.Column("current_version", PortableString(36)),
     sa.Column("is_hidden", sa.Boolean),  # deleted with its namespace (NULL: as false)
+    sa.Column("physical_name", PortableText),  # NULL: the name
+    sa.Column("tags", JSONText),  # the names of its tags (NULL: none)
 )
 TABLES.table(
     "jobs",
