@@ -42,9 +42,9 @@ CREDENTIALS = {"scale": {"Authorization": f"Token {TOKEN}"}, "marquez": {},
                "coalesce": {"Authorization": f"Bearer {TOKEN}"}, "trifacta": {"Authorization": f"Bearer {TOKEN}"}}
 
 
-def _generate(served: Any, api: str) -> tuple[ModuleType, TestClient]:
-    """The client package generated from `api`'s served spec, and an HTTP client on the app for it to use (the
-    generated client's own token setting applies to the HTTP client it makes itself, so the test's carries it)."""
+def _generate(served: Any, api: str) -> tuple[ModuleType, Any, Any]:
+    """The client package generated from `api`'s served spec, its client on the app, and its models. (The
+    generated client's own token setting applies to the HTTP client it makes itself: the test's carries it.)"""
     mock, root, mode = served
     package = f"{api}_{mode}_client"
     with mock.asgi.test_client() as http:
@@ -58,23 +58,18 @@ def _generate(served: Any, api: str) -> tuple[ModuleType, TestClient]:
     assert "Unable to process schema" not in made.stdout + made.stderr, made.stdout
     importlib.invalidate_caches()
     mock.reset(control=True, at=EPOCH)
-    return importlib.import_module(package), TestClient(mock.asgi, base_url=f"http://testserver/{api}",
-                                                        headers=CREDENTIALS[api])
+    client = importlib.import_module(package)
+    api_client = client.Client(base_url=f"http://testserver/{api}")
+    api_client.set_httpx_client(TestClient(mock.asgi, base_url=f"http://testserver/{api}", headers=CREDENTIALS[api]))
+    return client, api_client, importlib.import_module(f"{package}.models")
 
 
 def _op(client: ModuleType, tag: str, name: str) -> Any:
     return importlib.import_module(f"{client.__name__}.api.{tag}.{name}")
 
 
-def _models(client: ModuleType) -> Any:
-    return importlib.import_module(f"{client.__name__}.models")
-
-
 def test_a_generated_scale_client_queues_finds_and_cancels_a_job(served: Any) -> None:
-    client, http = _generate(served, "scale")
-    api = client.AuthenticatedClient(base_url="http://testserver/scale", token=TOKEN, prefix="Token")
-    api.set_httpx_client(http)
-    models = _models(client)
+    client, api, models = _generate(served, "scale")
     queued = _op(client, "jobs", "queue_job").sync_detailed(
         client=api, body=models.QueueJobRequest.from_dict({"job_type_id": 1,
                                                            "input": {"files": {"INPUT_FILE": [61]}}}))
@@ -92,10 +87,7 @@ def test_a_generated_scale_client_queues_finds_and_cancels_a_job(served: Any) ->
 
 
 def test_a_generated_marquez_client_creates_and_follows_a_run(served: Any) -> None:
-    client, http = _generate(served, "marquez")
-    api = client.Client(base_url="http://testserver/marquez")
-    api.set_httpx_client(http)
-    models = _models(client)
+    client, api, models = _generate(served, "marquez")
     job = _op(client, "jobs", "put_job").sync_detailed(
         namespace="food_delivery", job="generated", client=api,
         body=models.JobMeta.from_dict({"type": "BATCH", "inputs": [], "outputs": []}))
@@ -111,10 +103,7 @@ def test_a_generated_marquez_client_creates_and_follows_a_run(served: Any) -> No
 
 
 def test_a_generated_trifacta_client_runs_a_job_group(served: Any) -> None:
-    client, http = _generate(served, "trifacta")
-    api = client.AuthenticatedClient(base_url="http://testserver/trifacta", token=TOKEN)
-    api.set_httpx_client(http)
-    models = _models(client)
+    client, api, models = _generate(served, "trifacta")
     created = _op(client, "job_groups", "run_job_group").sync_detailed(
         client=api, body=models.RunJobGroupRequest.from_dict({"wrangledDataset": {"id": 7}}))
     assert created.status_code == 201, created.content
@@ -123,15 +112,15 @@ def test_a_generated_trifacta_client_runs_a_job_group(served: Any) -> None:
 
 
 def test_a_generated_coalesce_client_starts_a_run_and_reads_its_status(served: Any) -> None:
-    client, http = _generate(served, "coalesce")
-    api = client.AuthenticatedClient(base_url="http://testserver/coalesce", token=TOKEN)
-    api.set_httpx_client(http)
-    models = _models(client)
+    client, api, models = _generate(served, "coalesce")
     started = _op(client, "jobs", "jobs_initiate_run").sync_detailed(
         client=api, body=models.StartRunRequest.from_dict({
             "runDetails": {"environmentID": "2", "jobID": "1"},
             "userCredentials": {"snowflakeUsername": "ANALYST", "snowflakePassword": "pw",
                                 "snowflakeAuthType": "Basic"}}))
     assert started.status_code == 200, started.content
+    run_counter = started.parsed.run_counter
+    status = _op(client, "jobs", "jobs_get_status_updates").sync_detailed(client=api, run_counter=run_counter)
+    assert status.status_code == 200 and status.parsed.run_status.value == "waitingToRun"
     listed = _op(client, "runs", "runs_list_information").sync_detailed(client=api)
-    assert listed.status_code == 200
+    assert listed.status_code == 200 and run_counter in [run.id for run in listed.parsed.data]

@@ -9,10 +9,8 @@ in the answer's `HEADER`, in the journal entry and in the log. With ``--strict``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Protocol
-
-from .errors import RequestInvalid, Violation
 
 __all__ = ["HEADER", "Finding", "bounded", "scrubbed"]
 
@@ -25,21 +23,13 @@ class Finding:
     """One leniency a request relied on.
 
     `where` names what the client sent (``body.url``, ``query.order``); `rule` is the kind of leniency
-    (``unknown-field``, ``coerced``, ``case-folded``, ``null-as-absent``, ``deprecated``); `message` says what
-    the real service does with it.
+    (``unknown-field``, ``coerced``, ``case-folded``, ``deprecated``, …: the README's *Lint* lists them all);
+    `message` says what the real service does with it.
     """
 
     where: str
     rule: str
     message: str
-    refusal: Violation | None = field(default=None, compare=False)
-    """How the request breaks the spec's strict reading, for ``--strict`` to refuse it in the API's words (as a
-    pack words that violation); None: a generic violation naming the finding."""
-
-    def refused(self) -> RequestInvalid:
-        """The API's 400 for this finding, under ``--strict``."""
-        location, _, name = self.where.partition(".")
-        return RequestInvalid(self.refusal or Violation(location, name, self.rule, self.message))
 
     def header_value(self) -> str:
         """``rule "where" "message"``, both as JSON strings (ASCII, escaped): `where` may hold anything a client

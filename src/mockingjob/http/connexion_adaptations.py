@@ -200,14 +200,18 @@ class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
 
     def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
         # The spec as written, with its references (connexion serves it with every reference inlined, which
-        # code generators turn into duplicate and mistyped models), and its server where it is mounted.
-        with trusted_specs():
-            spec: dict[str, Any] = self.shown(
-                self.specification.with_base_path(self._base_path_for_prefix(request)).raw)
-        for server in spec.get("servers", []):
-            if server.get("url") == "":
-                server["url"] = "/"
-        return spec
+        # code generators turn into duplicate and mistyped models), and its server where it is mounted. Made
+        # once per mount path: connexion would clone and resolve the whole spec again for every request.
+        base_path = self._base_path_for_prefix(request)
+        made: dict[str, dict[str, Any]] = self.__dict__.setdefault("_shown_specs", {})
+        if base_path not in made:
+            with trusted_specs():
+                spec: dict[str, Any] = self.shown(self.specification.with_base_path(base_path).raw)
+            for server in spec.get("servers", []):
+                if server.get("url") == "":
+                    server["url"] = "/"
+            made[base_path] = spec
+        return made[base_path]
 
 
 class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):

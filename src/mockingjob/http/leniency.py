@@ -218,9 +218,6 @@ def _additional_properties(path: str, names: list[str]) -> Violation:
                      "unexpected)")
 
 
-_PART = "x-mockingjob-part"  # marks, while the documented view is made, a schema that is a part of another
-
-
 def _part(option: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     if isinstance(option, dict) and isinstance(option.get("$ref"), str):
         found = schemas.get(option["$ref"].rsplit("/", 1)[-1])
@@ -250,49 +247,19 @@ def _flattened(node: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _nodes(document: Any) -> Any:
-    """Every object in `document` (a tree: JSON with its references unresolved)."""
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            yield node
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+def _marked_components(spec: dict[str, Any], kind: str) -> set[str]:
+    """The references of the components of `kind` (``schemas``, ``parameters``) marked `LENIENT` as a whole."""
+    components = spec.get("components", {}).get(kind) or {}
+    return {f"#/components/{kind}/{name}" for name, component in components.items()
+            if isinstance(component, dict) and LENIENT in component}
 
 
 def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
     """`spec` (an OpenAPI document with its references) as the documentation has it: without the forms the real
     service accepts only leniently. What ``--strict`` holds requests to, and a cleaner source for generated
     clients. `spec` is left as it is."""
-    document: dict[str, Any] = json.loads(json.dumps(spec))
-    lenient_refs = {f"#/components/schemas/{name}"
-                    for name, schema in (document.get("components", {}).get("schemas") or {}).items()
-                    if isinstance(schema, dict) and LENIENT in schema}
-    lenient_parameters = {f"#/components/parameters/{name}"
-                          for name, parameter in (document.get("components", {}).get("parameters") or {}).items()
-                          if isinstance(parameter, dict) and LENIENT in parameter}
-
-    schemas: dict[str, Any] = document.get("components", {}).get("schemas") or {}
-
-    def flatten(node: Any) -> Any:
-        # An object made of parts, one of which ignores unknown fields, becomes one object: closed whole.
-        if isinstance(node, list):
-            return [flatten(item) for item in node]
-        if not isinstance(node, dict):
-            return node
-        node = {key: flatten(value) for key, value in node.items()}
-        return _flattened(node, schemas) if "allOf" in node and _mentions_unknown_fields(node, schemas) else node
-
-    document = flatten(document)
-    schemas = document.get("components", {}).get("schemas") or {}
-    # An object that is a part of another (allOf) cannot be closed: the whole's own fields would be refused.
-    parts = {option["$ref"] for node in _nodes(document) for option in node.get("allOf") or ()
-             if isinstance(option, dict) and "$ref" in option}
-    for name, schema in (document.get("components", {}).get("schemas") or {}).items():
-        if f"#/components/schemas/{name}" in parts and isinstance(schema, dict):
-            schema[_PART] = True
+    lenient_refs, lenient_parameters = _marked_components(spec, "schemas"), _marked_components(spec, "parameters")
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas") or {}
 
     def lenient(option: Any) -> bool:
         return isinstance(option, dict) and (LENIENT in option or option.get("$ref") in lenient_refs)
@@ -302,7 +269,9 @@ def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
             return [documented(item) for item in node]
         if not isinstance(node, dict):
             return node
-        node = {key: documented(value) for key, value in node.items()}
+        if "allOf" in node and _mentions_unknown_fields(node, schemas):
+            node = _flattened(node, schemas)  # built of parts, one of which ignores unknown fields: closed whole
+        node = {key: documented(value) for key, value in node.items()}  # a copy, made anew
         for key in ("anyOf", "oneOf"):
             if key in node:
                 kept = [option for option in node[key] if not lenient(option)]
@@ -310,17 +279,15 @@ def documented_view(spec: dict[str, Any]) -> dict[str, Any]:
                 if len(kept) == 1:  # one form left: it is the schema
                     del node[key]
                     node = {**node, **kept[0]} if "$ref" not in kept[0] else {**node, "allOf": kept}
-        if UNKNOWN_FIELDS in node:
+        if UNKNOWN_FIELDS in node:  # (an object built of parts is one object by now: see above)
             node.pop(UNKNOWN_FIELDS)
-            if "allOf" not in node and not node.get(_PART):
-                node.setdefault("additionalProperties", False)
-        node.pop(_PART, None)
+            node.setdefault("additionalProperties", False)
         if isinstance(node.get("parameters"), list):
             node["parameters"] = [parameter for parameter in node["parameters"] if not lenient(parameter)
                                   and parameter.get("$ref") not in lenient_parameters]
         return node
 
-    result: dict[str, Any] = documented(document)
+    result: dict[str, Any] = documented(spec)
     for name in [name for name, schema in result.get("components", {}).get("schemas", {}).items()
                  if f"#/components/schemas/{name}" in lenient_refs]:
         del result["components"]["schemas"][name]

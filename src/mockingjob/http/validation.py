@@ -8,6 +8,7 @@ that is not valid UTF-8 (connexion #1860) and a body that is not JSON at all bot
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -131,13 +132,11 @@ class StructuredParameterValidator(ParameterValidator):
         """A parameter's value the real service takes only leniently (connexion has converted its type already:
         what is left to report are values taken unchecked)."""
         _, leniencies = read_leniently(schema, value)
+        if leniencies and exchange.strict:  # the parameter is named as the client sent it, not as a body path
+            raise RequestInvalid(dataclasses.replace(leniencies[0].refusal, location=location, name=name))
         for leniency in leniencies:
-            refusal = Violation(location, name, leniency.refusal.rule, leniency.refusal.message,
-                                leniency.refusal.expected, leniency.refusal.value)
-            if exchange.strict:
-                raise RequestInvalid(refusal)
             exchange.findings.append(Finding(_joined(f"{location}.{name}", leniency.path), leniency.rule,
-                                             leniency.message, refusal=refusal))
+                                             leniency.message))
 
     unknown_note: str | None = None
     """The operation's `UNKNOWN_QUERY_PARAMETERS` note: unknown query parameters are lint findings, not 400s."""
@@ -147,12 +146,12 @@ class StructuredParameterValidator(ParameterValidator):
         """A query parameter the real service reads although its documentation puts it elsewhere (Scale reads
         the cancel filters from the query string before the body)."""
         name = param["name"]
-        refusal = Violation("query", name, "extra", f"Extra query parameter(s) {name} not in spec", expected=[name])
         if exchange is None:
             return
         if exchange.strict:
-            raise RequestInvalid(refusal)
-        exchange.findings.append(Finding(f"query.{name}", "query-for-body", param[LENIENT]["note"], refusal=refusal))
+            raise RequestInvalid(Violation("query", name, "extra", f"Extra query parameter(s) {name} not in spec",
+                                           expected=[name]))
+        exchange.findings.append(Finding(f"query.{name}", "query-for-body", param[LENIENT]["note"]))
 
     def validate_request(self, request: Any) -> None:
         if self.strict_validation:
@@ -164,8 +163,8 @@ class StructuredParameterValidator(ParameterValidator):
                 exchange = request.scope.get(EXCHANGE)
                 if self.unknown_note is None or exchange is None or exchange.strict:
                     raise RequestInvalid(refusal)
-                exchange.findings.extend(Finding(f"query.{name}", "unknown-parameter", self.unknown_note,
-                                                 refusal=refusal) for name in sorted(extra))
+                exchange.findings.extend(Finding(f"query.{name}", "unknown-parameter", self.unknown_note)
+                                   for name in sorted(extra))
         exchange = request.scope.get(EXCHANGE)
         for param in self.parameters.get("query", []):
             self._check("query", param, request.query_params.get(param["name"]), exchange)
@@ -296,7 +295,7 @@ class StructuredJSONBodyValidator(JSONRequestBodyValidator):
         if exchange.strict:
             raise RequestInvalid(leniencies[0].refusal)
         exchange.findings.extend(
-            Finding(_joined("body", leniency.path), leniency.rule, leniency.message, refusal=leniency.refusal)
+            Finding(_joined("body", leniency.path), leniency.rule, leniency.message)
             for leniency in leniencies)
         return read
 
