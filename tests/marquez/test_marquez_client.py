@@ -213,3 +213,36 @@ def test_datasets_through_the_client(marquez: MarquezClient) -> None:
     assert marquez.tag_dataset("food_delivery", name, "SENSITIVE")["tags"] == ["PII", "SENSITIVE"]
     with pytest.raises(APIError):
         marquez.create_dataset("food_delivery", "other", DatasetType.DB_TABLE, "other", "no-such-source")
+
+
+def test_dataset_versions_and_field_tags_through_the_client(marquez: MarquezClient) -> None:
+    # The fixtures' lineage events wrote public.customers (etl_customers) and public.delivery_report.
+    versions = marquez.list_dataset_versions("food_delivery", "public.customers")
+    assert versions["totalCount"] == len(versions["versions"]) >= 1
+    newest = versions["versions"][0]
+    assert newest["createdByRun"]["state"] == "COMPLETED"
+    assert marquez.get_dataset_version("food_delivery", "public.customers", newest["version"]) == newest
+    tagged = marquez.tag_dataset_field("food_delivery", "public.customers", "email", "pii")
+    # Marquez upper-cases a field's tag and creates it if it is new.
+    assert next(f for f in tagged["fields"] if f["name"] == "email")["tags"] == ["PII"]
+    assert "PII" in [tag["name"] for tag in marquez.list_tags(limit=1000)["tags"]]
+    assert marquez.tag_dataset("food_delivery", "public.customers", f"new-{uuid.uuid4().hex[:4]}")["tags"]
+    with pytest.raises(APIError):
+        marquez.tag_dataset_field("food_delivery", "public.customers", "no_such_field", "PII")
+
+
+def test_column_lineage_through_the_client(marquez: MarquezClient) -> None:
+    by_field = marquez.get_column_lineage_by_dataset_field("food_delivery", "public.delivery_report", "city")
+    ids = {node["id"] for node in by_field["graph"]}
+    assert ids == {"datasetField:food_delivery:public.delivery_report:city",
+                   "datasetField:food_delivery:public.customers:city",
+                   "datasetField:food_delivery:public.signups:city"}
+    by_dataset = marquez.get_column_lineage_by_dataset("food_delivery", "public.delivery_report", depth=1)
+    assert {node["id"] for node in by_dataset["graph"]} >= {
+        "datasetField:food_delivery:public.delivery_report:orders",
+        "datasetField:food_delivery:public.delivery_times_7_days:order_id"}
+    downstream = marquez.get_column_lineage_by_dataset_field("food_delivery", "public.customers", "city",
+                                                             with_downstream=True)
+    assert "datasetField:food_delivery:public.delivery_report:city" in {n["id"] for n in downstream["graph"]}
+    by_job = marquez.get_column_lineage_by_job("food_delivery", "etl_customers")
+    assert "datasetField:food_delivery:public.customers:email" in {node["id"] for node in by_job["graph"]}

@@ -87,7 +87,10 @@ def test_put_job_creates_then_updates_a_job(client: TestClient, mock: MockApp) -
     assert job["name"] == job["simpleName"] == "count_orders"
     assert job["namespace"] == "food_delivery" and job["type"] == "BATCH"
     assert job["inputs"] == [{"namespace": "food_delivery", "name": "public.orders"}]
-    assert job["outputs"] == [{"namespace": "food_delivery", "name": "public.order_status"}]
+    # Marquez keeps a PUT's inputs as the job's current inputs, and its outputs nowhere (JobDao.upsertJobMeta):
+    # a job's outputs are what its runs wrote.
+    assert job["outputs"] == []
+    assert client.get("/api/v1/namespaces/food_delivery/jobs/count_orders").json() == job
     assert job["location"] == "https://example.com/job.py" and job["description"] == "Counts orders."
     assert job["latestRun"] is None and job["latestRuns"] is None and job["currentVersion"] is None
     assert job["createdAt"] == job["updatedAt"] == "2026-03-02T12:00:00Z"
@@ -129,7 +132,10 @@ def test_get_job_shows_its_latest_runs_newest_first(client: TestClient) -> None:
     assert job["latestRun"]["id"] == "99d80d61-b4d3-4f21-997b-eacfcb7b00bb"
     assert job["latestRun"]["state"] == "RUNNING"
     assert _ids(job["latestRuns"]) == ["99d8", "b290", "65b0", "6d30"]
-    assert job["currentVersion"] == job["latestRuns"][1]["jobVersion"]["version"]
+    version = job["latestRuns"][1]["jobVersion"]["version"]
+    versions = client.get(f"{DELIVERY}/versions").json()["versions"]
+    assert [v["version"] for v in versions] == [version]
+    assert versions[0]["latestRun"]["id"] == job["latestRuns"][1]["id"]
 
 
 def test_a_new_run_becomes_the_jobs_latest_run(client: TestClient, mock: MockApp) -> None:
@@ -164,9 +170,11 @@ def test_jobs_are_listed_most_recently_updated_first_with_a_total(client: TestCl
     names = [job["name"] for job in listed["jobs"]]
     updated = [job["updatedAt"] for job in listed["jobs"]]
     assert updated == sorted(updated, reverse=True)
-    assert listed["totalCount"] == 3
+    # The three of jobs.yaml, and the four its lineage events (events.yaml) made there.
+    assert listed["totalCount"] == 7
+    assert {"etl_orders", "etl_customers", "delivery_report_dag.email_delivery_report"} <= set(names)
     page = client.get("/api/v1/namespaces/food_delivery/jobs", params={"limit": 1, "offset": 2}).json()
-    assert [job["name"] for job in page["jobs"]] == names[2:] and page["totalCount"] == 3
+    assert [job["name"] for job in page["jobs"]] == names[2:3] and page["totalCount"] == 7
 
 
 def test_a_finished_run_moves_its_job_to_the_top(client: TestClient) -> None:

@@ -64,8 +64,17 @@ def test_finishing_a_run_records_the_job_version(client: TestClient, action: str
     version = finished["jobVersion"]
     assert isinstance(version, dict)
     assert version["namespace"] == "food_delivery" and version["name"] == "etl_orders"
+    # The version the run ran is the job's: listed among its versions, with this run as its latest.
+    recorded = client.get(f"/api/v1/namespaces/food_delivery/jobs/etl_orders/versions/{version['version']}")
+    assert recorded.status_code == 200
+    assert recorded.json()["latestRun"]["id"] == run_id
+    # A run no lineage event named read and wrote nothing (JobVersionDao.loadJobRowRunDetails): nor did its version.
+    assert recorded.json()["inputs"] == [] and recorded.json()["outputs"] == []
+    listed = client.get("/api/v1/namespaces/food_delivery/jobs/etl_orders/versions").json()["versions"]
+    assert listed[0]["version"] == version["version"]  # newest first, after the fixtures' one
+    # Marquez names the job's current version by the version's row id, not by the hash a run gives.
     job = client.get("/api/v1/namespaces/food_delivery/jobs/etl_orders").json()
-    assert job["currentVersion"] == version["version"]
+    assert job["currentVersion"] and job["currentVersion"] != version["version"]
 
 
 def test_a_run_finished_before_it_started_has_no_start_and_no_duration(client: TestClient) -> None:

@@ -1,8 +1,11 @@
-"""Marquez (MarquezProject/marquez) API v1: namespaces, jobs and the runs of a job.
+"""Marquez (MarquezProject/marquez) API v1: OpenLineage events in, and the read API its clients and web UI use.
 
-Mocks the run endpoints of Marquez's REST API (create a run, list a job's runs, get a run, mark it started,
-completed, failed or aborted) and the namespace and job endpoints a client uses with them. Marquez records runs
-rather than running them: a run changes state only when a client marks it. Dropwizard error bodies, no auth.
+OpenLineage run, job and dataset events (``POST /api/v1/lineage``) record namespaces, jobs with their versions,
+runs, datasets with their versions, sources and column lineage, as Marquez's OpenLineageDao does; the read API
+serves them back (jobs, runs, datasets, versions, tags, the lineage graph, column lineage, upstream runs,
+search). The older run endpoints (create a run, mark it started, completed, failed or aborted) work on the same
+runs. Marquez records runs rather than running them: a run changes state only when a client or an event marks
+it. Dropwizard error bodies, no auth.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from .tables import TABLES
 
 class MarquezPack(Pack):
     name = "marquez"
-    title = "Marquez API v1 (namespaces, jobs, runs)"
+    title = "Marquez API v1 (OpenLineage, namespaces, jobs, runs, datasets, lineage)"
     handlers = HANDLERS
 
     def tables(self) -> Sequence[sa.Table]:

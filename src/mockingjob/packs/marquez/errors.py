@@ -12,7 +12,14 @@ from typing import Any
 
 from mockingjob.kit import ApiError, Reply, RequestInvalid, leaf, unknown_fields
 
+from .event_kinds import missing
+
 __all__ = ["bad_request", "error_document", "error_reply", "not_found"]
+
+# Query parameters of an enum type (Dropwizard's FuzzyEnumParamConverter names the values in its 400).
+_ENUMS = {"filter": "DATASET, JOB", "sort": "NAME, UPDATE_AT"}
+# Query parameters of a Java type a value may fail to become (an int, a NodeId, a RunId): JAX-RS answers 404.
+_CONVERTED = ("limit", "offset", "depth", "nodeId", "runId")
 
 
 def not_found(message: str) -> ApiError:
@@ -46,6 +53,8 @@ def _invalid(error: RequestInvalid) -> Reply:
         return _generic(415, "Unsupported Media Type")
     if v.location == "query" and v.rule == "minimum":
         return Reply({"errors": [f"query param {name} must be greater than or equal to {v.expected}"]}, 400)
+    if v.location == "query" and name == "q" and v.rule != "extra":  # @NotBlank
+        return Reply({"errors": ["query param q must not be blank"]}, 400)
     if v.location == "query" and v.rule == "missing":  # a @NotNull query parameter
         return Reply({"errors": [f"query param {name} must not be null"]}, 400)
     if v.location == "query" and name == "type" and v.rule != "extra":
@@ -53,12 +62,22 @@ def _invalid(error: RequestInvalid) -> Reply:
     if v.location == "query" and name == "lastRunStates" and v.rule != "extra":
         # Dropwizard's FuzzyEnumParamConverterProvider: a 400 naming the parameter and the values it takes.
         return _body(400, "query param lastRunStates must be one of [NEW, RUNNING, COMPLETED, FAILED, ABORTED]")
-    if v.location == "query" and name in ("limit", "offset") and v.rule != "extra":
+    if v.location == "query" and v.rule != "extra" and name in _ENUMS:
+        return _body(400, f"query param {name} must be one of [{_ENUMS[name]}]")
+    if v.location == "query" and v.rule != "extra" and name in ("nodeId", "runId") and v.value == "":
+        return Reply({"errors": [f"query param {name} must not be null"]}, 400)  # Jersey reads an empty one as null
+    if v.location == "query" and name in ("before", "after") and v.rule == "pattern":  # @Pattern
+        return Reply({"errors": [f'query param {name} must match "^\\d{{4}}-\\d{{2}}-\\d{{2}}$"']}, 400)
+    if v.location == "query" and name in _CONVERTED and v.rule != "extra":
         return _generic(404, "Not Found")  # not an int: JAX-RS answers a failed query parameter conversion so
     if v.location == "query" and v.rule != "extra":
         return _body(400, f"Invalid query parameter '{name}': {v.message}")
     if v.rule in ("malformed", "encoding"):
         return _body(400, f"Unable to process JSON: {v.message}")
+    if v.rule == "anyOf" and v.location == "body" and not v.name and isinstance(v.value, dict) and (
+            error.extra.get("operation") == "post_lineage"):
+        # Not a run event, a job event or a dataset event: what its kind (by its schemaURL) lacks.
+        return Reply({"errors": [f"{name} must not be null" for name in missing(v.value)]}, 422)
     if v.rule in ("required", "missing") and v.location == "body" and error.extra.get("operation") == "post_lineage":
         # A LineageEvent is bound first and then validated (@NotNull): Dropwizard answers a violation with 422.
         return Reply({"errors": [f"{v.name or 'event'} must not be null"]}, 422)

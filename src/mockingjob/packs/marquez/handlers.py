@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
-from mockingjob.kit import ApiError, Call, Handler, Operations, PortableString, Reply
+from mockingjob.kit import UTC, ApiError, Call, Handler, Operations, PortableString, Reply
 
+from . import graph
 from .documents import (
     dataset_document,
+    dataset_version_document,
     job_document,
+    job_version_document,
     latest_runs,
     latest_runs_of_jobs_page,
     namespace_document,
@@ -26,6 +30,8 @@ from .documents import (
     tag_document,
 )
 from .errors import bad_request, not_found
+from .event_kinds import missing
+from .graph import column_lineage_of
 from .instants import parse_instant
 from .lineage import record_event
 from .model import STATES, arg_text, insert_run, new_run_record, transition
@@ -48,7 +54,6 @@ from .queries import (
     NAMESPACE,
     NAMESPACE_WITH_JOB_COUNT,
     NAMESPACES_PAGE,
-    RUN_EVENTS,
     RUN_JOB_ID,
     RUN_WITH_JOB,
     RUNS_PAGE,
@@ -224,7 +229,7 @@ async def list_all_jobs(call: Call) -> Reply:
 async def delete_job(call: Call) -> Reply:
     # JobResource.delete: the job as it was, then hidden (jobs_view leaves it out) until put again.
     job = _job(call)
-    document = job_document(job, latest_runs(call.conn, job.id))
+    document = job_document(job, (), with_runs=False)
     call.conn.execute(UPDATE_JOB, {"job_id": job.id, "is_hidden": True})
     return Reply(document)
 
@@ -297,15 +302,14 @@ HANDLERS.add("abort_run", _transition_to("ABORTED"))
 LATEST_EVENT_TIME = "2030-01-01T00:00:00+00:00"
 EARLIEST_EVENT_TIME = "1970-01-01T00:00:00+00:00"
 
-def _nominal(event: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
-    nominal = ((event.get("run") or {}).get("facets") or {}).get("nominalTime") or {}
-    return (_instant(nominal, "nominalStartTime"), _instant(nominal, "nominalEndTime"))
-
-
 @HANDLERS
 async def post_lineage(call: Call) -> Reply:
+    # OpenLineageResource.create: a run event, or static lineage (a job or dataset event, told by its schemaURL).
     event = call.body
-    record_event(call.conn, event, parse_instant("eventTime", event["eventTime"]), _nominal(event))
+    lacking = missing(event)
+    if lacking:  # the spec refuses it first; kept for a body that reaches here another way
+        return Reply({"errors": [f"{name} must not be null" for name in lacking]}, 422)
+    record_event(call.conn, event, parse_instant("eventTime", event["eventTime"]))
     return Reply(None, 201)
 
 
@@ -329,16 +333,78 @@ async def list_datasets(call: Call) -> Reply:
     page = {"namespace": ns.name, **_page(call)}
     rows = call.conn.execute(DATASETS_PAGE, page).all()
     total = call.conn.execute(DATASETS_COUNT, {"namespace": ns.name}).scalar_one()
-    return Reply({"datasets": [dataset_document(row) for row in rows], "totalCount": int(total)})
+    lineage_of = column_lineage_of(call.conn, [(row.namespace, row.name) for row in rows])
+    return Reply({"datasets": [dataset_document(row, lineage_of.get((row.namespace, row.name), ()))
+                               for row in rows], "totalCount": int(total)})
 
 
-@HANDLERS
-async def get_dataset(call: Call) -> Reply:
+def _dataset(call: Call) -> Any:
+    """The path's dataset, once its namespace is known to exist (DatasetResource's checks, in its order)."""
     ns = _namespace(call)
     dataset = call.conn.execute(DATASET, {"namespace": ns.name, "dataset": call.params["dataset"]}).first()
     if dataset is None:
         raise not_found(f"Dataset '{call.params['dataset']}' not found.")
-    return Reply(dataset_document(dataset))
+    return dataset
+
+
+def _dataset_reply(call: Call, dataset: Any) -> Reply:
+    """The dataset read back, with its column lineage (DatasetResource.getDataset)."""
+    row = call.conn.execute(DATASET, {"namespace": dataset.namespace, "dataset": dataset.name}).one()
+    lineage_of = column_lineage_of(call.conn, [(row.namespace, row.name)])
+    return Reply(dataset_document(row, lineage_of.get((row.namespace, row.name), ())))
+
+
+@HANDLERS
+async def get_dataset(call: Call) -> Reply:
+    return _dataset_reply(call, _dataset(call))
+
+
+@HANDLERS
+async def delete_dataset(call: Call) -> Reply:
+    # DatasetResource.delete: hidden (an event naming it brings it back), answered as it was found.
+    dataset = _dataset(call)
+    document = dataset_document(dataset)
+    call.conn.execute(T.datasets.update().where(_dataset_key(dataset)), {"is_hidden": True})
+    return Reply(document)
+
+
+def _dataset_key(dataset: Any) -> sa.ColumnElement[bool]:
+    return (T.datasets.c.namespace == dataset.namespace) & (T.datasets.c.name == dataset.name)
+
+
+def _page_of(call: Call) -> tuple[int, int]:
+    page = _page(call)
+    return page["limit"], page["offset"]
+
+
+@HANDLERS
+async def list_dataset_versions(call: Call) -> Reply:
+    # DatasetVersionDao.findAll: newest first.
+    dataset = _dataset(call)
+    limit, offset = _page_of(call)
+    where = (T.dataset_versions.c.namespace == dataset.namespace) & (T.dataset_versions.c.name == dataset.name)
+    rows = call.conn.execute(sa.select(T.dataset_versions).where(where).order_by(
+        T.dataset_versions.c.created_at.desc(), T.dataset_versions.c.uuid).limit(limit).offset(offset)).all()
+    total = call.conn.execute(sa.select(sa.func.count()).select_from(T.dataset_versions).where(where)).scalar_one()
+    return Reply({"versions": [_dataset_version_document(call, row, dataset) for row in rows],
+                  "totalCount": int(total)})
+
+
+def _dataset_version_document(call: Call, version: Any, dataset: Any) -> dict[str, Any]:
+    run = call.conn.execute(RUN_WITH_JOB, {"run_id": version.run_id}).first() if version.run_id else None
+    return dataset_version_document(version, dataset, run)
+
+
+@HANDLERS
+async def get_dataset_version(call: Call) -> Reply:
+    # DatasetResource.getVersion looks the version up by its id alone, whichever dataset it is of.
+    dataset = _dataset(call)
+    version_id = str(call.params["version"]).lower()
+    version = call.conn.execute(sa.select(T.dataset_versions).where(T.dataset_versions.c.uuid == version_id)).first()
+    if version is None:
+        raise not_found(f"Dataset version '{version_id}' not found.")
+    owner = call.conn.execute(DATASET, {"namespace": version.namespace, "dataset": version.name}).first()
+    return Reply(_dataset_version_document(call, version, owner or dataset))
 
 
 # --- sources and tags ----------------------------------------------------------------------------------
@@ -392,10 +458,7 @@ async def get_run_facets(call: Call) -> Reply:
     kind = re.sub(r"\s+", "", str(call.params["type"])).upper()
     if kind == "DATASET":  # Marquez answers it with no entity
         return Reply(None, 204)
-    facets: dict[str, Any] = {}
-    for (document,) in call.conn.execute(RUN_EVENTS, {"run_id": run.id}):
-        part = (document.get("run") if kind == "RUN" else document.get("job")) or {}
-        facets.update(part.get("facets") or {})
+    facets = (run.facets if kind == "RUN" else run.job_facets) or {}
     return Reply({"runId": run.id, "facets": facets})
 
 
@@ -432,14 +495,170 @@ async def put_dataset(call: Call) -> Reply:
                                                               "dataset": call.params["dataset"]}).one()))
 
 
+def _ensure_tag(call: Call, name: str) -> None:
+    """TagDao.upsert: tagging with a tag that does not exist creates it, without a description."""
+    if call.conn.execute(sa.select(T.tags.c.name).where(T.tags.c.name == name)).first() is None:
+        call.conn.execute(T.tags.insert(), {"name": name, "description": None})
+
+
 @HANDLERS
 async def tag_dataset(call: Call) -> Reply:
-    ns = _namespace(call)
-    found = {"namespace": ns.name, "dataset": call.params["dataset"]}
-    dataset = call.conn.execute(DATASET, found).first()
-    if dataset is None:
-        raise not_found(f"Dataset '{call.params['dataset']}' not found.")
-    tags = sorted({*(dataset.tags or []), *_existing_tags(call, [call.params["tag"]])})
-    call.conn.execute(T.datasets.update().where((T.datasets.c.namespace == ns.name)
-                                                & (T.datasets.c.name == dataset.name)), {"tags": tags})
-    return Reply(dataset_document(call.conn.execute(DATASET, found).one()))
+    dataset = _dataset(call)
+    _ensure_tag(call, call.params["tag"])
+    tags = sorted({*(dataset.tags or []), call.params["tag"]})
+    call.conn.execute(T.datasets.update().where(_dataset_key(dataset)), {"tags": tags})
+    return _dataset_reply(call, dataset)
+
+
+@HANDLERS
+async def untag_dataset(call: Call) -> Reply:
+    dataset = _dataset(call)
+    tags = [tag for tag in dataset.tags or [] if tag != call.params["tag"]]
+    call.conn.execute(T.datasets.update().where(_dataset_key(dataset)), {"tags": tags})
+    return _dataset_reply(call, dataset)
+
+
+def _field_tags(call: Call, change: Callable[[list[str], str], list[str]]) -> Reply:
+    """DatasetFieldDao.updateTags / deleteDatasetFieldTag: a field's tags, in upper case, in the dataset's current
+    version and its fields (the field matched in any case)."""
+    dataset, field = _dataset(call), call.params["field"]
+    versions = call.conn.execute(sa.select(T.dataset_versions.c.uuid, T.dataset_versions.c.fields).where(
+        T.dataset_versions.c.namespace == dataset.namespace, T.dataset_versions.c.name == dataset.name)).all()
+    if not any(f.get("name") == field for fields in [dataset.fields, *(v.fields for v in versions)]
+               for f in fields or []):
+        raise not_found(f"Field '{field}' not found for dataset '{dataset.name}'.")
+    tag = call.params["tag"].upper()
+
+    def changed(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+        return [{**f, "tags": change(list(f.get("tags") or []), tag)} if str(f.get("name")).lower() == field.lower()
+                else f for f in fields or []]
+
+    call.conn.execute(T.datasets.update().where(_dataset_key(dataset)), {"fields": changed(dataset.fields)})
+    for version in versions:
+        if version.uuid == dataset.current_version or change is _without:
+            call.conn.execute(T.dataset_versions.update().where(T.dataset_versions.c.uuid == version.uuid),
+                              {"fields": changed(version.fields)})
+    return _dataset_reply(call, dataset)
+
+
+def _with(tags: list[str], tag: str) -> list[str]:
+    return tags if tag in tags else [*tags, tag]
+
+
+def _without(tags: list[str], tag: str) -> list[str]:
+    return [name for name in tags if name != tag]
+
+
+@HANDLERS
+async def tag_dataset_field(call: Call) -> Reply:
+    _dataset(call)
+    _ensure_tag(call, call.params["tag"].upper())
+    return _field_tags(call, _with)
+
+
+@HANDLERS
+async def untag_dataset_field(call: Call) -> Reply:
+    return _field_tags(call, _without)
+
+
+# --- job versions and job tags -------------------------------------------------------------------------
+
+@HANDLERS
+async def list_job_versions(call: Call) -> Reply:
+    # JobVersionDao.findAllJobVersions: newest first; Marquez gives no total.
+    job = _job(call)
+    limit, offset = _page_of(call)
+    rows = call.conn.execute(sa.select(T.job_versions).where(T.job_versions.c.job_id == job.id).order_by(
+        T.job_versions.c.created_at.desc(), T.job_versions.c.uuid).limit(limit).offset(offset)).all()
+    return Reply({"versions": [_job_version_document(call, row, job) for row in rows]})
+
+
+def _job_version_document(call: Call, version: Any, job: Any) -> dict[str, Any]:
+    run = (call.conn.execute(RUN_WITH_JOB, {"run_id": version.latest_run_id}).first()
+           if version.latest_run_id else None)
+    return job_version_document(version, job, run)
+
+
+@HANDLERS
+async def get_job_version(call: Call) -> Reply:
+    job = _job(call)
+    version_id = str(call.params["version"]).lower()
+    version = call.conn.execute(sa.select(T.job_versions).where(
+        T.job_versions.c.job_id == job.id, T.job_versions.c.version == version_id)).first()
+    if version is None:
+        raise not_found(f"Job version '{version_id}' not found.")
+    return Reply(_job_version_document(call, version, job))
+
+
+def _job_tags(call: Call, change: Callable[[list[str], str], list[str]]) -> Reply:
+    # JobResource.updateJobTags / deleteJobTag: answered with the job as findJobByName reads it, without runs.
+    job = _job(call)
+    call.conn.execute(UPDATE_JOB, {"job_id": job.id, "tags": change(list(job.tags or []), call.params["tag"])})
+    job = _job(call)
+    return Reply(job_document(job, (), with_runs=False))
+
+
+@HANDLERS
+async def tag_job(call: Call) -> Reply:
+    _job(call)
+    _ensure_tag(call, call.params["tag"])
+    return _job_tags(call, _with)
+
+
+@HANDLERS
+async def untag_job(call: Call) -> Reply:
+    return _job_tags(call, _without)
+
+
+# --- lineage reads and search ----------------------------------------------------------------------------
+
+def _depth(call: Call) -> int:
+    depth = call.params.get("depth")
+    return 20 if depth is None else int(depth)
+
+
+@HANDLERS
+async def get_lineage(call: Call) -> Reply:
+    return Reply(graph.lineage(call.conn, str(call.params["nodeId"]), _depth(call)))
+
+
+@HANDLERS
+async def get_column_lineage(call: Call) -> Reply:
+    node_id, downstream = str(call.params["nodeId"]), bool(call.params.get("withDownstream"))
+    if "#" in node_id and downstream:
+        raise bad_request("Node version cannot be specified when withDownstream is true")
+    return Reply(graph.column_lineage(call.conn, node_id.split("#", 1)[0], _depth(call), downstream))
+
+
+@HANDLERS
+async def get_upstream_run_lineage(call: Call) -> Reply:
+    return Reply(graph.upstream_runs(call.conn, str(call.params["runId"]), _depth(call)))
+
+
+def _fuzzy(value: Any) -> str | None:
+    """An enum query parameter as Dropwizard reads it: any case, blanks dropped, `-` and `.` as `_`."""
+    if value is None:
+        return None
+    return re.sub(r"\s+", "", str(value)).replace("-", "_").replace(".", "_").upper() or None
+
+
+def _day(call: Call, name: str) -> datetime | None:
+    value = call.params.get(name)
+    if value is None:
+        return None
+    # A day past its month's end (02-30) is read as the days after it: Marquez fails on it (a 500).
+    year, month, day = (int(part) for part in str(value).split("-"))
+    return datetime(max(year, 1), month, 1, tzinfo=UTC) + timedelta(days=day - 1)  # (year 0 as 1)
+
+
+@HANDLERS
+async def search(call: Call) -> Reply:
+    # SearchResource.search: the name must hold `q`; `filter` keeps datasets or jobs; `limit` 10 unless given.
+    q = str(call.params["q"])
+    if not q.strip():
+        return Reply({"errors": ["query param q must not be blank"]}, 400)
+    limit = call.params.get("limit")
+    return Reply(graph.search(call.conn, q, kind=_fuzzy(call.params.get("filter")),
+                        sort=_fuzzy(call.params.get("sort")) or "NAME", limit=10 if limit is None else int(limit),
+                        namespace=call.params.get("namespace"), before=_day(call, "before"),
+                        after=_day(call, "after")))

@@ -7,17 +7,20 @@ different starting state for new runs overrides `plan_for_new_run`, the one plac
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mockingjob.kit import Plan, insert_racing
 
 from .queries import INSERT_RUN, JOB_BY_ID, RUN_JOB_ID, UPDATE_JOB, UPDATE_RUN
+from .tables import TABLES as T
+from .versions import record_job_version
+
+_d = T.datasets.c
 
 STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
 DONE = ("COMPLETED", "FAILED", "ABORTED")
@@ -42,6 +45,8 @@ def new_run_record(job: Any, run_id: str, now: datetime, meta: Mapping[str, Any]
         "nominal_start_time": meta.get("nominalStartTime"), "nominal_end_time": meta.get("nominalEndTime"),
         "state": timeline.state_at(now), "transitioned_at": now, "started_at": timeline.entered("RUNNING", now),
         "ended_at": None, "args": meta.get("args") or {}, "context": job.context, "job_version": None,
+        "parent_run_id": meta.get("parentRunId"), "input_versions": None, "output_versions": None,
+        "facets": None, "job_facets": None,
     }
 
 
@@ -72,37 +77,31 @@ def duration_ms(started: datetime | None, ended: datetime | None) -> int | None:
     return micros // 1000 if micros >= 0 else -((-micros) // 1000)
 
 
-def job_version(job: Any) -> str:
-    """The version of a job as Marquez derives it (``JobMeta.version``): a name-based UUID of its namespace, name,
-    inputs, outputs, location and context, so an unchanged job keeps its version."""
-    parts = [job.namespace, job.name, _dataset_ids(job.inputs), _dataset_ids(job.outputs)]
-    if job.location:
-        parts.append(job.location)
-    parts.append(",".join(f"{k}={v}" for k, v in job.context.items()))
-    digest = hashlib.md5(":".join(parts).encode("utf-8")).digest()  # as Java's UUID.nameUUIDFromBytes
-    return str(uuid.UUID(bytes=digest, version=3))
-
-
-def _dataset_ids(datasets: list[dict[str, str]]) -> str:
-    return ":".join(f"{d['namespace']}:{d['name']}" for d in datasets)
-
-
-def transition(conn: Connection, run: Any, state: str, at: datetime) -> dict[str, Any]:
-    """Mark `run` as `state` at `at` (RunStateDao.updateRunState): no state machine, any state to any state.
-    Return the run's columns that changed, with their new values.
+def transition(conn: Connection, run: Any, state: str, at: datetime, *, by_event: bool = False) -> dict[str, Any]:
+    """Mark `run` as `state` at `at` (RunStateDao): no state machine, any state to any state. Return the run's
+    columns that changed, with their new values.
 
     The state and ``updatedAt`` always follow; every start sets ``startedAt`` (RunDao.updateStartState updates it
-    unconditionally), so a run started twice is measured from its latest start; every finish sets ``endedAt`` and
-    records the job version the run ran.
+    unconditionally), so a run started twice is measured from its latest start. Every finish sets ``endedAt`` and
+    records the job version the run ran (JobVersionDao.upsertJobVersionOnRunTransition), which becomes the job's
+    current version. Marked through the run endpoints (not `by_event`), a finish also marks the datasets the run
+    wrote as modified then (RunStateDao.updateRunStateFor).
     """
     values: dict[str, Any] = {"state": state, "updated_at": at, "transitioned_at": at}
     if state == "RUNNING":
         values["started_at"] = at
     if state in DONE:
         job = conn.execute(JOB_BY_ID, {"job_id": run.job_id}).one()
-        version = job_version(job)
+        # What the run read and wrote (JobVersionDao.loadJobRowRunDetails): nothing, for a run no event named.
+        inputs, outputs = run.input_versions or [], run.output_versions or []
+        row_id, version = record_job_version(conn, job, run.id, inputs, outputs, at)
         values.update(ended_at=at, job_version=version)
-        # JobDao.updateVersionFor: the job's new version, and its updatedAt, at the finish.
-        conn.execute(UPDATE_JOB, {"job_id": job.id, "current_version": version, "updated_at": at})
+        # The job's facets are those its current version's runs sent (JobFacetsDao links them to the version).
+        same = job.current_version == row_id
+        facets = {**((job.facets or {}) if same else {}), **(run.job_facets or {})}
+        conn.execute(UPDATE_JOB, {"job_id": job.id, "current_version": row_id, "updated_at": at, "facets": facets})
+        if not by_event and run.output_versions:
+            written = sa.tuple_(_d.namespace, _d.name).in_([(d["namespace"], d["name"]) for d in run.output_versions])
+            conn.execute(T.datasets.update().where(written), {"last_modified_at": at, "updated_at": at})
     conn.execute(UPDATE_RUN, {"run_id": run.id, **values})
     return values

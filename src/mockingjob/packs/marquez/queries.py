@@ -92,7 +92,13 @@ def _job_lookup(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
             .where(_n.name == sa.bindparam("namespace")))
 
 
-JOB = _job_lookup(*T.jobs.c)
+_jv = T.job_versions.c
+_VERSION_IO = (
+    sa.select(_jv.inputs).where(_jv.uuid == _j.current_version).scalar_subquery().label("version_inputs"),
+    sa.select(_jv.outputs).where(_jv.uuid == _j.current_version).scalar_subquery().label("version_outputs"),
+)
+"""The inputs and outputs of a job's current version, which its document shows where there are any."""
+JOB = _job_lookup(*T.jobs.c, *_VERSION_IO)
 JOB_FOR_RUNS = _job_lookup(
     _j.id, _j.namespace, _j.name, _j.is_hidden,
     sa.select(sa.func.count()).select_from(T.runs).where(_r.job_id == _j.id).scalar_subquery().label("run_count"),
@@ -117,7 +123,7 @@ def _jobs_page(*columns: sa.ColumnElement[Any], every_namespace: bool = False) -
             .order_by(_j.updated_at.desc(), _j.name).limit(_limit).offset(_offset))
 
 
-JOBS_PAGE = _jobs_page(*T.jobs.c)
+JOBS_PAGE = _jobs_page(*T.jobs.c, *_VERSION_IO)
 """A page of the jobs of :namespace (:limit, :offset) whose latest run is in one of :states (or that have none)."""
 UPDATE_JOB = T.jobs.update().where(_j.id == sa.bindparam("job_id"))
 """Executed with the columns to set as parameters, besides ``job_id``."""
@@ -146,7 +152,7 @@ def _latest_runs_of(page: sa.Select[Any]) -> sa.Select[Any]:
 
 
 LATEST_RUNS_OF_JOBS_PAGE = _latest_runs_of(_jobs_page(_j.id))
-ALL_JOBS_PAGE = _jobs_page(*T.jobs.c, every_namespace=True)
+ALL_JOBS_PAGE = _jobs_page(*T.jobs.c, *_VERSION_IO, every_namespace=True)
 """`JOBS_PAGE` over every namespace (GET /api/v1/jobs)."""
 LATEST_RUNS_OF_ALL_JOBS_PAGE = _latest_runs_of(_jobs_page(_j.id, every_namespace=True))
 ALL_JOBS_COUNT = sa.select(sa.func.count()).select_from(T.jobs).where(_shown_job)
@@ -165,7 +171,8 @@ INSERT_RUN = T.runs.insert().values(seq=sa.select(sa.func.coalesce(sa.func.max(_
 # --- OpenLineage events ------------------------------------------------------------------------------------
 
 _e = T.lineage_events.c
-_window = sa.and_(_e.event_time < sa.bindparam("before"), _e.event_time >= sa.bindparam("after"))
+# Run events only (static ones are kept but never listed: OpenLineageDao's _event_type = 'RUN_EVENT').
+_window = sa.and_(_e.event_time < sa.bindparam("before"), _e.event_time >= sa.bindparam("after"), _e.kind.is_(None))
 LINEAGE_EVENTS_DESC = (sa.select(_e.document).where(_window).order_by(_e.event_time.desc(), _e.id.desc())
                        .limit(_limit).offset(_offset))
 """OpenLineageDao.getAllLineageEventsDesc: events with :after <= time < :before, newest first."""

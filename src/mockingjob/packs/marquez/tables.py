@@ -45,6 +45,8 @@ TABLES.table(
     sa.Column("is_hidden", sa.Boolean),  # deleted with its namespace (NULL: as false)
     sa.Column("physical_name", PortableText),  # NULL: the name
     sa.Column("tags", JSONText),  # the names of its tags (NULL: none)
+    sa.Column("lifecycle_state", PortableText),  # of its current version (``lastLifecycleState``)
+    sa.Column("is_deleted", sa.Boolean),  # its latest event said DROP (``deleted``; NULL: as false)
 )
 TABLES.table(
     "jobs",
@@ -63,6 +65,11 @@ TABLES.table(
     # Deleted (DELETE job or its namespace): Marquez hides a job, and a PUT or an event brings it back.
     # Added to a store made before it: NULL there, as false.
     sa.Column("is_hidden", sa.Boolean),
+    # What OpenLineage events say of a job (added later, so NULL where older stores have none): the facets of
+    # its current version, the names of its tags, and the job it is a step of (``parentJobName``).
+    sa.Column("facets", JSONText),
+    sa.Column("tags", JSONText),
+    sa.Column("parent_job_name", PortableString(NAME)),
     sa.UniqueConstraint("namespace", "name"),
 )
 TABLES.table(
@@ -82,6 +89,14 @@ TABLES.table(
     sa.Column("args", JSONText, nullable=False),
     sa.Column("context", JSONText, nullable=False),
     sa.Column("job_version", PortableString(36)),
+    # What its OpenLineage events said (NULL for runs made through the run endpoints): the dataset versions it
+    # read and wrote (``{namespace, name, version, facets}``), its run facets and job facets merged in event
+    # order, and the run it is a step of.
+    sa.Column("input_versions", JSONText),
+    sa.Column("output_versions", JSONText),
+    sa.Column("facets", JSONText),
+    sa.Column("job_facets", JSONText),
+    sa.Column("parent_run_id", PortableString(36)),
     # A job's runs in the orders the API lists them: a page of runs (``started_at DESC NULLS LAST``, newest
     # created first) and a job's latest runs (latest transition first); read backwards, neither needs a sort.
     sa.Index("ix_marquez_runs_page", "job_id", "started_at", "created_at", "seq"),
@@ -94,6 +109,55 @@ TABLES.table(
     sa.Column("event_time", UtcDateTime, nullable=False, index=True),
     sa.Column("run_id", PortableString(36), nullable=False),
     sa.Column("document", JSONText, nullable=False),
+    # NULL: a run event; JOB_EVENT or DATASET_EVENT: static lineage (kept, never listed, as in Marquez).
+    sa.Column("kind", PortableString(20)),
+)
+TABLES.table(
+    "dataset_versions",
+    # DatasetVersionDao: `uuid` names the row (a dataset's currentVersion, the versions API), `version` is the
+    # hash of what the version says (a run's inputDatasetVersions and outputDatasetVersions).
+    sa.Column("uuid", PortableString(36), primary_key=True),
+    sa.Column("version", PortableString(36), nullable=False),
+    sa.Column("namespace", PortableString(NAME), nullable=False),
+    sa.Column("name", PortableString(NAME), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("run_id", PortableString(36)),  # the run that wrote it (``createdByRun``)
+    sa.Column("fields", JSONText, nullable=False),
+    sa.Column("lifecycle_state", PortableText),
+    sa.Column("facets", JSONText, nullable=False),
+    sa.UniqueConstraint("namespace", "name", "version"),
+    sa.Index("ix_marquez_dataset_versions_created", "namespace", "name", "created_at"),
+)
+TABLES.table(
+    "job_versions",
+    # JobVersionDao: `uuid` names the row (a job's currentVersion), `version` is the hash of the job's namespace,
+    # name, inputs, outputs and location (the versions API, a run's jobVersion).
+    sa.Column("uuid", PortableString(36), primary_key=True),
+    sa.Column("version", PortableString(36), nullable=False),
+    sa.Column("job_id", sa.ForeignKey("marquez_jobs.id"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("location", sa.Text),
+    sa.Column("inputs", JSONText, nullable=False),
+    sa.Column("outputs", JSONText, nullable=False),
+    sa.Column("latest_run_id", PortableString(36)),
+    sa.UniqueConstraint("job_id", "version"),
+)
+TABLES.table(
+    "column_lineage",
+    # ColumnLineageDao: one row per output field of a dataset version and input field it was derived from.
+    sa.Column("output_version", PortableString(36), primary_key=True),
+    sa.Column("output_field", PortableText, primary_key=True),  # field names are as long as a schema says
+    sa.Column("input_version", PortableString(36), primary_key=True),
+    sa.Column("input_field", PortableText, primary_key=True),
+    sa.Column("output_namespace", PortableString(NAME), nullable=False),
+    sa.Column("output_name", PortableString(NAME), nullable=False),
+    sa.Column("input_namespace", PortableString(NAME), nullable=False),
+    sa.Column("input_name", PortableString(NAME), nullable=False),
+    sa.Column("transformation_description", PortableText),
+    sa.Column("transformation_type", PortableText),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 TABLES.table(
     "sources",
