@@ -120,4 +120,7 @@ def test_every_document_served_over_the_fixtures_matches_the_spec(checked: TestC
     for path in ("/api/v1/jobs", "/api/v1/sources", "/api/v1/tags", "/api/v1/events/lineage"):
         _get(checked, path)
     _get(checked, "/api/v1/search", q="delivery")
+    for kind in ("lineage-events", "jobs", "datasets", "sources"):
+        _get(checked, f"/api/v1/stats/{kind}", period="DAY")
+        _get(checked, f"/api/v1/stats/{kind}", period="WEEK", timezone="Asia/Kolkata")
     assert served >= 20  # the fixtures' datasets and jobs, seeded and from their lineage events

@@ -4,6 +4,8 @@ findings; with --strict, the leniencies are refused with Marquez's own 400."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from typing import Any
 
 import pytest
@@ -124,3 +126,26 @@ def test_the_python_clients_job_context_is_kept_and_reported(mode: Mode) -> None
     run = mode.client.post(f"{JOB}/runs", json={}).json()
     assert run["context"] == {"sql": "select 1"}  # as the documented run shows it
     assert mode.findings(mode.client.put(JOB, json={**JOB_BODY, "context": {}})) == [DEPRECATED_PUT]
+
+
+def test_an_event_marquez_reads_leniently(mode: Mode) -> None:
+    # A run id that is no UUID (Spark's application ids) becomes a name-based UUID of it (runToUuid); a namespace
+    # Marquez may not name as it is gets `_` for each character it may not have (formatNamespaceName); null
+    # facets are none.
+    tag = uuid.uuid4().hex[:6]
+    event = {"eventType": "START", "eventTime": "2026-03-01T10:00:00+01:00",
+             "run": {"runId": f"spark-app-{tag}", "facets": None},
+             "job": {"namespace": f"my team {tag}", "name": "job"}, "producer": "https://example.com/producer"}
+    response = mode.client.post("/api/v1/lineage", json=event)
+    if mode.strict:
+        assert response.status_code == 400, response.text
+        return
+    assert response.status_code == 201, response.text
+    assert sorted(mode.findings(response)) == [("null-as-absent", "body.run.facets"),
+                                               ("unchecked-value", "body.job.namespace"),
+                                               ("unchecked-value", "body.run.runId")]
+    run_id = str(uuid.UUID(bytes=hashlib.md5(f"spark-app-{tag}".encode()).digest(), version=3))
+    run = mode.client.get(f"/api/v1/jobs/runs/{run_id}").json()
+    assert run["state"] == "RUNNING" and run["startedAt"] == "2026-03-01T09:00:00Z"
+    job = mode.client.get(f"/api/v1/namespaces/my_team_{tag}/jobs/job").json()
+    assert job["latestRun"]["id"] == run_id

@@ -240,3 +240,54 @@ def test_column_lineage_errors(client: TestClient) -> None:
     versioned = client.get("/api/v1/column-lineage", params={"nodeId": f"dataset:{NS}:x#{uuid.uuid4()}",
                                                             "withDownstream": "true"})
     assert versioned.status_code == 400
+
+
+def test_the_web_uis_charts(client: TestClient) -> None:
+    # The fixtures' events, at most a day old, fall in the last 24 hours and the last 7 days.
+    hours = client.get("/api/v1/stats/lineage-events", params={"period": "day"}).json()
+    assert len(hours) == 24 and hours[-1]["startInterval"] == "2026-03-02T12:00:00Z"
+    assert [hours[k]["endInterval"] for k in range(23)] == [hours[k + 1]["startInterval"] for k in range(23)]
+    _post(client, _event("START", str(uuid.uuid4()), "charted", "2026-03-02T12:00:00Z"))
+    after = client.get("/api/v1/stats/lineage-events", params={"period": "DAY"}).json()
+    assert after[-1]["start"] == hours[-1]["start"] + 1
+    week = client.get("/api/v1/stats/jobs", params={"period": "WEEK", "timezone": "America/New_York"}).json()
+    # Days in New York, the last one today there (12:00 UTC is 07:00 in New York), written as local midnights.
+    assert [day["startInterval"] for day in week][-2:] == ["2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"]
+    # every job made by now (none deleted yet), and fewer a week ago
+    assert week[-1]["count"] == client.get("/api/v1/jobs").json()["totalCount"]
+    assert week[0]["count"] < week[-1]["count"]
+    assert client.get("/api/v1/stats/datasets", params={"period": "WEEK"}).json() == {
+        "code": 400, "message": "Timezone must be specified for period 'WEEK'"}
+    assert client.get("/api/v1/stats/sources").json() == {"code": 400, "message": "Invalid period"}
+    assert client.get("/api/v1/stats/sources", params={"period": "month"}).json() == {
+        "code": 400, "message": "query param period must be one of [DAY, WEEK]"}
+
+
+def test_a_streaming_job_is_versioned_by_every_event(client: TestClient) -> None:
+    tag, run_id = uuid.uuid4().hex[:6], str(uuid.uuid4())
+    event = _event("START", run_id, f"stream_{tag}", "2026-03-01T10:00:00Z", inputs=[_dataset(f"topic_{tag}", "v")],
+                   outputs=[_dataset(f"sink_{tag}", "v")])
+    event["job"]["facets"] = {"jobType": {"_producer": PRODUCER, "_schemaURL": "https://x/JobTypeJobFacet.json",
+                                          "processingType": "STREAMING", "integration": "FLINK", "jobType": "JOB"}}
+    _post(client, event)
+    job = client.get(f"/api/v1/namespaces/{NS}/jobs/stream_{tag}").json()
+    assert job["type"] == "STREAM" and job["currentVersion"] is not None and job["labels"] == ["JOB", "FLINK"]
+    assert len(client.get(f"/api/v1/namespaces/{NS}/jobs/stream_{tag}/versions").json()["versions"]) == 1
+    # what it writes is current at once, and it is in the lineage graph while it runs
+    assert client.get(f"/api/v1/namespaces/{NS}/datasets/sink_{tag}").json()["currentVersion"] is not None
+    graph = client.get("/api/v1/lineage", params={"nodeId": f"job:{NS}:stream_{tag}"}).json()["graph"]
+    assert f"dataset:{NS}:sink_{tag}" in [node["id"] for node in graph]
+
+
+def test_a_datasets_facets_are_its_current_versions(client: TestClient) -> None:
+    tag = uuid.uuid4().hex[:6]
+    owned = _dataset(f"owned_{tag}", "a")
+    owned["facets"]["ownership"] = {"_producer": PRODUCER, "_schemaURL": "https://x/OwnershipDatasetFacet.json",
+                                    "owners": [{"name": "team:data"}]}
+    _post(client, _event("COMPLETE", str(uuid.uuid4()), f"job_{tag}", "2026-03-01T10:00:00Z", outputs=[owned]))
+    path = f"/api/v1/namespaces/{NS}/datasets/owned_{tag}"
+    assert set(client.get(path).json()["facets"]) == {"schema", "ownership"}
+    _post(client, _event("COMPLETE", str(uuid.uuid4()), f"job_{tag}", "2026-03-01T11:00:00Z",
+                         outputs=[_dataset(f"owned_{tag}", "a")]))
+    assert set(client.get(path).json()["facets"]) == {"schema"}
+    assert client.get(f"{path}/versions").json()["totalCount"] == 2

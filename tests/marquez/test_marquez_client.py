@@ -208,6 +208,10 @@ def test_datasets_through_the_client(marquez: MarquezClient) -> None:
     assert [(f["name"], f["type"], f["tags"]) for f in made["fields"]] == [("id", "INTEGER", []),
                                                                            ("email", "VARCHAR", ["PII"])]
     assert marquez.get_dataset("food_delivery", name) == made
+    # What a PUT says is a version of the dataset, and its current one (DatasetVersionDao.upsertDatasetVersion).
+    (version,) = marquez.list_dataset_versions("food_delivery", name)["versions"]
+    assert version["version"] == made["currentVersion"] and version["fields"] == made["fields"]
+    assert marquez.get_dataset_version("food_delivery", name, version["version"]) == version
     assert name in [d["name"] for d in marquez.list_datasets("food_delivery", limit=1000)["datasets"]]
     marquez.create_tag("SENSITIVE")
     assert marquez.tag_dataset("food_delivery", name, "SENSITIVE")["tags"] == ["PII", "SENSITIVE"]

@@ -17,7 +17,7 @@ from .event_kinds import missing
 __all__ = ["bad_request", "error_document", "error_reply", "not_found"]
 
 # Query parameters of an enum type (Dropwizard's FuzzyEnumParamConverter names the values in its 400).
-_ENUMS = {"filter": "DATASET, JOB", "sort": "NAME, UPDATE_AT"}
+_ENUMS = {"filter": "DATASET, JOB", "sort": "NAME, UPDATE_AT", "period": "DAY, WEEK"}
 # Query parameters of a Java type a value may fail to become (an int, a NodeId, a RunId): JAX-RS answers 404.
 _CONVERTED = ("limit", "offset", "depth", "nodeId", "runId")
 
@@ -55,6 +55,8 @@ def _invalid(error: RequestInvalid) -> Reply:
         return Reply({"errors": [f"query param {name} must be greater than or equal to {v.expected}"]}, 400)
     if v.location == "query" and name == "q" and v.rule != "extra":  # @NotBlank
         return Reply({"errors": ["query param q must not be blank"]}, 400)
+    if v.location == "query" and v.rule == "missing" and name == "period":  # StatsResource's own check
+        return _body(400, "Invalid period")
     if v.location == "query" and v.rule == "missing":  # a @NotNull query parameter
         return Reply({"errors": [f"query param {name} must not be null"]}, 400)
     if v.location == "query" and name == "type" and v.rule != "extra":

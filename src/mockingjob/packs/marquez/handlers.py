@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from mockingjob.kit import UTC, ApiError, Call, Handler, Operations, PortableString, Reply
 
-from . import graph
+from . import graph, stats
 from .documents import (
     dataset_document,
     dataset_version_document,
@@ -64,6 +64,7 @@ from .queries import (
     UPDATE_NAMESPACE,
 )
 from .tables import TABLES as T
+from .versions import dataset_version_hash
 
 HANDLERS = Operations()
 
@@ -491,6 +492,19 @@ async def put_dataset(call: Call) -> Reply:
                                                 "current_version": None, **values})
     else:
         call.conn.execute(T.datasets.update().where(where), values)
+    # DatasetVersionDao.upsertDatasetVersion: what it says now is a version, made current (with no lifecycle
+    # state), written by the run named.
+    writer = str(body["runId"]).lower() if body.get("runId") else None
+    version = dataset_version_hash(ns.name, body["sourceName"], call.params["dataset"], fields, None, writer)
+    versions = T.dataset_versions.c
+    key = sa.and_(versions.namespace == ns.name, versions.name == call.params["dataset"], versions.version == version)
+    row_id = call.conn.execute(sa.select(versions.uuid).where(key)).scalar()
+    if row_id is None:
+        row_id = str(uuid.uuid4())
+        call.conn.execute(T.dataset_versions.insert(), {
+            "uuid": row_id, "version": version, "namespace": ns.name, "name": call.params["dataset"],
+            "created_at": now, "run_id": writer, "fields": fields, "lifecycle_state": None, "facets": {}})
+    call.conn.execute(T.datasets.update().where(where), {"current_version": row_id, "lifecycle_state": None})
     return Reply(dataset_document(call.conn.execute(DATASET, {"namespace": ns.name,
                                                               "dataset": call.params["dataset"]}).one()))
 
@@ -662,3 +676,29 @@ async def search(call: Call) -> Reply:
                         sort=_fuzzy(call.params.get("sort")) or "NAME", limit=10 if limit is None else int(limit),
                         namespace=call.params.get("namespace"), before=_day(call, "before"),
                         after=_day(call, "after")))
+
+
+# --- the web UI's charts ---------------------------------------------------------------------------------
+
+def _spans(call: Call) -> list[tuple[datetime, datetime, datetime]]:
+    period = _fuzzy(call.params.get("period"))
+    if period is None:
+        raise bad_request("Invalid period")  # StatsResource answers a missing period so
+    return stats.intervals(call.now, stats.zone(period, call.params.get("timezone")))
+
+
+@HANDLERS
+async def get_lineage_event_stats(call: Call) -> Reply:
+    return Reply(stats.event_counts(call.conn, _spans(call)))
+
+
+def _entity_stats(kind: str) -> Handler:
+    async def count(call: Call) -> Reply:
+        return Reply(stats.entity_counts(call.conn, kind, _spans(call)))
+
+    count.__name__ = f"get_{kind[:-1]}_stats"
+    return count
+
+
+for _kind in ("jobs", "datasets", "sources"):
+    HANDLERS.add(f"get_{_kind[:-1]}_stats", _entity_stats(_kind))

@@ -11,6 +11,7 @@ applied in the order they arrive, whatever their times, as Marquez applies them:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ from .tables import NAME
 from .tables import TABLES as T
 from .versions import dataset_version_hash, record_job_version
 
-__all__ = ["OWNER", "job_uuid", "record_event", "run_state"]
+__all__ = ["OWNER", "job_uuid", "namespace_name", "record_event", "run_state", "run_uuid"]
 
 OWNER = "anonymous"
 """The owner of a namespace an event creates (``OpenLineageDao.DEFAULT_NAMESPACE_OWNER``)."""
@@ -64,6 +65,18 @@ def job_uuid(namespace: str, name: str) -> str:
     """The UUID by which a job's steps name it (``parentJobUuid``): Marquez's is random; this one is derived from
     the job's namespace and name, so it is the same in every replica and after a restart."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"marquez:job:{namespace}:{name}"))
+
+
+def namespace_name(given: str) -> str:
+    """OpenLineageDao.formatNamespaceName: a namespace name with `_` for each character a name may not have."""
+    return re.sub(r"[^a-zA-Z0-9:/\-_.@+]", "_", given)
+
+
+def run_uuid(given: str) -> str:
+    """A run's id: the one given if it is a UUID, else a name-based UUID of it (OpenLineageDao.runToUuid)."""
+    if _UUID.match(given):
+        return given.lower()
+    return str(uuid.UUID(bytes=hashlib.md5(given.encode("utf-8")).digest(), version=3))
 
 
 def _facets(part: Any) -> dict[str, Any]:
@@ -130,23 +143,22 @@ def _dataset(conn: Connection, dataset: Mapping[str, Any], now: datetime, *, run
     dataset's current version. A first read makes its version current; a write's becomes current when its run
     completes.
     """
-    namespace, name = str(dataset["namespace"]), str(dataset["name"])
+    given, name = str(dataset["namespace"]), str(dataset["name"])
+    namespace = namespace_name(given)
     facets = _facets(dataset)
     _ensure_namespace(conn, namespace, now)
     source = _source(conn, facets, now)
     lifecycle = _lifecycle(facets)
     where = (_d.namespace == namespace) & (_d.name == name)
-    found = conn.execute(sa.select(_d.facets, _d.current_version).where(where)).first()
-    dataset_facets = {key: value for key, value in facets.items() if key not in (*_INPUT_FACETS, *_OUTPUT_FACETS)}
+    found = conn.execute(sa.select(_d.current_version).where(where)).first()
     values = {  # DatasetDao.upsert: the source a dataset was first recorded with stays its source
         "is_deleted": lifecycle.upper() == "DROP", "is_hidden": False, "updated_at": now,
         "description": _facet(facets, "documentation").get("description"),
-        "facets": {**((found.facets or {}) if found else {}), **dataset_facets},
     }
     fields = _fields(facets)
     if found is None:
         conn.execute(T.datasets.insert(), {"namespace": namespace, "name": name, "type": "DB_TABLE",
-                                           "source_name": source,
+                                           "source_name": source, "facets": {},
                                            "fields": fields, "created_at": now, "last_modified_at": None,
                                            "current_version": None, "lifecycle_state": None, **values})
     else:
@@ -155,8 +167,14 @@ def _dataset(conn: Connection, dataset: Mapping[str, Any], now: datetime, *, run
     kept = (_INPUT_FACETS, "inputFacets") if not written else (_OUTPUT_FACETS, "outputFacets")
     run_facets = {key: facets[key] for key in kept[0] if key in facets}
     run_facets.update(_facet(dataset, kept[1]))
+    # The version's facets: the dataset's as sent, and a read's own (DatasetFacetsDao files them by version).
+    version_facets = {**facets, **(run_facets if not written else {})}
     if not written and current is not None:
-        version = conn.execute(sa.select(_dv.uuid, _dv.version).where(_dv.uuid == current)).one()
+        version = conn.execute(sa.select(_dv.uuid, _dv.version, _dv.facets).where(_dv.uuid == current)).one()
+        if run_facets:
+            merged = {**(version.facets or {}), **run_facets}
+            conn.execute(T.dataset_versions.update().where(_dv.uuid == current), {"facets": merged})
+            conn.execute(T.datasets.update().where(where), {"facets": _shown(merged)})
         return {"namespace": namespace, "name": name, "version": version.version, "uuid": version.uuid,
                 "facets": run_facets}
     version_hash = dataset_version_hash(namespace, source, name, fields, lifecycle, run_id if written else None)
@@ -167,14 +185,24 @@ def _dataset(conn: Connection, dataset: Mapping[str, Any], now: datetime, *, run
         conn.execute(T.dataset_versions.insert(), {
             "uuid": row_id, "version": version_hash, "namespace": namespace, "name": name, "created_at": now,
             "run_id": run_id if written else None, "fields": fields, "lifecycle_state": lifecycle,
-            "facets": facets})
+            "facets": version_facets})
     else:
         row_id = row.uuid
-        conn.execute(T.dataset_versions.update().where(key), {"facets": {**(row.facets or {}), **facets}})
+        version_facets = {**(row.facets or {}), **version_facets}
+        conn.execute(T.dataset_versions.update().where(key), {"facets": version_facets})
     if current is None and not written:
         conn.execute(T.datasets.update().where(where), {"current_version": row_id, "fields": fields,
-                                                        "lifecycle_state": lifecycle})
+                                                        "lifecycle_state": lifecycle,
+                                                        "facets": _shown(version_facets)})
+    elif current == row_id:
+        conn.execute(T.datasets.update().where(where), {"facets": _shown(version_facets)})
     return {"namespace": namespace, "name": name, "version": version_hash, "uuid": row_id, "facets": run_facets}
+
+
+def _shown(facets: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset's facets: its current version's, but for those of a write (DatasetDao: type dataset, input or
+    unknown)."""
+    return {key: value for key, value in facets.items() if key not in _OUTPUT_FACETS}
 
 
 def _column_lineage(conn: Connection, output: Mapping[str, Any], written: Mapping[str, Any],
@@ -194,7 +222,8 @@ def _column_lineage(conn: Connection, output: Mapping[str, Any], written: Mappin
             continue
         sources = lineage.get("inputFields")
         for source in sources if isinstance(sources, list) else []:
-            pair = (source.get("namespace"), source.get("name")) if isinstance(source, dict) else None
+            pair = ((namespace_name(str(source.get("namespace"))), source.get("name"))
+                    if isinstance(source, dict) else None)
             if pair is None or source.get("field") not in read_fields.get(pair, set()):
                 continue
             key = {"output_version": written["uuid"], "output_field": field, "input_version": versions[pair],
@@ -238,7 +267,8 @@ def _parent(conn: Connection, event: Mapping[str, Any], now: datetime) -> tuple[
     if not facet:
         return None
     child = event["job"]
-    given_job, given_run = facet["job"], str(facet["run"]["runId"])
+    given_job, given_run = dict(facet["job"]), str(facet["run"]["runId"])
+    given_job["namespace"] = namespace_name(str(given_job["namespace"]))
     parent_name = str(given_job["name"])
     if parent_name == child["name"]:
         parent_name = parent_name.rsplit(".", 1)[0]
@@ -252,7 +282,7 @@ def _parent(conn: Connection, event: Mapping[str, Any], now: datetime) -> tuple[
         return job, run_id
     if found is not None:  # the id is another job's run: the parent's is derived from it
         run_id = str(uuid.uuid3(uuid.NAMESPACE_URL, f"{given_job['namespace']}.{parent_name}.{run_id}"))
-    namespace = str(child["namespace"])
+    namespace = namespace_name(str(child["namespace"]))
     _ensure_namespace(conn, namespace, now)
     values = _job_values(child)
     job = _upsert_job(conn, namespace, parent_name, {**values, "description": None}, now)
@@ -306,7 +336,7 @@ def record_run_event(conn: Connection, event: dict[str, Any], event_time: dateti
     """Apply one run event to the model and keep it, as sent, in the event log."""
     parent = _parent(conn, event, event_time)
     given = event["job"]
-    namespace, name = str(given["namespace"]), str(given["name"])
+    namespace, name = namespace_name(str(given["namespace"])), str(given["name"])
     _ensure_namespace(conn, namespace, event_time)
     values = _job_values(given)
     if parent is not None:  # a step is named after its parent: `parent.step`
@@ -316,7 +346,7 @@ def record_run_event(conn: Connection, event: dict[str, Any], event_time: dateti
         if len(name) > NAME:  # Marquez's jobs.name would refuse it (a database error)
             raise bad_request(f"Job name '{name[:64]}…' is longer than {NAME} characters")
         values["parent_job_name"] = parent_job.name
-    run_id = str(event["run"]["runId"]).lower()
+    run_id = run_uuid(str(event["run"]["runId"]))
     state = run_state(str(event["eventType"])) if event.get("eventType") is not None else None
     reads = [_dataset(conn, d, event_time, run_id=run_id, written=False) for d in event.get("inputs") or []]
     writes = [_dataset(conn, d, event_time, run_id=run_id, written=True) for d in event.get("outputs") or []]
@@ -339,11 +369,21 @@ def record_run_event(conn: Connection, event: dict[str, Any], event_time: dateti
     conn.execute(T.runs.update().where(_r.id == run_id), changes)
     for output, written in zip(event.get("outputs") or [], writes, strict=True):
         _column_lineage(conn, output, written, read, event_time)
+    streaming = values["type"] == "STREAM"
+    if streaming and state is not None and (reads or writes or state not in DONE):
+        # OpenLineageDao.updateMarquezOnStreamingJob: a streaming job never finishes, so every event versions it.
+        job_row = conn.execute(sa.select(T.jobs).where(_j.id == job.id)).one()
+        row_id, version = record_job_version(conn, job_row, run_id, read, changes["output_versions"], event_time)
+        same = job_row.current_version == row_id
+        facets = {**((job_row.facets or {}) if same else {}), **changes["job_facets"]}
+        conn.execute(T.jobs.update().where(_j.id == job.id), {"current_version": row_id, "facets": facets})
+        conn.execute(T.runs.update().where(_r.id == run_id), {"job_version": version})
     if state is not None:
         run = conn.execute(sa.select(T.runs).where(_r.id == run_id)).one()
         transition(conn, run, state, event_time, by_event=True)
-        if state == "COMPLETED":  # OpenLineageService: the versions it wrote become their datasets' current ones
-            # (of a dataset written in several versions, the one this event says, else the latest)
+        if state == "COMPLETED" or streaming:
+            # OpenLineageService: the versions it wrote become their datasets' current ones (of a dataset written
+            # in several versions, the one this event says, else the latest)
             latest = {(v["namespace"], v["name"]): v for v in [*changes["output_versions"], *writes]}
             _make_current(conn, list(latest.values()), event_time)
     _log(conn, event, event_time, run_id, None)
@@ -351,10 +391,11 @@ def record_run_event(conn: Connection, event: dict[str, Any], event_time: dateti
 
 def _make_current(conn: Connection, written: list[dict[str, Any]], now: datetime) -> None:
     for version in written:
-        row = conn.execute(sa.select(_dv.fields, _dv.lifecycle_state).where(_dv.uuid == version["uuid"])).one()
+        row = conn.execute(sa.select(_dv.fields, _dv.lifecycle_state, _dv.facets).where(
+            _dv.uuid == version["uuid"])).one()
         conn.execute(T.datasets.update().where((_d.namespace == version["namespace"]) & (_d.name == version["name"])),
                      {"current_version": version["uuid"], "fields": row.fields, "lifecycle_state": row.lifecycle_state,
-                      "updated_at": now})
+                      "facets": _shown(row.facets or {}), "updated_at": now})
 
 
 def _log(conn: Connection, event: dict[str, Any], at: datetime, run_id: str, kind: str | None) -> None:
@@ -365,7 +406,7 @@ def record_job_event(conn: Connection, event: dict[str, Any], event_time: dateti
     """A job event (static lineage, OpenLineageDao JobEvent): the job and its datasets, with no run; the job's
     version is the one its inputs and outputs make, and its facets are the event's."""
     given = event["job"]
-    namespace, name = str(given["namespace"]), str(given["name"])
+    namespace, name = namespace_name(str(given["namespace"])), str(given["name"])
     _ensure_namespace(conn, namespace, event_time)
     reads = [_dataset(conn, d, event_time, run_id=None, written=False) for d in event.get("inputs") or []]
     writes = [_dataset(conn, d, event_time, run_id=None, written=True) for d in event.get("outputs") or []]

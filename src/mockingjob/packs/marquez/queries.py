@@ -178,7 +178,9 @@ LINEAGE_EVENTS_DESC = (sa.select(_e.document).where(_window).order_by(_e.event_t
 """OpenLineageDao.getAllLineageEventsDesc: events with :after <= time < :before, newest first."""
 LINEAGE_EVENTS_ASC = (sa.select(_e.document).where(_window).order_by(_e.event_time, _e.id)
                       .limit(_limit).offset(_offset))
-LINEAGE_EVENTS_COUNT = sa.select(sa.func.count()).select_from(T.lineage_events).where(_window)
+# OpenLineageDao.getAllLineageTotalCount counts events of every kind, those it does not list too.
+LINEAGE_EVENTS_COUNT = sa.select(sa.func.count()).select_from(T.lineage_events).where(
+    _e.event_time < sa.bindparam("before"), _e.event_time >= sa.bindparam("after"))
 
 # --- datasets ----------------------------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ def job_version_hash(namespace: str, name: str, inputs: Sequence[Mapping[str, An
 
 
 def dataset_version_hash(namespace: str, source: str, name: str, fields: Sequence[Mapping[str, Any]],
-                         lifecycle: str, run_id: str | None) -> str:
+                         lifecycle: str | None, run_id: str | None) -> str:
     """Utils.newDatasetVersionFor: what a version of a dataset says, and the run that wrote it (none for a
     version first read)."""
     triples = sorted({(str(f.get("name")), None if f.get("type") is None else str(f["type"]).upper(),
