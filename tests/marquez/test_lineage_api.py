@@ -291,3 +291,22 @@ def test_a_datasets_facets_are_its_current_versions(client: TestClient) -> None:
                          outputs=[_dataset(f"owned_{tag}", "a")]))
     assert set(client.get(path).json()["facets"]) == {"schema"}
     assert client.get(f"{path}/versions").json()["totalCount"] == 2
+
+
+def test_runs_of_the_run_endpoints_and_of_events_are_the_same_runs(client: TestClient) -> None:
+    tag = uuid.uuid4().hex[:6]
+    client.put(f"/api/v1/namespaces/{NS}", json={"ownerName": "me"})
+    made = client.post(f"/api/v1/namespaces/{NS}/jobs/job_{tag}/runs", json={})
+    assert made.status_code == 404  # the job must exist for the run endpoints
+    _post(client, _event("START", str(uuid.uuid4()), f"job_{tag}", "2026-03-01T10:00:00Z"))
+    created = client.post(f"/api/v1/namespaces/{NS}/jobs/job_{tag}/runs", json={}).json()
+    # An event finishes the run the run endpoint made...
+    _post(client, _event("COMPLETE", created["id"], f"job_{tag}", "2026-03-01T10:05:00Z"))
+    assert client.get(f"/api/v1/jobs/runs/{created['id']}").json()["state"] == "COMPLETED"
+    # ...and the run endpoints mark a run an event started.
+    started = str(uuid.uuid4())
+    _post(client, _event("START", started, f"job_{tag}", "2026-03-01T11:00:00Z"))
+    failed = client.post(f"/api/v1/jobs/runs/{started}/fail", params={"at": "2026-03-01T11:01:00Z"}).json()
+    assert (failed["state"], failed["durationMs"]) == ("FAILED", 60_000)
+    runs = client.get(f"/api/v1/namespaces/{NS}/jobs/job_{tag}/runs").json()
+    assert {run["id"] for run in runs["runs"]} >= {created["id"], started} and runs["totalCount"] == 3

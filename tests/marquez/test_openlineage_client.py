@@ -30,7 +30,7 @@ from openlineage.client.facet_v2 import (
     schema_dataset,
     source_code_location_job,
 )
-from openlineage.client.transport.http import HttpConfig, HttpTransport
+from openlineage.client.transport.http import HttpCompression, HttpConfig, HttpTransport
 
 from tests.support.processes import Server
 
@@ -291,3 +291,12 @@ def test_static_lineage_job_and_dataset_events(server: Server, client: OpenLinea
     # Static events are kept, but the event log lists run events only.
     events = httpx.get(f"{server.url}/api/v1/events/lineage", params={"limit": 1000}).json()["events"]
     assert all("run" in event for event in events)
+
+
+def test_a_client_that_compresses_its_events(server: Server) -> None:
+    # Dropwizard decompresses a gzip body; openlineage-python sends one when told to compress.
+    compressing = OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url, timeout=10,
+                                                                       compression=HttpCompression.GZIP)))
+    run_id, job = str(uuid.uuid4()), f"job-{uuid.uuid4().hex[:8]}"
+    compressing.emit(_event(RunState.START, datetime(2026, 3, 12, tzinfo=UTC), run_id, job))
+    assert httpx.get(f"{server.url}/api/v1/jobs/runs/{run_id}").json()["state"] == "RUNNING"

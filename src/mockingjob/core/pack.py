@@ -142,6 +142,9 @@ class Pack:
     secret_fields: frozenset[str] = frozenset()
     """Field names (lower-case, without "_" or "-") that carry secrets here beyond the usual ones
     (password, token, private key…): the journal redacts them."""
+    request_encodings: frozenset[str] = frozenset()
+    """The ``Content-Encoding`` of request bodies the real service decompresses (``gzip``): such a body is
+    decompressed (within the body limit) before anything reads it. Others are read as they come."""
 
     spec_file: Path | None = None
     """The pack's OpenAPI 3.0 document. A pack shipped with mockingjob leaves it unset: ``specs/<name>.yaml``."""

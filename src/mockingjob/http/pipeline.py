@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+import zlib
 from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +29,7 @@ from .rendering import error_reply, respond
 from .routing import ENCODED_SLASH, EXCHANGE, Exchange, Router
 from .validation import PARSED_BODY
 
-__all__ = ["BodyTooLarge", "ConnectionDropped", "RequestPipeline"]
+__all__ = ["BadlyEncodedBody", "BodyTooLarge", "ConnectionDropped", "RequestPipeline", "UnreadableBody"]
 
 log = logging.getLogger("mockingjob")
 
@@ -45,13 +46,65 @@ class ConnectionDropped(Exception):
     """Raised where no server connection can be closed (in-process test clients): the client sees an error."""
 
 
-class BodyTooLarge(ApiError):
+class UnreadableBody(ApiError):
+    """A request body refused while it is read, where nothing else renders the refusal."""
+
+
+class BodyTooLarge(UnreadableBody):
     """A request body over the server's limit: refused before it is read whole (and the connection closed, so
-    that the rest of it is never read either)."""
+    that the rest of it is never read either). A compressed body is held to the limit once decompressed too."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"Request body too large: the limit is {limit} bytes", code="too_large",
                          headers={"Connection": "close"})
+
+
+class BadlyEncodedBody(UnreadableBody):
+    """A request body that is not in the ``Content-Encoding`` it says (as Java's GZIPInputStream words it)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "Not in GZIP format", code="encoding")
+
+
+def _content_encoding(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"content-encoding":
+            return value.decode("latin-1").strip().lower()
+    return None
+
+
+def _decompressed(scope: Scope, receive: Receive, limit: int | None) -> Receive:
+    """`receive` giving the gzip body decompressed, in one message, no longer than `limit`; the headers no more
+    say it is compressed, nor how long it is."""
+    scope["headers"] = [(name, value) for name, value in scope["headers"]
+                        if name not in (b"content-encoding", b"content-length")]
+    read = False
+
+    async def decompressing_receive() -> Message:
+        nonlocal read
+        if read:
+            return await receive()
+        compressed: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            compressed.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        read = True
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a gzip header and trailer around deflate
+        try:
+            body = inflater.decompress(b"".join(compressed), 0 if limit is None else limit + 1)
+        except zlib.error as exc:
+            raise BadlyEncodedBody() from exc
+        if limit is not None and (len(body) > limit or inflater.unconsumed_tail):
+            raise BodyTooLarge(limit)
+        if not inflater.eof:
+            raise BadlyEncodedBody()
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return decompressing_receive
 
 
 def _normalise_media_type(scope: Scope) -> None:
@@ -101,12 +154,15 @@ class RequestPipeline:
             if length is not None and length > limit:
                 too_large = BodyTooLarge(limit)
             receive = _limited(receive, limit)
+        encoding = _content_encoding(scope) if route.pack is not None else None
+        if encoding is not None and route.pack is not None and encoding in route.pack.request_encodings:
+            receive = _decompressed(scope, receive, limit)
         if not route.journaled or route.pack is None:
             try:
                 if too_large is not None:
                     raise too_large
                 await self.app(scope, receive, send)
-            except BodyTooLarge as exc:  # raised where nothing renders it, once a body has been read too far
+            except UnreadableBody as exc:  # raised where nothing renders it, once a body has been read too far
                 await respond(error_reply(route, exc, scope["method"]))(scope, receive, send)
             return
         pack = route.pack
@@ -173,7 +229,7 @@ class RequestPipeline:
                                                                               buffering_send)
                 else:
                     await self.app(scope, capturing_receive, buffering_send)
-            except BodyTooLarge as exc:  # raised where nothing renders it, once a body has been read too far
+            except UnreadableBody as exc:  # raised where nothing renders it, once a body has been read too far
                 if start_message is not None:
                     raise
                 await respond(error_reply(route, exc, scope["method"]))(scope, capturing_receive, buffering_send)

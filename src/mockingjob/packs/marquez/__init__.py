@@ -28,6 +28,9 @@ class MarquezPack(Pack):
     name = "marquez"
     title = "Marquez API v1 (OpenLineage, namespaces, jobs, runs, datasets, lineage)"
     handlers = HANDLERS
+    # Dropwizard's gzip handler decompresses a request body sent with Content-Encoding: gzip (openlineage-python's
+    # HTTP transport sends one when told to compress).
+    request_encodings = frozenset({"gzip"})
 
     def tables(self) -> Sequence[sa.Table]:
         return TABLES.all

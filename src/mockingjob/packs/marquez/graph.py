@@ -199,10 +199,14 @@ def _job_data(conn: Connection, job: Any, inputs: list[tuple[str, str]],
 
 # --- the graph of fields -----------------------------------------------------------------------------------
 
-def _latest_column_rows(conn: Connection) -> list[Any]:
-    """ColumnLineageDao's column_lineage_latest: for each output field and input field, the latest row."""
+def _latest_column_rows(conn: Connection, outputs: Iterable[tuple[str, str]] | None = None) -> list[Any]:
+    """ColumnLineageDao's column_lineage_latest: for each output field and input field, the latest row (of the
+    datasets `outputs` only, if given)."""
     latest: dict[tuple[Any, ...], Any] = {}
-    for row in conn.execute(sa.select(T.column_lineage).order_by(_cl.updated_at)):
+    statement = sa.select(T.column_lineage).order_by(_cl.updated_at)
+    if outputs is not None:
+        statement = statement.where(sa.tuple_(_cl.output_namespace, _cl.output_name).in_(list(outputs)))
+    for row in conn.execute(statement):
         latest[(row.output_namespace, row.output_name, row.output_field,
                 row.input_namespace, row.input_name, row.input_field)] = row
     return list(latest.values())
@@ -307,8 +311,10 @@ def column_lineage_of(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict
     """The ``columnLineage`` of each dataset of `keys` (ColumnLineageService.enrichWithColumnLineage): each of its
     fields with the latest input fields it was derived from."""
     wanted = set(keys)
+    if not wanted:
+        return {}
     by_dataset: dict[tuple[str, str], dict[str, list[Any]]] = {}
-    for row in _latest_column_rows(conn):
+    for row in _latest_column_rows(conn, wanted):
         if (row.output_namespace, row.output_name) in wanted:
             by_dataset.setdefault((row.output_namespace, row.output_name), {}).setdefault(
                 row.output_field, []).append(row)
