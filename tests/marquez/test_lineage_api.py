@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from starlette.testclient import TestClient
 
@@ -310,3 +311,23 @@ def test_runs_of_the_run_endpoints_and_of_events_are_the_same_runs(client: TestC
     assert (failed["state"], failed["durationMs"]) == ("FAILED", 60_000)
     runs = client.get(f"/api/v1/namespaces/{NS}/jobs/job_{tag}/runs").json()
     assert {run["id"] for run in runs["runs"]} >= {created["id"], started} and runs["totalCount"] == 3
+
+
+def test_a_dataset_is_found_by_its_symlinks(client: TestClient) -> None:
+    # Spark names a table's files by their path, and the table by a symlink: Marquez finds it by either.
+    tag = uuid.uuid4().hex[:6]
+    files = {"namespace": "hdfs://cluster", "name": f"/warehouse/sales_{tag}",
+             "facets": {**_schema("id"), "symlinks": {"_producer": PRODUCER, "_schemaURL": "https://x/Symlinks.json",
+                                                     "identifiers": [{"namespace": "hive://metastore",
+                                                                      "name": f"db.sales_{tag}", "type": "TABLE"}]}}}
+    _post(client, _event("COMPLETE", str(uuid.uuid4()), f"job_{tag}", "2026-03-01T10:00:00Z", outputs=[files]))
+    hive, hdfs = quote("hive://metastore", safe=""), quote("hdfs://cluster", safe="")
+    primary = client.get(f"/api/v1/namespaces/{hdfs}/datasets/{quote(files['name'], safe='')}").json()
+    by_symlink = client.get(f"/api/v1/namespaces/{hive}/datasets/db.sales_{tag}")
+    assert by_symlink.status_code == 200 and by_symlink.json() == primary  # reported under its own name
+    listed = client.get(f"/api/v1/namespaces/{hive}/datasets", params={"limit": 1000}).json()
+    mine = [d for d in listed["datasets"] if d["name"] == f"db.sales_{tag}"]
+    assert len(mine) == 1 and mine[0]["namespace"] == "hive://metastore" and listed["totalCount"] >= 1
+    found = client.get("/api/v1/search", params={"q": f"sales_{tag}", "filter": "DATASET"}).json()["results"]
+    assert sorted((r["namespace"], r["name"]) for r in found) == [
+        ("hdfs://cluster", f"/warehouse/sales_{tag}"), ("hive://metastore", f"db.sales_{tag}")]

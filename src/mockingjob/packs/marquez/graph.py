@@ -406,6 +406,19 @@ def search(conn: Connection, q: str, *, kind: str | None, sort: str, limit: int,
         # The type as SQL text, not a bound value: PostgreSQL cannot type a bound value in a UNION's columns.
         kind_column = sa.literal_column(f"'{name}'", sa.String).label("type")
         parts.append(sa.select(kind_column, c.name, c.updated_at, c.namespace).where(*where))
+    if kind in (None, "DATASET"):  # a dataset is found by each of its other names too (datasets_view)
+        sl, d = T.dataset_symlinks.c, T.datasets.c
+        where = [sl.name.ilike(pattern), d.is_hidden.isnot(True)]
+        if namespace is not None:
+            where.append(sl.namespace == namespace)
+        if before is not None:
+            where.append(d.updated_at < before)
+        if after is not None:
+            where.append(d.updated_at > after)
+        parts.append(sa.select(sa.literal_column("'DATASET'", sa.String).label("type"), sl.name, d.updated_at,
+                               sl.namespace)
+                     .join_from(T.dataset_symlinks, T.datasets,
+                                (d.namespace == sl.target_namespace) & (d.name == sl.target_name)).where(*where))
     if not parts:
         return {"results": [], "totalCount": 0}
     union = sa.union_all(*parts).subquery()

@@ -59,6 +59,7 @@ from .queries import (
     RUNS_PAGE,
     SOURCE,
     SOURCES_PAGE,
+    SYMLINK,
     TAGS_PAGE,
     UPDATE_JOB,
     UPDATE_NAMESPACE,
@@ -343,6 +344,11 @@ def _dataset(call: Call) -> Any:
     """The path's dataset, once its namespace is known to exist (DatasetResource's checks, in its order)."""
     ns = _namespace(call)
     dataset = call.conn.execute(DATASET, {"namespace": ns.name, "dataset": call.params["dataset"]}).first()
+    if dataset is None:  # DatasetDao.findDatasetByName: by any of its names
+        link = call.conn.execute(SYMLINK, {"namespace": ns.name, "dataset": call.params["dataset"]}).first()
+        if link is not None:
+            dataset = call.conn.execute(DATASET, {"namespace": link.target_namespace,
+                                                  "dataset": link.target_name}).first()
     if dataset is None:
         raise not_found(f"Dataset '{call.params['dataset']}' not found.")
     return dataset

@@ -37,7 +37,7 @@ DEFAULT_SOURCE = "default"
 """The source of a dataset whose events name none (``OpenLineageDao.DEFAULT_SOURCE_NAME``)."""
 
 _n, _d, _j, _r, _s = T.namespaces.c, T.datasets.c, T.jobs.c, T.runs.c, T.sources.c
-_dv, _cl = T.dataset_versions.c, T.column_lineage.c
+_dv, _cl, _sl = T.dataset_versions.c, T.column_lineage.c, T.dataset_symlinks.c
 _DONE = {"complete": "COMPLETED", "abort": "ABORTED", "fail": "FAILED"}
 # Facets Marquez files as a read's or a write's rather than the dataset's (DatasetFacetsDao.Type).
 _INPUT_FACETS = ("dataQualityMetrics", "dataQualityAssertions")
@@ -156,6 +156,7 @@ def _dataset(conn: Connection, dataset: Mapping[str, Any], now: datetime, *, run
         "description": _facet(facets, "documentation").get("description"),
     }
     fields = _fields(facets)
+    _symlinks(conn, facets, namespace, name, now)
     if found is None:
         conn.execute(T.datasets.insert(), {"namespace": namespace, "name": name, "type": "DB_TABLE",
                                            "source_name": source, "facets": {},
@@ -197,6 +198,23 @@ def _dataset(conn: Connection, dataset: Mapping[str, Any], now: datetime, *, run
     elif current == row_id:
         conn.execute(T.datasets.update().where(where), {"facets": _shown(version_facets)})
     return {"namespace": namespace, "name": name, "version": version_hash, "uuid": row_id, "facets": run_facets}
+
+
+def _symlinks(conn: Connection, facets: Mapping[str, Any], namespace: str, name: str, now: datetime) -> None:
+    """The other names the ``symlinks`` facet gives a dataset, each in its namespace (made if new), as
+    OpenLineageDao.upsertLineageDataset records them; a name another dataset has is left to it."""
+    identifiers = _facet(facets, "symlinks").get("identifiers")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        if not isinstance(identifier, dict) or not identifier.get("namespace") or not identifier.get("name"):
+            continue
+        link = (namespace_name(str(identifier["namespace"])), str(identifier["name"]))
+        if link == (namespace, name) or max(map(len, link)) > NAME or conn.execute(
+                sa.select(_d.name).where(_d.namespace == link[0], _d.name == link[1])).first() is not None:
+            continue
+        _ensure_namespace(conn, link[0], now)
+        where = (_sl.namespace == link[0]) & (_sl.name == link[1])
+        _upsert(conn, T.dataset_symlinks, where, {"namespace": link[0], "name": link[1]},
+                {"target_namespace": namespace, "target_name": name})
 
 
 def _shown(facets: Mapping[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,7 @@ __all__ = [
     "RUN_WITH_JOB",
     "SOURCE",
     "SOURCES_PAGE",
+    "SYMLINK",
     "TAGS_PAGE",
     "UPDATE_JOB",
     "UPDATE_NAMESPACE",
@@ -184,11 +185,22 @@ LINEAGE_EVENTS_COUNT = sa.select(sa.func.count()).select_from(T.lineage_events).
 
 # --- datasets ----------------------------------------------------------------------------------------------
 
-DATASETS_PAGE = (sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _shown_dataset)
-                 .order_by(_d.name).limit(_limit).offset(_offset))
-"""DatasetDao.findAll: a page of the datasets of :namespace, by name."""
-DATASETS_COUNT = (sa.select(sa.func.count()).select_from(T.datasets)
-                  .where(_d.namespace == sa.bindparam("namespace"), _shown_dataset))
+_sl = T.dataset_symlinks.c
+_OTHER_COLUMNS = [column for column in T.datasets.c if column.key not in ("namespace", "name")]
+_IN_NAMESPACE = sa.union_all(
+    sa.select(_d.namespace, _d.name, *_OTHER_COLUMNS).where(_d.namespace == sa.bindparam("namespace"),
+                                                            _shown_dataset),
+    # datasets_view: a dataset is also in the namespace of each of its other names, under that name
+    sa.select(_sl.namespace, _sl.name, *_OTHER_COLUMNS)
+    .join_from(T.dataset_symlinks, T.datasets, (_d.namespace == _sl.target_namespace) & (_d.name == _sl.target_name))
+    .where(_sl.namespace == sa.bindparam("namespace"), _shown_dataset),
+).subquery()
+DATASETS_PAGE = (sa.select(_IN_NAMESPACE).order_by(_IN_NAMESPACE.c.name).limit(_limit).offset(_offset))
+"""DatasetDao.findAll: a page of the datasets of :namespace, by name (those named there by a symlink too)."""
+DATASETS_COUNT = sa.select(sa.func.count()).select_from(_IN_NAMESPACE)
+SYMLINK = sa.select(T.dataset_symlinks).where(_sl.namespace == sa.bindparam("namespace"),
+                                               _sl.name == sa.bindparam("dataset"))
+"""The dataset :dataset of :namespace names by another name, if it is a symlink."""
 DATASET = sa.select(T.datasets).where(_d.namespace == sa.bindparam("namespace"), _d.name == sa.bindparam("dataset"),
                                      _shown_dataset)
 

@@ -174,3 +174,12 @@ TABLES.table(
     sa.Column("name", PortableString(NAME), primary_key=True),
     sa.Column("description", PortableText),
 )
+TABLES.table(
+    "dataset_symlinks",
+    # Other names of a dataset (the `symlinks` facet: a table's name beside its files' path), DatasetSymlinkDao:
+    # the dataset is listed, found and searched under each of them too.
+    sa.Column("namespace", PortableString(NAME), primary_key=True),
+    sa.Column("name", PortableString(NAME), primary_key=True),
+    sa.Column("target_namespace", PortableString(NAME), nullable=False),
+    sa.Column("target_name", PortableString(NAME), nullable=False),
+)
