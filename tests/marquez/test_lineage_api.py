@@ -164,8 +164,8 @@ def test_the_lineage_graph_and_its_errors(client: TestClient) -> None:
     assert error(nodeId=f"dataset:{NS}:nothing") == (404, {"code": 404, "message": "Dataset 'nothing' not found."})
     assert error(nodeId=f"job:{NS}:clean_{tag}", depth="deep") == (404, {"code": 404,
                                                                         "message": "HTTP 404 Not Found"})
-    run = f"run:{uuid.uuid4()}"
-    assert error(nodeId=run)[0] == 404
+    unknown_run = uuid.uuid4()
+    assert error(nodeId=f"run:{unknown_run}") == (404, {"code": 404, "message": f"Run '{unknown_run}' not found."})
 
 
 def test_a_dataset_namespace_with_colons_is_read_as_marquez_reads_it(client: TestClient) -> None:

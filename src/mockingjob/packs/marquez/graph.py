@@ -391,34 +391,30 @@ def search(conn: Connection, q: str, *, kind: str | None, sort: str, limit: int,
     """SearchDao.search: the datasets and jobs (not deleted) whose names hold `q`, in any case (``%`` and ``_``
     in it match as in SQL LIKE, as in Marquez), ``totalCount`` counting those answered."""
     pattern = f"%{q}%"
-    parts = []
-    for table, name in ((T.datasets, "DATASET"), (T.jobs, "JOB")):
-        if kind not in (None, name):
-            continue
-        c = table.c
-        where: list[sa.ColumnElement[bool]] = [c.name.ilike(pattern), c.is_hidden.isnot(True)]
-        if namespace is not None:
-            where.append(c.namespace == namespace)
-        if before is not None:
-            where.append(c.updated_at < before)
-        if after is not None:
-            where.append(c.updated_at > after)
+
+    def matching(kind_name: str, name: Any, namespace_column: Any, table: sa.Table,
+                 joined: sa.FromClause | None = None) -> sa.Select[Any]:
         # The type as SQL text, not a bound value: PostgreSQL cannot type a bound value in a UNION's columns.
-        kind_column = sa.literal_column(f"'{name}'", sa.String).label("type")
-        parts.append(sa.select(kind_column, c.name, c.updated_at, c.namespace).where(*where))
-    if kind in (None, "DATASET"):  # a dataset is found by each of its other names too (datasets_view)
-        sl, d = T.dataset_symlinks.c, T.datasets.c
-        where = [sl.name.ilike(pattern), d.is_hidden.isnot(True)]
+        kind_column = sa.literal_column(f"'{kind_name}'", sa.String).label("type")
+        where: list[sa.ColumnElement[bool]] = [name.ilike(pattern), table.c.is_hidden.isnot(True)]
         if namespace is not None:
-            where.append(sl.namespace == namespace)
+            where.append(namespace_column == namespace)
         if before is not None:
-            where.append(d.updated_at < before)
+            where.append(table.c.updated_at < before)
         if after is not None:
-            where.append(d.updated_at > after)
-        parts.append(sa.select(sa.literal_column("'DATASET'", sa.String).label("type"), sl.name, d.updated_at,
-                               sl.namespace)
-                     .join_from(T.dataset_symlinks, T.datasets,
-                                (d.namespace == sl.target_namespace) & (d.name == sl.target_name)).where(*where))
+            where.append(table.c.updated_at > after)
+        statement = sa.select(kind_column, name, table.c.updated_at, namespace_column).where(*where)
+        return statement.select_from(joined) if joined is not None else statement
+
+    parts = []
+    if kind in (None, "DATASET"):
+        d, sl = T.datasets.c, T.dataset_symlinks.c
+        parts.append(matching("DATASET", d.name, d.namespace, T.datasets))
+        # a dataset is found by each of its other names too (datasets_view)
+        parts.append(matching("DATASET", sl.name, sl.namespace, T.datasets, T.dataset_symlinks.join(
+            T.datasets, (d.namespace == sl.target_namespace) & (d.name == sl.target_name))))
+    if kind in (None, "JOB"):
+        parts.append(matching("JOB", _j.name, _j.namespace, T.jobs))
     if not parts:
         return {"results": [], "totalCount": 0}
     union = sa.union_all(*parts).subquery()

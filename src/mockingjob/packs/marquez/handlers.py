@@ -212,9 +212,8 @@ async def list_jobs(call: Call) -> Reply:
 
 
 def _run_states(call: Call) -> list[str]:
-    """The run states a jobs list keeps, as Dropwizard reads them (any case, spaces dropped); all when none."""
-    given = call.params.get("lastRunStates") or []
-    return [re.sub(r"\s+", "", state).replace("-", "_").replace(".", "_").upper() for state in given] or list(STATES)
+    """The run states a jobs list keeps, as Dropwizard reads them (`_fuzzy`); all when none."""
+    return [state for state in map(_fuzzy, call.params.get("lastRunStates") or []) if state] or list(STATES)
 
 
 @HANDLERS
@@ -379,19 +378,15 @@ def _dataset_key(dataset: Any) -> sa.ColumnElement[bool]:
     return (T.datasets.c.namespace == dataset.namespace) & (T.datasets.c.name == dataset.name)
 
 
-def _page_of(call: Call) -> tuple[int, int]:
-    page = _page(call)
-    return page["limit"], page["offset"]
-
-
 @HANDLERS
 async def list_dataset_versions(call: Call) -> Reply:
     # DatasetVersionDao.findAll: newest first.
     dataset = _dataset(call)
-    limit, offset = _page_of(call)
+    page = _page(call)
     where = (T.dataset_versions.c.namespace == dataset.namespace) & (T.dataset_versions.c.name == dataset.name)
-    rows = call.conn.execute(sa.select(T.dataset_versions).where(where).order_by(
-        T.dataset_versions.c.created_at.desc(), T.dataset_versions.c.uuid).limit(limit).offset(offset)).all()
+    newest_first = (T.dataset_versions.c.created_at.desc(), T.dataset_versions.c.uuid)
+    rows = call.conn.execute(sa.select(T.dataset_versions).where(where).order_by(*newest_first)
+                             .limit(page["limit"]).offset(page["offset"])).all()
     total = call.conn.execute(sa.select(sa.func.count()).select_from(T.dataset_versions).where(where)).scalar_one()
     return Reply({"versions": [_dataset_version_document(call, row, dataset) for row in rows],
                   "totalCount": int(total)})
@@ -587,9 +582,9 @@ async def untag_dataset_field(call: Call) -> Reply:
 async def list_job_versions(call: Call) -> Reply:
     # JobVersionDao.findAllJobVersions: newest first; Marquez gives no total.
     job = _job(call)
-    limit, offset = _page_of(call)
+    page = _page(call)
     rows = call.conn.execute(sa.select(T.job_versions).where(T.job_versions.c.job_id == job.id).order_by(
-        T.job_versions.c.created_at.desc(), T.job_versions.c.uuid).limit(limit).offset(offset)).all()
+        T.job_versions.c.created_at.desc(), T.job_versions.c.uuid).limit(page["limit"]).offset(page["offset"])).all()
     return Reply({"versions": [_job_version_document(call, row, job) for row in rows]})
 
 

@@ -42,7 +42,6 @@ __all__ = [
     "NAMESPACES_PAGE",
     "NAMESPACE_WITH_JOB_COUNT",
     "RUNS_PAGE",
-    "RUN_EVENTS",
     "RUN_JOB_ID",
     "RUN_WITH_JOB",
     "SOURCE",
@@ -211,5 +210,3 @@ SOURCE = sa.select(T.sources).where(_s.name == sa.bindparam("source"))
 SOURCES_PAGE = sa.select(T.sources).order_by(_s.name).limit(_limit).offset(_offset)
 """SourceDao.findAll: by name."""
 TAGS_PAGE = sa.select(T.tags).order_by(_t.name).limit(_limit).offset(_offset)
-RUN_EVENTS = sa.select(_e.document).where(_e.run_id == sa.bindparam("run_id")).order_by(_e.event_time, _e.id)
-"""The lineage events of :run_id, oldest first."""
