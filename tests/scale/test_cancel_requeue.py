@@ -195,7 +195,9 @@ def test_a_failed_job_requeued_runs_again_and_completes(mock, client):
     mock.clock.advance(timedelta(seconds=60))
     done = job(client, job_id)
     assert done["status"] == "COMPLETED" and done["error"] is None
-    assert done["output"]["files"] == {"output_file": [9004]}
+    [product] = done["output"]["files"]["output_file"]
+    [listed] = client.get("/v6/files/", params={"job_id": job_id}).json()["results"]
+    assert listed["id"] == product and listed["job_exe"]["id"] == done["execution"]["id"]
     assert done["execution"]["exe_num"] == 2 and done["execution"]["status"] == "COMPLETED"
     exes = executions(client, job_id)
     assert [(x["exe_num"], x["status"]) for x in exes] == [(2, "COMPLETED"), (1, "FAILED")]

@@ -28,7 +28,8 @@ def _consistent_time_ranges(values: object) -> bool:
     (and skip calendar-impossible dates such as 02-30, which the pattern admits and Scale rejects)."""
     if not isinstance(values, dict):
         return True
-    for low, high in (("started", "ended"), ("source_started", "source_ended")):
+    for low, high in (("started", "ended"), ("source_started", "source_ended"), ("data_started", "data_ended"),
+                      ("created_started", "created_ended"), ("modified_started", "modified_ended")):
         bounds = []
         for name in (low, high):
             value = values.get(name)
@@ -48,10 +49,16 @@ def _consistent_time_ranges(values: object) -> bool:
 # insists on 401 for a missing Authorization header; the 403 is asserted in tests/scale instead.
 EXCLUDED = [schemathesis.checks.missing_required_header]
 
-# Some schema-valid requests depend on state the schema cannot see: file ids and job types must exist.
-# For those operations a 400 is right when, and only when, it names such a missing reference.
-STATEFUL_REFERENCES = {"queue_job", "cancel_jobs", "requeue_jobs"}
-STATE_REASONS = ("Invalid job data: ", "Job Type with name: ")
+# Some schema-valid requests depend on state the schema cannot see: file ids, job types, workspaces and errors
+# must exist, a manifest must fit its configuration (its outputs need a workspace, its names must not collide),
+# and a system job type may only be paused. For those operations a 400 is right when, and only when, it names
+# such a reason.
+STATEFUL_REFERENCES = {"queue_job", "cancel_jobs", "requeue_jobs", "create_job_type", "edit_job_type"}
+STATE_REASONS = ("Invalid job data: ", "Job Type with name: ", "Job type configuration invalid: ",
+                 "Seed Manifest invalid: Collisions", "Seed Manifest invalid: Mount names",
+                 "Seed Manifest invalid: Error names", "Plan error ", "Manifest name ", "Manifest version ",
+                 "You can only modify the is_paused field", "Unable to create job type named", "No workspace named",
+                 "Missing workspace for outputs")
 
 
 def _checks_for(case: schemathesis.Case) -> dict[str, list[object]]:
@@ -73,12 +80,18 @@ def rejected_only_for_missing_references(ctx: object, response: object, case: sc
 
 
 
+# The job type status view reads `started` and `ended` without Scale's check_time_range.
+UNCHECKED_RANGES = {"list_job_type_status"}
+
+
 def _credentials(case: schemathesis.Case) -> dict[str, str]:
     return headers_unless_broken(case, TOKEN)
 
 
 def _breaks_time_rules(case: schemathesis.Case) -> bool:
     """A schema-valid request whose time range Scale must refuse."""
+    if case.operation.definition.raw.get("operationId") in UNCHECKED_RANGES:
+        return False
     positive = case.meta is None or not case.meta.generation.mode.is_negative
     same_operation = case.method.upper() == case.operation.method.upper()
     # Scale reads each filter from the query string first, then from the body (where null is "not given").

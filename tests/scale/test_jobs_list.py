@@ -127,12 +127,39 @@ def test_order_by_one_field_both_ways(client, field):
     assert down == sorted(down, reverse=True)
 
 
-def test_order_by_several_fields(client):
+def test_order_by_job_type_sorts_by_its_name_alone(client):
+    # Scale orders by job_type__name and drops the later keys (JobManager.filter_jobs): -id is not applied.
     got = jobs(client, [("order", "job_type"), ("order", "-id")])
     pairs = [(j["job_type"]["name"], j["id"]) for j in got]
+    assert pairs == sorted(pairs)
+    assert pairs[0][0] != pairs[-1][0]
+    descending = [j["job_type"]["name"] for j in jobs(client, [("order", "-job_type"), ("order", "id")])]
+    assert descending == sorted(descending, reverse=True)
+
+
+def test_order_by_several_fields(client):
+    got = jobs(client, [("order", "num_exes"), ("order", "-id")])
+    pairs = [(j["num_exes"], j["id"]) for j in got]
     assert pairs == sorted(pairs, key=lambda p: (p[0], -p[1]))
-    names = [p[0] for p in pairs]
-    assert names[0] != names[-1]
+    assert pairs[0][0] != pairs[-1][0]
+
+
+def _duration(job):
+    if job["started"] is None or job["ended"] is None:
+        return None
+    return at(job["ended"]) - at(job["started"])
+
+
+@pytest.mark.parametrize("order", ["duration", "-duration"])
+def test_order_by_duration_sorts_by_run_time_with_unrun_jobs_last(client, order):
+    got = jobs(client, [("order", order), ("order", "-id")])
+    durations = [_duration(j) for j in got]
+    timed = [d for d in durations if d is not None]
+    assert timed == sorted(timed, reverse=order.startswith("-"))
+    assert durations[:len(timed)] == timed  # jobs that never ran (queued, running, canceled early) come last
+    assert len(timed) < len(durations)
+    untimed_ids = [j["id"] for j in got[len(timed):]]
+    assert untimed_ids == sorted(untimed_ids)  # the later -id is dropped, as Scale drops it
 
 
 def test_order_by_status_descending_then_created(client):
@@ -208,7 +235,22 @@ def test_page_size_out_of_bounds_is_a_400(client, size):
     assert "page_size" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("page", ["0", "99", "abc", "-1"])
+def test_page_last_is_the_last_page_as_drf_serves_it(client):
+    total = client.get("/v6/jobs/", params={"page_size": 1000}).json()["count"]
+    last = client.get("/v6/jobs/", params={"page": "last", "page_size": 10})
+    assert last.status_code == 200
+    page = last.json()
+    pages = -(-total // 10)
+    assert page["count"] == total and len(page["results"]) == total - (pages - 1) * 10
+    assert page["next"] is None
+    assert query(page["previous"])["page"] == [str(pages - 1)]
+    numbered = client.get("/v6/jobs/", params={"page": pages, "page_size": 10}).json()
+    assert ids(numbered["results"]) == ids(page["results"])
+    empty = client.get("/v6/jobs/", params={"page": "last", "job_id": 2147483647})
+    assert empty.status_code == 200 and empty.json()["count"] == 0
+
+
+@pytest.mark.parametrize("page", ["0", "99", "abc", "-1", "Last", "first"])
 def test_a_page_that_does_not_exist_is_invalid(client, page):
     response = client.get("/v6/jobs/", params={"page": page, "page_size": 10})
     assert response.status_code == 404

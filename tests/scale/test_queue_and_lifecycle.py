@@ -91,11 +91,15 @@ def test_a_job_completes_with_its_output_after_running(mock, client):
     assert at(done["ended"]) == EPOCH + timedelta(seconds=23)
     assert at(done["last_status_change"]) == at(done["ended"])
     assert at(done["last_modified"]) >= at(done["ended"])
-    assert done["output"]["files"] == {"output_file": [9001]}
+    [product] = done["output"]["files"]["output_file"]
     assert done["error"] is None
     assert done["execution"]["status"] == "COMPLETED" and done["execution"]["ended"] == done["ended"]
     assert executions(client, new["id"])[0]["status"] == "COMPLETED"
-    assert done["execution"]["output"] == {"output_data": [{"name": "output_file", "file_id": 9001}]}
+    assert done["execution"]["output"] == {"output_data": [{"name": "output_file", "file_id": product}]}
+    listed = client.get("/v6/files/", params={"job_id": new["id"]}).json()["results"]
+    assert [(f["id"], f["job_output"], f["job_exe"]["id"]) for f in listed] == [
+        (product, "output_file", done["execution"]["id"])]
+    assert listed[0]["created"] == done["ended"] and listed[0]["file_type"] == "PRODUCT"
 
 
 def test_listing_by_status_follows_the_clock(mock, client):

@@ -17,10 +17,14 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = ["JSONText", "PortableString", "PortableText", "Store", "UtcDateTime", "database_url",
-           "insert_all_returning_ids", "insert_ignoring_duplicate", "insert_racing", "inserted_id"]
+           "insert_all_returning_ids", "insert_ignoring_duplicate", "insert_racing", "inserted_id",
+           "seconds_between"]
 
 T = TypeVar("T")
 _SETUP_LOCK = 0x6D6F636B  # PostgreSQL advisory lock key ("mock") held while tables are created and seeded
@@ -83,6 +87,27 @@ class JSONText(sa.types.TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         return None if value is None else json.loads(value)
+
+
+class seconds_between(FunctionElement[float]):  # named like the sa.func functions it sits beside
+    """``seconds_between(later, earlier)``: the seconds from one UtcDateTime column to another, as a float (NULL
+    if either is NULL), written in each backend's own date arithmetic."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+@compiles(seconds_between)
+def _seconds_between_sql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
 
 
 def database_url(state: str | None) -> str:

@@ -19,6 +19,7 @@ from ..core.store import (
     insert_all_returning_ids,
     insert_racing,
     inserted_id,
+    seconds_between,
 )
 from ..core.timeutil import UTC, format_iso, parse_duration, parse_iso, to_utc
 from .errors import leaf, media_type_of, unknown_fields
@@ -59,6 +60,7 @@ __all__ = [
     "media_type_of",
     "parse_duration",
     "parse_iso",
+    "seconds_between",
     "sql_last_change",
     "sql_state",
     "to_utc",

@@ -1,7 +1,9 @@
 """Scale v6 job services (ngageoint/scale, Django REST framework 3.9).
 
 Mocks the nine job endpoints of the v6 REST API (list, queue, details, input files, executions, execution
-details, cancel, requeue, execution logs) and the job type endpoints a client needs to find a job type id.
+details, cancel, requeue, execution logs) and what Scale's web UI and scripts call around a job: job types
+(versions, names, details, revisions, status lists; registering, editing, pausing, validating), files (a
+completed job's products among them), recipes, batches, nodes, workspaces, errors and the version.
 """
 
 from __future__ import annotations

@@ -29,37 +29,57 @@ def ts(value: datetime | None) -> str | None:
     return format_iso(value)
 
 
+def job_type_summary(jt: Row[Any]) -> dict[str, Any]:
+    """JobTypeBaseSerializerV6, from a job type row."""
+    return {"id": jt.id, "name": jt.name, "version": jt.version, "title": jt.title, "description": jt.description,
+            "is_active": jt.is_active, "is_system": jt.is_system, "is_paused": jt.is_paused,
+            "is_published": jt.is_published, "icon_code": jt.icon_code, "unmet_resources": jt.unmet_resources}
+
+
 def job_type_document(jt: Row[Any], *, details: bool = False) -> dict[str, Any]:
+    """JobTypeSerializerV6 (or, `details`, JobTypeDetailsSerializerV6 without its recipe types)."""
     doc = {
-        "id": jt.id, "name": jt.name, "version": jt.version, "title": jt.title, "description": jt.description,
-        "icon_code": jt.icon_code, "is_active": jt.is_active, "is_paused": jt.is_paused,
-        "is_system": jt.is_system, "is_published": jt.is_published, "max_scheduled": jt.max_scheduled,
-        "revision_num": jt.revision_num, "docker_image": jt.docker_image, "unmet_resources": jt.unmet_resources,
-        "created": ts(jt.created), "deprecated": None if jt.is_active else ts(jt.last_modified),
-        "paused": ts(jt.last_modified) if jt.is_paused else None, "last_modified": ts(jt.last_modified),
+        **job_type_summary(jt), "max_scheduled": jt.max_scheduled, "max_tries": jt.max_tries,
+        "revision_num": jt.revision_num, "docker_image": jt.docker_image, "created": ts(jt.created),
+        "deprecated": ts(jt.deprecated), "paused": ts(jt.paused), "last_modified": ts(jt.last_modified),
     }
     if details:
         doc["manifest"] = jt.manifest
-        doc["configuration"] = jt.configuration
+        doc["configuration"] = shown_configuration(jt.configuration, jt.manifest)
     return doc
 
 
 def file_document(f: Row[Any]) -> dict[str, Any]:
-    """A job's input file, as Scale's v6 file serializer shows it, from a file row with its ``workspace_name``."""
+    """ScaleFileSerializerV6, from a file row with its workspace's ``workspace_name`` and ``workspace_base_url``,
+    and its product origin's job type (``jt_*``), recipe type (``rt_*``) and batch (``bt_*``) if it has one."""
+    base_url = f.workspace_base_url
+    url = f"{base_url.removesuffix('/')}/{f.file_path.removeprefix('/')}" if base_url and f.file_path else None
     return {
         "id": f.id, "file_name": f.file_name, "workspace": {"id": f.workspace_id, "name": f.workspace_name},
         "data_type_tags": f.data_type_tags, "media_type": f.media_type, "file_type": f.file_type,
-        "file_size": f.file_size, "file_path": f.file_path, "is_deleted": False,
-        "url": f"http://scale.example.com/workspaces/{f.workspace_name}/{f.file_path}",
+        "file_size": f.file_size, "file_path": f.file_path, "is_deleted": False, "url": url,
         "created": ts(f.created), "deleted": None, "data_started": ts(f.data_started),
         "data_ended": ts(f.data_ended), "source_started": ts(f.source_started),
         "source_ended": ts(f.source_ended), "source_sensor_class": f.source_sensor_class,
         "source_sensor": f.source_sensor, "source_collection": f.source_collection,
         "source_task": f.source_task, "last_modified": ts(f.last_modified), "geometry": None,
-        "center_point": None, "countries": f.countries, "job_type": None, "job": None, "job_exe": None,
-        "job_output": None, "recipe_type": None, "recipe": None, "recipe_node": None, "batch": None,
-        "is_superseded": False, "superseded": None,
+        "center_point": None, "countries": f.countries,
+        "job_type": _job_type_summary(f) if f.jt_id is not None else None,
+        "job": {"id": f.job_id} if f.job_id else None,
+        "job_exe": {"id": f.job_exe_id} if f.job_exe_id else None,
+        "job_output": f.job_output, "recipe_type": recipe_type_summary(f, "rt"),
+        "recipe": {"id": f.recipe_id} if f.recipe_id else None, "recipe_node": f.recipe_node,
+        "batch": None if f.bt_id is None else {
+            "id": f.bt_id, "title": f.bt_title, "description": f.bt_description, "created": ts(f.bt_created)},
+        "is_superseded": f.is_superseded, "superseded": ts(f.superseded),
     }
+
+
+def recipe_type_summary(r: Row[Any], prefix: str) -> dict[str, Any] | None:
+    """RecipeTypeBaseSerializerV6, from the columns `r` carries under `prefix`."""
+    if getattr(r, f"{prefix}_id") is None:
+        return None
+    return {name: getattr(r, f"{prefix}_{name}") for name in ("id", "name", "title", "description", "revision_num")}
 
 
 def _job_type_summary(r: Row[Any]) -> dict[str, Any]:
@@ -71,7 +91,7 @@ def _job_type_summary(r: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _error_document(r: Row[Any], prefix: str) -> dict[str, Any] | None:
+def error_summary(r: Row[Any], prefix: str) -> dict[str, Any] | None:
     """The error whose columns `r` carries under `prefix`, if the outer join found one."""
     if getattr(r, f"{prefix}_id") is None:
         return None
@@ -91,7 +111,7 @@ def job_document(j: Row[Any], now: datetime, input_files: dict[str, list[str]]) 
         "event": {"id": j.ev_id, "type": j.ev_type, "occurred": ts(j.ev_occurred)},
         "ingest_event": None,
         "recipe": None if not j.recipe_id or j.rc_id is None else {
-            "id": j.rc_id, "recipe_type": j.rc_recipe_type,
+            "id": j.rc_id, "recipe_type": recipe_type_summary(j, "rt"),
             "recipe_type_rev": {"id": j.rc_recipe_type_rev_id}, "event": {"id": j.rc_event_id},
         },
         "batch": None if not j.batch_id or j.bt_id is None else {
@@ -102,7 +122,7 @@ def job_document(j: Row[Any], now: datetime, input_files: dict[str, list[str]]) 
         "status": j.status,
         "node": {"id": j.nd_id, "hostname": j.nd_hostname}
         if j.node_id and j.nd_id is not None and _ran(j.run_at, now) else None,
-        "error": _error_document(j, "er") if j.error_id and j.status == "FAILED" else None,
+        "error": error_summary(j, "er") if j.error_id and j.status == "FAILED" else None,
         "max_tries": j.max_tries,
         "num_exes": j.num_exes,
         "input_file_size": j.input_file_size,
@@ -135,7 +155,6 @@ def job_details_document(j: Row[Any], now: datetime, input_files: dict[str, list
             return None
         return {"id": other.id, "job_type": _job_type_summary(other), "status": other.status}
 
-    doc.pop("ingest_event")
     doc["job_type_rev"] = {
         "id": j.jt_revision_id, "job_type": _job_type_summary(j), "revision_num": j.jt_revision_num,
         "docker_image": j.jt_docker_image, "created": ts(j.jt_created), "manifest": j.jt_manifest,
@@ -147,8 +166,19 @@ def job_details_document(j: Row[Any], now: datetime, input_files: dict[str, list
     doc["execution"] = execution_document(j, now, details=True) if shown else None
     doc["input"] = j.input
     doc["output"] = j.output if j.status == "COMPLETED" else {"files": {}, "json": {}}
-    doc["configuration"] = j.configuration
+    doc["configuration"] = shown_configuration(j.configuration, j.jt_manifest)
     return doc
+
+
+def shown_configuration(configuration: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """A job (type)'s configuration as Scale shows it: without its schema ``version`` (rest_util.
+    strip_schema_version) and without the settings the manifest marks secret (remove_secret_settings)."""
+    secret = {setting.get("name") for setting in manifest.get("job", {}).get("interface", {}).get("settings") or []
+              if setting.get("secret")}
+    shown = {key: value for key, value in configuration.items() if key != "version"}
+    if secret and isinstance(shown.get("settings"), dict):
+        shown["settings"] = {name: value for name, value in shown["settings"].items() if name not in secret}
+    return shown
 
 
 def execution_document(x: Row[Any], now: datetime, *, details: bool = False) -> dict[str, Any]:
@@ -166,7 +196,7 @@ def execution_document(x: Row[Any], now: datetime, *, details: bool = False) -> 
         "ended": ts(x.x_end_at) if final else None,
         "job": {"id": x.x_job_id},
         "node": {"id": x.xn_id, "hostname": x.xn_hostname},
-        "error": _error_document(x, "xe") if x.x_status == "FAILED" else None,
+        "error": error_summary(x, "xe") if x.x_status == "FAILED" else None,
         "job_type": _job_type_summary(x),
         "timeout": x.x_timeout,
         "input_file_size": x.x_input_file_size,

@@ -8,7 +8,11 @@ from mockingjob.kit import ApiError, Reply, RequestInvalid, TokenAuth, leaf, med
 NOT_FOUND = "Not found."
 NO_CREDENTIALS = "Authentication credentials were not provided."
 TIME_PARAMETERS = {"started", "ended", "source_started", "source_ended"}
-FLAG_PARAMETERS = {"is_superseded", "is_active", "is_system"}
+FLAG_PARAMETERS = {"is_superseded", "is_active", "is_system", "is_builtin", "is_completed", "is_creation_done"}
+JOB_TYPE_WRITES = frozenset({"create_job_type", "edit_job_type"})
+# What a job type's create and edit bodies may hold: Scale's fields, then mockingjob's `plan`.
+JOB_TYPE_FIELDS = ("icon_code", "is_published", "max_scheduled", "docker_image", "configuration", "manifest",
+                   "auto_update", "is_active", "is_paused", "plan")
 
 # DRF TokenAuthentication behind SessionAuthentication: every failure is a 403 with DRF's wording. Without the
 # "Token" keyword TokenAuthentication does not apply, and the view answers that no credentials were provided.
@@ -47,6 +51,7 @@ def _parameter(name: str) -> str:
 
 def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
     v = error.violation
+    operation = error.extra.get("operation")
     name = _parameter(v.name)
     if v.location == "path":
         return 404, NOT_FOUND  # Django's URL patterns reject such a path before any view runs
@@ -66,6 +71,18 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
     if v.rule == "additionalProperties" and v.location == "body" and v.name.split(".")[0] == "input":
         # DataV6 validates the input against its schema, and BadParameter words the error.
         return 400, f"Invalid data: {v.message}"
+    if v.location == "body" and v.name.startswith("manifest."):
+        return 400, f"Seed Manifest invalid: Error validating against schema: {v.message}"
+    if v.location == "body" and v.name == "configuration.version" and v.rule == "enum":
+        return 400, f"Job type configuration invalid: Invalid configuration version: {v.value}"
+    if v.location == "body" and v.name.startswith("configuration.") and v.rule not in ("required", "missing"):
+        # JobConfigurationV6 validates against its schema; the queue and job type views prefix its error so.
+        return 400, f"Job type configuration invalid: Invalid configuration: {v.message}"
+    if v.rule == "additionalProperties" and v.location == "body" and not v.name and operation in JOB_TYPE_WRITES:
+        # The job type views check the body's keys against a whitelist (JobTypesView.create,
+        # JobTypeDetailsView.patch); Scale names the first unknown one, and prints the list as a Python 2 set.
+        valid = ", ".join(f"u'{field}'" for field in JOB_TYPE_FIELDS)
+        return 400, f"{unknown_fields(v)[0]} is not a valid field. Valid fields are: set([{valid}])"
     if v.rule == "additionalProperties":
         return 400, "Unknown parameter(s): " + ", ".join(f'"{n}"' for n in unknown_fields(v))
     if v.rule in ("required", "missing"):

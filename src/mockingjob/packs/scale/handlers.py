@@ -14,11 +14,12 @@ import sqlalchemy as sa
 
 from mockingjob.kit import ApiError, Call, Operations, PortableString, Reply, UtcDateTime, inserted_id
 
-from . import logs
-from .documents import execution_document, file_document, job_document, job_type_document
+from . import catalog, files, job_types, logs, recipes
+from .documents import execution_document, file_document, job_document
 from .errors import NOT_FOUND, InvalidJobData, bad_parameter
+from .files import FILE_FROM, FILES, VISIBLE
 from .model import JobPlan, cancel, plan_attempt
-from .params import flag, paginate, parse_timestamp, time_range
+from .params import paginate, parse_timestamp, time_range
 from .queries import (
     EXE_WITH_LOG_SCRIPT,
     ExeShape,
@@ -54,11 +55,14 @@ async def list_jobs(call: Call) -> Reply:
 
 
 _JOB_TYPE = sa.select(T.job_types).where(jt.id == sa.bindparam("id"))
-_FILE_SIZES = sa.select(f.id, f.file_size).where(f.id.in_(sa.bindparam("ids", expanding=True)))
+_FILE_SIZES = (sa.select(f.id, f.file_size).select_from(FILE_FROM)
+               .where(f.id.in_(sa.bindparam("ids", expanding=True)), VISIBLE))
 _INSERT_EVENT = T.events.insert()
 _INSERT_JOB = T.jobs.insert()
 _INSERT_INPUT = T.job_inputs.insert()
-_NODE_IDS = sa.select(T.nodes.c.id).order_by(T.nodes.c.id)
+# Scale's scheduler offers work to active nodes that are not paused.
+_NODE_IDS = (sa.select(T.nodes.c.id).where(T.nodes.c.is_active.is_(True), T.nodes.c.is_paused.is_(False))
+             .order_by(T.nodes.c.id))
 _ERROR_NAMED = sa.select(e.id).where(e.name == sa.bindparam("name"))
 _ERROR_NAMED_OR_OF_CATEGORY = (
     sa.select(e.id).where(sa.or_(e.name == sa.bindparam("name"), e.category == sa.bindparam("category")))
@@ -77,7 +81,7 @@ async def queue_job(call: Call) -> Reply:
     files = data.get("files") or {}
     _check_input(job_type, data)
     file_ids = sorted({fid for ids in files.values() for fid in ids})
-    sizes = dict(conn.execute(_FILE_SIZES, {"ids": file_ids}).all()) if file_ids else {}
+    sizes = dict(conn.execute(_FILE_SIZES, {"ids": file_ids, "now": now}).all()) if file_ids else {}
     missing = [fid for fid in file_ids if fid not in sizes]
     if missing:
         raise InvalidJobData(f"file(s) {missing} do not exist")
@@ -97,7 +101,7 @@ async def queue_job(call: Call) -> Reply:
     if links:
         conn.execute(_INSERT_INPUT, links)
     planned = plan_attempt(conn, job_id, 1, plan, now, _pick_node(call, job_id), _error_id(call, plan),
-                           job_type.timeout, size_mib, call.effect)
+                           job_type.timeout, size_mib, call.effect, job_type.is_paused)
     assert planned is not None  # nobody else knows the job yet
     with tally_changes(conn) as tally:
         tally.add(job_type.id, *planned)
@@ -160,7 +164,7 @@ async def requeue_jobs(call: Call) -> Reply:
                 values["priority"] = priority
             planned = plan_attempt(call.conn, row.id, row.num_exes + 1, plan, call.now,
                                    _pick_node(call, row.id + row.num_exes), _error_id(call, plan), row.timeout,
-                                   row.input_file_size, call.effect, **values)
+                                   row.input_file_size, call.effect, row.is_paused, **values)
             # None for a job another request requeued meanwhile: it stays as that one planned (and tallied) it.
             if planned is not None:
                 tally.move(row.job_type_id, (row.outcome, row.end_at), planned)
@@ -181,9 +185,7 @@ def _input_file_statements(shape: _FileShape) -> tuple[sa.Select[Any], sa.Select
     low, high = {"source": (f.source_started, f.source_ended), "data": (f.data_started, f.data_ended)}.get(
         shape.time_field, (f.last_modified, f.last_modified))
     inputs = T.job_inputs.c
-    query = (sa.select(T.files, T.workspaces.c.name.label("workspace_name"))
-             .join(T.workspaces, T.workspaces.c.id == f.workspace_id)
-             .where(f.id.in_(sa.select(inputs.file_id).where(inputs.job_id == sa.bindparam("job_id")))))
+    query = FILES.where(f.id.in_(sa.select(inputs.file_id).where(inputs.job_id == sa.bindparam("job_id"))))
     if shape.started:
         query = query.where(low >= sa.bindparam("started", type_=UtcDateTime()))
     if shape.ended:
@@ -206,8 +208,8 @@ async def list_job_input_files(call: Call) -> Reply:
     started, ended = time_range(p, call.now)
     shape = _FileShape(p.get("time_field") or "last_modified", bool(started), bool(ended), bool(p.get("file_name")),
                        bool(p.get("job_input")))
-    values = {"job_id": p["job_id"], "started": started, "ended": ended, "file_name": p.get("file_name"),
-              "job_input": p.get("job_input")}
+    values = {"now": call.now, "job_id": p["job_id"], "started": started, "ended": ended,
+              "file_name": p.get("file_name"), "job_input": p.get("job_input")}
     count, page = _input_file_statements(shape)
     envelope, rows = paginate(call, call.conn, page, count, values)
     return Reply({**envelope, "results": [file_document(row) for row in rows]})
@@ -250,92 +252,11 @@ async def get_job_execution_log(call: Call) -> Reply:
     return Reply(lines)
 
 
-# --- job types -----------------------------------------------------------------------------------------
+def _register(*modules: Operations) -> None:
+    """The operations of the pack's other modules (job types, files, recipes, batches, …) join these."""
+    for operations in modules:
+        for operation_id, handler in operations.items():
+            HANDLERS.add(operation_id, handler)
 
 
-@dataclass(frozen=True)
-class _JobTypeShape:
-    keywords: int
-    ids: bool
-    is_active: bool
-    is_system: bool
-
-
-@lru_cache(maxsize=64)
-def _job_type_statements(shape: _JobTypeShape) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    versions = sa.select(jt.id)
-    for n in range(shape.keywords):
-        like = sa.bindparam(f"keyword_{n}", type_=PortableString())
-        versions = versions.where(sa.or_(*(sa.func.lower(column, type_=PortableString()).like(like)
-                                           for column in (jt.name, jt.title, jt.description))))
-    if shape.ids:
-        versions = versions.where(jt.id.in_(sa.bindparam("id", expanding=True)))
-    for name, given in (("is_active", shape.is_active), ("is_system", shape.is_system)):
-        if given:
-            versions = versions.where(jt[name] == sa.bindparam(name))
-    names = sa.select(jt.name).distinct().where(jt.id.in_(versions))
-    count = sa.select(sa.func.count()).select_from(names.subquery())
-    page = names.order_by(jt.name).limit(sa.bindparam("limit", type_=sa.Integer())).offset(
-        sa.bindparam("offset", type_=sa.Integer()))
-    return count, page
-
-
-_VERSIONS_OF = sa.select(T.job_types).where(jt.name.in_(sa.bindparam("names", expanding=True))).order_by(jt.id)
-
-
-@HANDLERS
-async def list_job_types(call: Call) -> Reply:
-    p = call.params
-    keywords = p.get("keyword") or []
-    values: dict[str, Any] = {f"keyword_{n}": f"%{keyword.lower()}%" for n, keyword in enumerate(keywords)}
-    if p.get("id"):
-        values["id"] = list(p["id"])
-    for name in ("is_active", "is_system"):
-        if p.get(name) is not None:
-            values[name] = flag(p[name])
-    shape = _JobTypeShape(len(keywords), bool(p.get("id")), p.get("is_active") is not None,
-                          p.get("is_system") is not None)
-    count, page = _job_type_statements(shape)
-    envelope, rows = paginate(call, call.conn, page, count, values)
-    versions: dict[str, list[Any]] = {row.name: [] for row in rows}
-    if versions:
-        for version in call.conn.execute(_VERSIONS_OF, {"names": list(versions)}):
-            versions[version.name].append(version)
-    results = []
-    for name, all_versions in versions.items():
-        latest = all_versions[-1]
-        results.append({"name": name, "title": latest.title, "description": latest.description,
-                        "icon_code": latest.icon_code, "versions": [v.version for v in all_versions],
-                        "latest_version": latest.version})
-    return Reply({**envelope, "results": results})
-
-
-_VERSIONS_NAMED = sa.select(T.job_types).where(jt.name == sa.bindparam("name", type_=PortableString()))
-_ACTIVE_VERSIONS_NAMED = _VERSIONS_NAMED.where(jt.is_active == sa.bindparam("is_active"))
-_VERSIONS_PAGES = {
-    active: (sa.select(sa.func.count()).select_from(query.subquery()),
-             query.order_by(jt.id).limit(sa.bindparam("limit", type_=sa.Integer())).offset(
-                 sa.bindparam("offset", type_=sa.Integer())))
-    for active, query in ((False, _VERSIONS_NAMED), (True, _ACTIVE_VERSIONS_NAMED))
-}
-
-
-@HANDLERS
-async def list_job_type_versions(call: Call) -> Reply:
-    active = call.params.get("is_active")
-    count, page = _VERSIONS_PAGES[active is not None]
-    values = {"name": call.params["name"], "is_active": None if active is None else flag(active)}
-    envelope, rows = paginate(call, call.conn, page, count, values)
-    return Reply({**envelope, "results": [job_type_document(row) for row in rows]})
-
-
-_JOB_TYPE_VERSION = sa.select(T.job_types).where(jt.name == sa.bindparam("name", type_=PortableString()),
-                                                 jt.version == sa.bindparam("version", type_=PortableString()))
-
-
-@HANDLERS
-async def get_job_type(call: Call) -> Reply:
-    row = call.conn.execute(_JOB_TYPE_VERSION, {"name": call.params["name"], "version": call.params["version"]}).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    return Reply(job_type_document(row, details=True))
+_register(job_types.OPERATIONS, files.OPERATIONS, catalog.OPERATIONS, recipes.OPERATIONS)

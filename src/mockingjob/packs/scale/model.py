@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from mockingjob.kit import NOW, Effect, Phase, Plan, PortableString
+from mockingjob.kit import NOW, Effect, Phase, Plan, PortableString, inserted_id
 
+from .products import forget_products, write_products
 from .tables import TABLES as T
 from .tally import tally_changes
 
@@ -107,11 +108,13 @@ def update_job(conn: Connection, job_id: int, **values: Any) -> None:
 
 def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, start: datetime, node_id: int,
                  error_id: int | None, timeout: int, input_file_size: float | None, effect: Effect,
-                 **job_values: Any) -> tuple[str, datetime | None] | None:
+                 paused: bool = False, **job_values: Any) -> tuple[str, datetime | None] | None:
     """Write the `attempt`-th execution of a job, queued at `start`, into the job row and the executions.
 
     `effect` is what a scenario asks instead of the job type's plan: another outcome, state durations, and
-    (through `error_id`) the error a failure reports. `job_values` are further job columns to set.
+    (through `error_id`) the error a failure reports. `job_values` are further job columns to set. A job of a
+    `paused` type is held: it stays queued, keeping how long it will run, until its type is resumed
+    (`resume_jobs`). An attempt planned to complete gets its products (products.py).
 
     The job row counts its executions (``num_exes``). It is updated first, and only while it still counts
     ``attempt - 1``; the database checks that against the row as it stands when the write proceeds (SQLite
@@ -122,18 +125,60 @@ def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, sta
     """
     lifecycle = effect.apply(plan.lifecycle(attempt))
     (_, queued), (_, run_at), (outcome, end_at) = lifecycle.schedule(start).steps
+    held = None
+    if paused and run_at is not None and end_at is not None:
+        held, run_at, end_at = (end_at - run_at).total_seconds(), None, None
     error = error_id if outcome == "FAILED" else None
     planned = conn.execute(_UPDATE_JOB_ATTEMPT, {
         "job_id_": job_id, "num_exes_": attempt - 1, "queued": queued, "run_at": run_at, "end_at": end_at,
         "outcome": outcome, "node_id": node_id, "error_id": error, "num_exes": attempt, "changed": None,
-        **job_values}).rowcount
+        "held_seconds": held, **job_values}).rowcount
     if not planned:
         return None
-    conn.execute(_INSERT_EXE, {
+    exe_id = inserted_id(conn.execute(_INSERT_EXE, {
         "job_id": job_id, "exe_num": attempt, "node_id": node_id, "error_id": error, "queued": queued,
         "run_at": run_at, "end_at": end_at, "outcome": outcome, "timeout": timeout,
-        "input_file_size": input_file_size})
+        "input_file_size": input_file_size}))
+    if outcome == "COMPLETED" and end_at is not None:
+        update_job(conn, job_id, output=write_products(conn, job_id, exe_id, attempt, end_at))
     return outcome, end_at
+
+
+_LATEST_EXE = sa.and_(_x.job_id == _j.id, _x.exe_num == _j.num_exes)
+# The jobs of a type that have not started (their run lies ahead), and those held while it was paused.
+_NOT_STARTED = (sa.select(_j.id, _j.outcome, _j.run_at, _j.end_at, _j.num_exes, _x.id.label("exe_id"))
+                .select_from(T.jobs.join(T.job_exes, _LATEST_EXE))
+                .where(_j.job_type_id == sa.bindparam("job_type_id"), _j.run_at > NOW))
+_HELD = (sa.select(_j.id, _j.outcome, _j.held_seconds, _j.num_exes, _x.id.label("exe_id"))
+         .select_from(T.jobs.join(T.job_exes, _LATEST_EXE))
+         .where(_j.job_type_id == sa.bindparam("job_type_id"), _j.held_seconds.is_not(None),
+                _j.end_at.is_(None)).order_by(_j.id))
+
+
+def hold_jobs(conn: Connection, now: datetime, job_type_id: int) -> None:
+    """A job type was paused at `now`: its queued jobs stay queued (Scale's scheduler skips paused types);
+    what runs goes on."""
+    with tally_changes(conn) as tally:
+        for row in conn.execute(_NOT_STARTED, {"now": now, "job_type_id": job_type_id}).all():
+            if row.end_at is None:  # a scenario's run that never ends: nothing to keep
+                continue
+            update_job(conn, row.id, run_at=None, end_at=None,
+                       held_seconds=(row.end_at - row.run_at).total_seconds())
+            conn.execute(_UPDATE_EXE, {"job_id_": row.id, "exe_num_": row.num_exes, "run_at": None, "end_at": None})
+            forget_products(conn, row.exe_id)
+            tally.move(job_type_id, (row.outcome, row.end_at), (row.outcome, None))
+
+
+def resume_jobs(conn: Connection, now: datetime, job_type_id: int) -> None:
+    """A paused job type was resumed at `now`: the jobs it held start now and run as long as they were to."""
+    with tally_changes(conn) as tally:
+        for row in conn.execute(_HELD, {"job_type_id": job_type_id}).all():
+            end_at = now + timedelta(seconds=row.held_seconds)
+            update_job(conn, row.id, run_at=now, end_at=end_at, held_seconds=None)
+            conn.execute(_UPDATE_EXE, {"job_id_": row.id, "exe_num_": row.num_exes, "run_at": now, "end_at": end_at})
+            if row.outcome == "COMPLETED":
+                update_job(conn, row.id, output=write_products(conn, row.id, row.exe_id, row.num_exes, end_at))
+            tally.move(job_type_id, (row.outcome, None), (row.outcome, end_at))
 
 
 def cancel(conn: Connection, now: datetime, job_ids: list[int]) -> None:
@@ -147,7 +192,8 @@ def cancel(conn: Connection, now: datetime, job_ids: list[int]) -> None:
             latest = {"job_id_": row.id, "exe_num_": row.num_exes}
             end_at = now
             if row.status == "QUEUED":
-                update_job(conn, row.id, run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now)
+                update_job(conn, row.id, run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now,
+                           held_seconds=None)
                 conn.execute(_UPDATE_EXE, {**latest, "run_at": None, "end_at": now, "outcome": "CANCELED"})
             elif row.status == "RUNNING":
                 update_job(conn, row.id, end_at=now, outcome="CANCELED", error_id=None, changed=now)

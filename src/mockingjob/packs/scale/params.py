@@ -91,6 +91,22 @@ def _with_page(url: str, page: int | None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
 
 
+def _requested(call: Call) -> tuple[int | None, int]:
+    """The page asked for (None for DRF's ``last``) and the page size."""
+    given = call.params.get("page") or 1
+    return (None if given == "last" else int(given)), int(call.params.get("page_size") or 100)
+
+
+def _envelope(call: Call, page: int, pages: int, count: int) -> dict[str, Any]:
+    if page > pages:
+        raise ApiError(404, "Invalid page.")
+    return {
+        "count": count,
+        "next": _with_page(call.full_url, page + 1) if page < pages else None,
+        "previous": None if page == 1 else _with_page(call.full_url, None if page == 2 else page - 1),
+    }
+
+
 def paginate(call: Call, conn: Connection, page_query: sa.Select[Any], count_query: sa.Select[Any],
              values: dict[str, Any]) -> tuple[dict[str, Any], Sequence[Any]]:
     """Run `page_query` (whose LIMIT and OFFSET are the bind parameters ``limit`` and ``offset``) with `values`
@@ -98,24 +114,28 @@ def paginate(call: Call, conn: Connection, page_query: sa.Select[Any], count_que
 
     A first page shorter than the page size is the whole answer: its length is the count.
     """
-    page = int(call.params.get("page") or 1)
-    size = int(call.params.get("page_size") or 100)
+    page, size = _requested(call)
     rows: Sequence[Any] | None = None
     count = None
-    if page == 1:
+    if page in (1, None):
         rows = conn.execute(page_query, {**values, "limit": size, "offset": 0}).all()
         if len(rows) < size:
             count = len(rows)
     if count is None:
         count = conn.execute(count_query, values).scalar_one()
     pages = max(1, math.ceil(count / size))
-    if page > pages:
-        raise ApiError(404, "Invalid page.")
-    if rows is None:
+    if page is None:  # DRF's last_page_strings
+        page = pages
+    envelope = _envelope(call, page, pages, count)
+    if page > 1:
         rows = conn.execute(page_query, {**values, "limit": size, "offset": (page - 1) * size}).all()
-    envelope = {
-        "count": count,
-        "next": _with_page(call.full_url, page + 1) if page < pages else None,
-        "previous": None if page == 1 else _with_page(call.full_url, None if page == 2 else page - 1),
-    }
+    assert rows is not None
     return envelope, rows
+
+
+def page_envelope(call: Call, count: int) -> tuple[dict[str, Any], slice]:
+    """The DRF envelope of the requested page of `count` items computed in full, and the slice that page is."""
+    page, size = _requested(call)
+    pages = max(1, math.ceil(count / size))
+    page = pages if page is None else page
+    return _envelope(call, page, pages, count), slice((page - 1) * size, page * size)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
-from mockingjob.kit import ApiError, Call, UtcDateTime
+from mockingjob.kit import ApiError, Call, UtcDateTime, seconds_between
 
 from .documents import execution_document, job_details_document
 from .errors import NOT_FOUND, bad_parameter
@@ -73,7 +73,8 @@ LIST_COLUMNS = [
     STATUS.label("status"), STARTED.label("started"), ENDED.label("ended"), LAST_MODIFIED.label("last_modified"),
     *JOB_TYPE_SUMMARY, *_labeled(JT, "jt", ("revision_id", "revision_num")),
     *_labeled(T.events, "ev", ("id", "type", "occurred")),
-    *_labeled(T.recipes, "rc", ("id", "recipe_type", "recipe_type_rev_id", "event_id")),
+    *_labeled(T.recipes, "rc", ("id", "recipe_type_rev_id", "event_id")),
+    *_labeled(T.recipe_types, "rt", ("id", "name", "title", "description", "revision_num")),
     *_labeled(T.batches, "bt", ("id", "title", "description", "created")),
     *_labeled(T.nodes, "nd", ("id", "hostname")),
     *_labeled(T.errors, "er", _ERROR_COLUMNS),
@@ -82,6 +83,7 @@ JOB_FROM = (
     T.jobs.outerjoin(JT, JT.c.id == j.job_type_id)
     .outerjoin(T.events, T.events.c.id == j.event_id)
     .outerjoin(T.recipes, T.recipes.c.id == j.recipe_id)
+    .outerjoin(T.recipe_types, T.recipe_types.c.id == T.recipes.c.recipe_type_id)
     .outerjoin(T.batches, T.batches.c.id == j.batch_id)
     .outerjoin(T.nodes, T.nodes.c.id == j.node_id)
     .outerjoin(T.errors, T.errors.c.id == j.error_id)
@@ -251,6 +253,10 @@ class JobShape:
             "ended": j.end_at if ended else ENDED,
             "last_status_change": FINAL_MODIFIED if ended else LAST_MODIFIED,
             "last_modified": FINAL_MODIFIED if ended else LAST_MODIFIED,
+            "duration": DURATION,
+            # The web UI's error columns: Scale (Django 1.11) orders by the joined error table's column.
+            "error.category": sa.case((STATUS == "FAILED", T.errors.c.category), else_=sa.null()),
+            "error.title": sa.case((STATUS == "FAILED", T.errors.c.title), else_=sa.null()),
         }[field]
 
 
@@ -315,8 +321,24 @@ def _list_statements(shape: JobShape, order: tuple[str, ...]) -> tuple[sa.Select
         page = page.where(j.id.in_(_by_last_modified(shape, order[0].startswith("-"))))
     else:
         page = page.where(*shape.conditions("walk")).limit(_LIMIT).offset(_OFFSET)
-    clauses = [_direction(shape.order_column(item.lstrip("-")), item.startswith("-")) for item in order]
-    return count, page.order_by(*clauses, j.id.asc())
+    return count, page.order_by(*_order_clauses(shape, order), j.id.asc())
+
+
+# A job's run time, once it has ended having started (Scale's ``ended - started``; NULL otherwise).
+DURATION: ColumnElement[float] = sa.case((sa.and_(j.end_at <= NOW, j.run_at <= NOW),
+                                          seconds_between(j.end_at, j.run_at)), else_=sa.null())
+
+
+def _order_clauses(shape: JobShape, order: tuple[str, ...]) -> list[ColumnElement[Any]]:
+    """The ORDER BY of the job list, as JobManager.filter_jobs_v6 builds it: a first key of ``duration`` or
+    ``job_type`` is the only key (Scale drops the rest); jobs without a duration come last either way, as
+    PostgreSQL sorts the NULLs of Scale's ascending ``ended - started`` (or ``started - ended``)."""
+    first = order[0]
+    if first.lstrip("-") == "duration":
+        return [DURATION.is_(None), _direction(DURATION, first.startswith("-"))]
+    if first.lstrip("-") == "job_type":
+        order = (first,)
+    return [_direction(shape.order_column(item.lstrip("-")), item.startswith("-")) for item in order]
 
 
 def _by_last_modified(shape: JobShape, descending: bool) -> sa.Select[Any]:
@@ -360,7 +382,7 @@ def _cancel_statement(shape: JobShape) -> sa.Select[Any]:
 @lru_cache(maxsize=256)
 def _requeue_statement(shape: JobShape) -> sa.Select[Any]:
     return (sa.select(j.id, j.job_type_id, j.outcome, j.end_at, j.num_exes, j.input_file_size, j.max_tries,
-                      JT.c.plan, JT.c.timeout)
+                      JT.c.plan, JT.c.timeout, JT.c.is_paused)
             .select_from(T.jobs.join(JT, JT.c.id == j.job_type_id)).where(*shape.conditions("plain")))
 
 

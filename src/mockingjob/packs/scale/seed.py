@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -15,9 +16,16 @@ from sqlalchemy.engine import Connection
 from mockingjob.kit import FixtureError, RelativeTimes, insert_rows, load_fixtures, parse_duration
 
 from . import tally
+from .products import product_rows
 from .tables import TABLES as T
 
-FILES = ("errors", "nodes", "workspaces", "files", "events", "recipes", "batches", "job_types", "jobs")
+FILES = ("errors", "nodes", "workspaces", "files", "events", "recipe_types", "batches", "recipes", "job_types",
+         "jobs")
+
+
+def _timed(rows: list[dict[str, Any]], at: RelativeTimes, *names: str) -> list[dict[str, Any]]:
+    """`rows` with the times under `names` read relative to the moment of seeding."""
+    return [{**row, **{name: at(row.get(name)) for name in names if name in row}} for row in rows]
 
 
 def _seconds(value: Any, where: str) -> timedelta:
@@ -32,24 +40,26 @@ def seed(conn: Connection, folder: Path, now: datetime) -> None:
     at = RelativeTimes(now, str(folder))
     try:
         errors_by_name = {e["name"]: e["id"] for e in data["errors"]}
-        insert_rows(conn, T.errors, data["errors"])
-        insert_rows(conn, T.nodes, data["nodes"])
-        insert_rows(conn, T.workspaces, data["workspaces"])
-        insert_rows(conn, T.files, ({**f, **{k: at(f.get(k)) for k in (
-            "created", "last_modified", "data_started", "data_ended", "source_started", "source_ended")}}
-                                    for f in data["files"]))
-        insert_rows(conn, T.events, ({**e, "occurred": at(e["occurred"])} for e in data["events"]))
-        insert_rows(conn, T.recipes, data["recipes"])
-        insert_rows(conn, T.batches, ({**b, "created": at(b["created"])} for b in data["batches"]))
-        types = {jt["id"]: jt for jt in data["job_types"]}
-        insert_rows(conn, T.job_types, ({**jt, "created": at(jt["created"]),
-                                         "last_modified": at(jt.get("last_modified", jt["created"]))}
-                                        for jt in data["job_types"]))
+        insert_rows(conn, T.errors, _timed(data["errors"], at, "created", "last_modified"))
+        insert_rows(conn, T.nodes, _timed(data["nodes"], at, "deprecated", "created", "last_modified"))
+        insert_rows(conn, T.workspaces, _timed(data["workspaces"], at, "deprecated", "created", "last_modified"))
+        insert_rows(conn, T.files, _timed(data["files"], at, "created", "last_modified", "data_started", "data_ended",
+                                          "source_started", "source_ended"))
+        insert_rows(conn, T.events, _timed(data["events"], at, "occurred"))
+        insert_rows(conn, T.recipe_types, _timed(data["recipe_types"], at, "created", "deprecated", "last_modified"))
+        insert_rows(conn, T.batches, _timed(data["batches"], at, "created", "superseded", "last_modified"))
+        insert_rows(conn, T.recipes, _timed(data["recipes"], at, "created", "superseded"))
+        types = {jt["id"]: _job_type_row(jt, at) for jt in data["job_types"]}
+        insert_rows(conn, T.job_types, types.values())
+        insert_rows(conn, T.job_type_revisions, (rev for jt in types.values() for rev in _revisions(jt)))
         jobs: list[dict[str, Any]] = []
         exes: list[dict[str, Any]] = []
         inputs: list[dict[str, Any]] = []
         for job in data["jobs"]:
             _job_rows(job, types, errors_by_name, at, jobs, exes, inputs)
+        for number, exe in enumerate(exes, start=1):
+            exe["id"] = number
+        _products(conn, jobs, exes, types, data)
         insert_rows(conn, T.jobs, jobs)  # before their executions and inputs, which refer to them
         insert_rows(conn, T.job_exes, exes)
         insert_rows(conn, T.job_inputs, inputs)
@@ -58,6 +68,56 @@ def seed(conn: Connection, folder: Path, now: datetime) -> None:
         raise
     except Exception as exc:  # a constraint or a missing key: say which fixture
         raise FixtureError(f"{folder}: cannot load fixtures: {exc}") from exc
+
+
+def _job_type_row(jt: dict[str, Any], at: RelativeTimes) -> dict[str, Any]:
+    created = at(jt["created"])
+    modified = at(jt.get("last_modified", jt["created"]))
+    return {**jt, "created": created, "last_modified": modified,
+            "deprecated": None if jt["is_active"] else modified, "paused": modified if jt["is_paused"] else None,
+            "tags": jt["manifest"].get("job", {}).get("tags", [])}
+
+
+def _revisions(jt: dict[str, Any]) -> list[dict[str, Any]]:
+    """A job type's revisions 1 … revision_num, the last one its current ``revision_id``, dated from its creation
+    to its last change."""
+    count = jt["revision_num"]
+    span = jt["last_modified"] - jt["created"]
+    return [{"id": jt["revision_id"] - (count - number), "job_type_id": jt["id"], "revision_num": number,
+             "docker_image": jt["docker_image"], "manifest": jt["manifest"],
+             "created": jt["created"] + (span * (number - 1) / (count - 1) if count > 1 else timedelta(0))}
+            for number in range(1, count + 1)]
+
+
+def _products(conn: Connection, jobs: list[dict[str, Any]], exes: list[dict[str, Any]],
+              types: dict[int, dict[str, Any]], data: dict[str, Any]) -> None:
+    """The products of every completed fixture execution, and each job's ``output`` listing its last one's.
+
+    Their ids follow the fixture files' (given here: a database's id sequence is moved past the fixtures'
+    ids only once the seeding is done)."""
+    workspaces = {w["name"]: w["id"] for w in data["workspaces"]}
+    next_id = max((f["id"] for f in data["files"]), default=0) + 1
+    products: list[dict[str, Any]] = []
+    recipe_types = {r["id"]: r["recipe_type_id"] for r in data["recipes"]}
+    by_id = {job["id"]: job for job in jobs}
+    for exe in exes:
+        if exe["outcome"] != "COMPLETED" or exe["end_at"] is None:
+            continue
+        job = by_id[exe["job_id"]]
+        jt = types[job["job_type_id"]]
+        producing = SimpleNamespace(
+            **{k: job[k] for k in ("id", "recipe_id", "batch_id", "source_started", "source_ended",
+                                   "source_sensor_class", "source_sensor", "source_collection", "source_task")},
+            job_type_id=jt["id"], job_type_name=jt["name"], job_type_version=jt["version"], manifest=jt["manifest"],
+            configuration=jt["configuration"], plan=jt["plan"], recipe_type_id=recipe_types.get(job["recipe_id"]))
+        files: dict[str, list[int]] = {}
+        for row in product_rows(producing, workspaces, exe["id"], exe["exe_num"], exe["end_at"]):
+            products.append({**row, "id": next_id})
+            files.setdefault(row["job_output"], []).append(next_id)
+            next_id += 1
+        if exe["exe_num"] == job["num_exes"]:
+            job["output"] = {"files": files, "json": job["output"]["json"]}
+    insert_rows(conn, T.files, products)
 
 
 def _job_rows(job: dict[str, Any], types: dict[int, dict[str, Any]], errors_by_name: dict[str, int],
@@ -90,8 +150,10 @@ def _job_rows(job: dict[str, Any], types: dict[int, dict[str, Any]], errors_by_n
         batch_id=job.get("batch"), node_id=last["node_id"], error_id=last["error_id"],
         is_superseded=bool(job.get("superseded")), superseded=at(job.get("superseded")),
         superseded_job_id=job.get("superseded_job"), superseded_by_job_id=job.get("superseded_by_job"),
-        input=job.get("input", {"files": {}, "json": {}}), output=job.get("output", {"files": {}, "json": {}}),
-        configuration=job.get("configuration", jt["configuration"]), priority=job.get("priority", 100),
+        input=job.get("input", {"files": {}, "json": {}}), output={"files": {}, "json": job.get("output_json", {})},
+        configuration=job.get("configuration", {**jt["configuration"],
+                                                 "priority": job.get("priority", jt["configuration"]["priority"])}),
+        priority=job.get("priority", jt["configuration"]["priority"]),
         max_tries=job.get("max_tries", jt["max_tries"]), num_exes=len(own_exes),
         input_file_size=job.get("input_file_size"),
         source_started=at(source.get("started")), source_ended=at(source.get("ended")),

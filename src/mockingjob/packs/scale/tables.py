@@ -37,9 +37,23 @@ TABLES.table(
     sa.Column("configuration", JSONText, nullable=False),
     sa.Column("resources", JSONText, nullable=False),
     sa.Column("plan", JSONText, nullable=False),
+    sa.Column("tags", JSONText),  # the manifest's job.tags, which the list's keyword also matches
     sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("deprecated", UtcDateTime),
+    sa.Column("paused", UtcDateTime),
     sa.Column("last_modified", UtcDateTime, nullable=False),
     sa.UniqueConstraint("name", "version"),
+)
+# Every revision of a job type: one per manifest it was given (Scale's JobTypeRevision).
+TABLES.table(
+    "job_type_revisions",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), nullable=False),
+    sa.Column("revision_num", sa.Integer, nullable=False),
+    sa.Column("docker_image", PortableString(250), nullable=False),
+    sa.Column("manifest", JSONText, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("job_type_id", "revision_num"),
 )
 TABLES.table(
     "errors",
@@ -51,16 +65,32 @@ TABLES.table(
     sa.Column("category", PortableString(50), nullable=False),
     sa.Column("is_builtin", sa.Boolean, nullable=False),
     sa.Column("should_be_retried", sa.Boolean, nullable=False),
+    sa.Column("created", UtcDateTime),
+    sa.Column("last_modified", UtcDateTime),
 )
 TABLES.table(
     "nodes",
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("hostname", PortableString(250), nullable=False),
+    sa.Column("pause_reason", PortableString(250)),
+    sa.Column("is_paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("deprecated", UtcDateTime),
+    sa.Column("created", UtcDateTime),
+    sa.Column("last_modified", UtcDateTime),
 )
 TABLES.table(
     "workspaces",
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", PortableString(50), nullable=False),
+    sa.Column("title", PortableString(50)),
+    sa.Column("description", PortableString(500)),
+    sa.Column("base_url", PortableString(500)),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("json_config", JSONText),
+    sa.Column("created", UtcDateTime),
+    sa.Column("deprecated", UtcDateTime),
+    sa.Column("last_modified", UtcDateTime),
 )
 TABLES.table(
     "files",
@@ -83,6 +113,19 @@ TABLES.table(
     sa.Column("source_sensor", PortableString(250)),
     sa.Column("source_collection", PortableString(250)),
     sa.Column("source_task", PortableString(250)),
+    # A product's origin: the execution that wrote it, under which output, in which recipe and batch. It exists
+    # (is listed) once that execution has completed, as Scale stores products at the end of a run.
+    sa.Column("job_id", sa.Integer, index=True),
+    sa.Column("job_exe_id", sa.Integer, index=True),
+    sa.Column("job_type_id", sa.Integer),
+    sa.Column("job_output", PortableString(250)),
+    sa.Column("recipe_id", sa.Integer),
+    sa.Column("recipe_type_id", sa.Integer),
+    sa.Column("recipe_node", PortableString(250)),
+    sa.Column("batch_id", sa.Integer),
+    sa.Column("is_superseded", sa.Boolean, nullable=False, default=False),
+    sa.Column("superseded", UtcDateTime),
+    sa.Column("meta_data", JSONText),
 )
 TABLES.table(
     "events",
@@ -91,17 +134,55 @@ TABLES.table(
     sa.Column("occurred", UtcDateTime, nullable=False),
 )
 TABLES.table(
-    "recipes",
+    "recipe_types",
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("recipe_type", JSONText, nullable=False),
-    sa.Column("recipe_type_rev_id", sa.Integer, nullable=False),
-    sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
+    sa.Column("name", PortableString(50), nullable=False, unique=True),
+    sa.Column("title", PortableString(50)),
+    sa.Column("description", PortableString(500)),
+    sa.Column("revision_num", sa.Integer, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("is_system", sa.Boolean, nullable=False),
+    # {"input": ..., "nodes": {name: {"dependencies": [...], "input": ..., "node_type": {...}}}}: its job nodes
+    # name the job types (name and version) it runs.
+    sa.Column("definition", JSONText, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("deprecated", UtcDateTime),
+    sa.Column("last_modified", UtcDateTime, nullable=False),
 )
 TABLES.table(
     "batches",
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("title", PortableString(50)),
     sa.Column("description", PortableString(500)),
+    sa.Column("recipe_type_id", sa.Integer),
+    sa.Column("recipe_type_rev_id", sa.Integer),
+    sa.Column("event_id", sa.Integer),
+    sa.Column("is_superseded", sa.Boolean, nullable=False, default=False),
+    sa.Column("root_batch_id", sa.Integer),
+    sa.Column("superseded_batch_id", sa.Integer),
+    sa.Column("is_creation_done", sa.Boolean, nullable=False, default=True),
+    sa.Column("recipes_estimated", sa.Integer, nullable=False, default=0),
+    sa.Column("definition", JSONText),
+    sa.Column("configuration", JSONText),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("superseded", UtcDateTime),
+    sa.Column("last_modified", UtcDateTime),
+)
+TABLES.table(
+    "recipes",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("recipe_type_id", sa.ForeignKey("scale_recipe_types.id"), nullable=False),
+    sa.Column("recipe_type_rev_id", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False),
+    sa.Column("batch_id", sa.ForeignKey("scale_batches.id")),
+    sa.Column("recipe_id", sa.Integer),  # the recipe this one is a sub-recipe of
+    sa.Column("root_recipe_id", sa.Integer),
+    sa.Column("is_superseded", sa.Boolean, nullable=False, default=False),
+    sa.Column("superseded", UtcDateTime),
+    sa.Column("superseded_recipe_id", sa.Integer),
+    sa.Column("superseded_by_recipe_id", sa.Integer),
+    sa.Column("input", JSONText),
+    sa.Column("input_file_size", sa.Float),
     sa.Column("created", UtcDateTime, nullable=False),
 )
 TABLES.table(
@@ -137,6 +218,9 @@ TABLES.table(
     sa.Column("end_at", UtcDateTime, index=True),
     sa.Column("outcome", PortableString(50), nullable=False),
     sa.Column("changed", UtcDateTime),
+    # While the job type is paused, a job that has not started waits with no run planned (run_at, end_at NULL);
+    # this keeps how long its run will take once the type is resumed.
+    sa.Column("held_seconds", sa.Float),
 )
 
 

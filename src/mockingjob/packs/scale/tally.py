@@ -103,6 +103,17 @@ def rebuild(conn: Connection, now: datetime) -> None:
         conn.execute(T.job_tally.insert(), rows)
 
 
+_TALLIED = sa.select(_t.outcome, _t.ended_by).distinct()
+
+
+def add_job_type(conn: Connection, job_type_id: int) -> None:
+    """Give a new job type its rows, one for each outcome the tally counts (none yet ended)."""
+    rows = [{"job_type_id": job_type_id, "outcome": outcome, "jobs": 0, "ended_by": ended_by}
+            for outcome, ended_by in conn.execute(_TALLIED)]
+    if rows:
+        conn.execute(T.job_tally.insert(), rows)
+
+
 def _ids(name: str) -> sa.BindParameter[Any]:
     return sa.bindparam(name, expanding=True)
 
