@@ -32,7 +32,7 @@ SEED_SCHEMA: dict[str, Any] = {
                 "tags": {"type": "array", "items": {"type": "string"}},
                 "maintainer": {"type": "object", "required": ["name", "email"],
                                "properties": {"name": {"type": "string"}, "email": {"type": "string"}}},
-                "timeout": {"type": "integer", "minimum": 0},
+                "timeout": {"type": "integer", "minimum": 0, "maximum": 2147483647},
                 "interface": {
                     "type": "object",
                     "properties": {

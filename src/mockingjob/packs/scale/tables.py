@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mockingjob.kit import JSONText, PortableString, TableSet, UtcDateTime
+from mockingjob.kit import JSONText, PortableString, PortableText, TableSet, UtcDateTime
 
 # Declared once per process: the pack builds its queries on these, and every store adds these same tables.
 TABLES = TableSet("scale")
@@ -19,8 +19,8 @@ TABLES.table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", PortableString(50), nullable=False),
     sa.Column("version", PortableString(50), nullable=False),
-    sa.Column("title", PortableString(250)),
-    sa.Column("description", PortableString()),
+    sa.Column("title", PortableText()),  # from the manifest, which bounds no text
+    sa.Column("description", PortableText()),
     sa.Column("icon_code", PortableString(20)),
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("is_system", sa.Boolean, nullable=False),
