@@ -257,7 +257,8 @@ def test_editing_an_unknown_job_type_is_a_404(client):
 def test_validation_reports_warnings_of_a_valid_job_type(client):
     response = client.post("/v6/job-types/validation/", json={
         "manifest": MANIFEST, "configuration": {"output_workspaces": {"default": "products"},
-                                                "settings": {"MODE": "x", "COLOR": "y"}, "mounts": {"tmp": {}}}})
+                                                "settings": {"MODE": "x", "COLOR": "y"},
+                                                "mounts": {"tmp": {"type": "host", "host_path": "/tmp"}}}})
     assert response.status_code == 200
     result = response.json()
     assert result["is_valid"] is True and result["errors"] == []
@@ -272,7 +273,10 @@ def test_validation_reports_warnings_of_a_valid_job_type(client):
     (lambda m: None, {}, "MISSING_WORKSPACE"),
     (lambda m: None, {"output_workspaces": {"default": "nowhere"}}, "INVALID_WORKSPACE"),
     (lambda m: None, {"version": "1.0", "output_workspaces": {"default": "products"}}, "INVALID_VERSION"),
-    (lambda m: None, {"priority": 0, "output_workspaces": {"default": "products"}}, "INVALID_PRIORITY"),
+    # Scale's configuration schema refuses a priority below 1 before its own priority check would.
+    (lambda m: None, {"priority": 0, "output_workspaces": {"default": "products"}}, "INVALID_CONFIGURATION"),
+    (lambda m: None, {"colour": "red", "output_workspaces": {"default": "products"}}, "INVALID_CONFIGURATION"),
+    (lambda m: None, {"settings": {"MODE": None}, "output_workspaces": {"default": "products"}}, "INVALID_SETTING"),
 ])
 def test_validation_answers_200_with_the_error_of_an_invalid_job_type(client, manifest_change, configuration,
                                                                       error):
@@ -281,10 +285,68 @@ def test_validation_answers_200_with_the_error_of_an_invalid_job_type(client, ma
     response = client.post("/v6/job-types/validation/", json={"manifest": manifest, "configuration": configuration})
     assert response.status_code == 200
     result = response.json()
+    # Scale stops at the first error, and reports no warning then.
     assert result["is_valid"] is False and [e["name"] for e in result["errors"]] == [error]
+    assert result["warnings"] == []
+
+
+def test_a_manifest_s_errors_become_scale_errors(mock, client):
+    manifest = copy.deepcopy(MANIFEST)
+    manifest["job"]["errors"] = [{"code": 3, "name": "edge-blur", "title": "Too Blurry", "category": "data"},
+                                 {"code": 4, "name": "edge-crash"}]
+    assert client.post("/v6/job-types/", json={"docker_image": "x:1", "manifest": manifest,
+                                               "configuration": CONFIGURATION}, headers=TOKEN).status_code == 201
+    listed = client.get("/v6/errors/", params={"job_type_name": "edge-detect"}).json()["results"]
+    assert {(e["name"], e["title"], e["category"], e["is_builtin"]) for e in listed} == {
+        ("edge-blur", "Too Blurry", "DATA", False), ("edge-crash", "edge-crash", "ALGORITHM", False)}
+    assert patch(client, {"plan": {"outcomes": ["FAILED"], "error": "edge-blur", "queued": 0, "running": 1}}
+                 ).status_code == 200
 
 
 def test_validation_needs_a_configuration_and_no_token(client):
     response = client.post("/v6/job-types/validation/", json={"manifest": MANIFEST})
     assert response.status_code == 400
     assert response.json() == {"detail": 'Missing required parameter: "configuration"'}
+
+
+def test_a_job_keeps_the_revision_it_was_queued_with(mock, client):
+    job_type_id = register(client, plan=PLAN).json()["id"]
+    job_id = queue_edge_job(client, job_type_id)
+    queued_with = job(client, job_id)["job_type_rev"]
+    manifest = copy.deepcopy(MANIFEST)
+    manifest["job"]["title"] = "Edge Detector"
+    assert patch(client, {"manifest": manifest, "docker_image": "edge-detect:1.0.1"}).status_code == 200
+    kept = job(client, job_id)["job_type_rev"]
+    assert kept["id"] == queued_with["id"] and kept["revision_num"] == 1
+    assert kept["docker_image"] == "edge-detect:1.0.0" and kept["manifest"]["job"]["title"] == "Edge Detect"
+    later = job(client, queue_edge_job(client, job_type_id))["job_type_rev"]
+    assert later["revision_num"] == 2 and later["docker_image"] == "edge-detect:1.0.1"
+
+
+def test_an_edit_through_post_words_a_configuration_error_as_a_creation_does(client):
+    register(client)
+    response = register(client, configuration={"output_workspaces": {"default": "nowhere"}})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Job type configuration invalid: No workspace named 'nowhere'"}
+
+
+def test_a_zero_max_scheduled_is_ignored_as_scale_ignores_it(client):
+    register(client, max_scheduled=3)
+    assert patch(client, {"max_scheduled": 0}).status_code == 200
+    assert client.get("/v6/job-types/edge-detect/1.0.0/").json()["max_scheduled"] == 3
+
+
+def test_a_keyword_is_matched_literally_within_one_tag(client):
+    manifest = copy.deepcopy(MANIFEST)
+    manifest["job"]["tags"] = ["Météo", "50%_off"]
+    client.post("/v6/job-types/", json={"docker_image": "x:1", "manifest": manifest, "configuration": CONFIGURATION},
+                headers=TOKEN)
+
+    def found(keyword):
+        return {t["name"] for t in client.get("/v6/job-types/", params={"keyword": keyword}).json()["results"]}
+
+    assert found("mété") == {"edge-detect"} and found("MÉTÉO") == {"edge-detect"}
+    assert found("u00e9") == set() and found('"') == set()
+    assert found("%_") == {"edge-detect"} and found("%") == {"edge-detect"}
+    assert found("_") == {"edge-detect"}  # only the tag that holds an underscore
+    assert "scale-ingest" not in found("_")

@@ -91,7 +91,7 @@ def test_a_batch_counts_its_jobs_and_recipes_and_has_metrics_per_job_type(mock, 
     assert ingest["jobs_total"] == sum(1 for j in jobs if j["job_type"]["name"] == "scale-ingest")
     assert ingest["min_job_duration"].startswith("PT") and ingest["min_job_duration"].endswith("S")
     assert batch["definition"]["previous_batch"] is None and batch["configuration"]["priority"] == 100
-    assert batch["event"]["description"] is None
+    assert batch["event"]["description"] == {}
     second = page(client, "/v6/batches/2/")
     assert second["root_batch"]["id"] == 1 and second["jobs_running"] > 0
 
@@ -209,3 +209,21 @@ def test_a_cancel_shows_in_the_status_counts(mock, client):
     client.post("/v6/jobs/cancel/", json={"job_ids": [created["id"]]}, headers=TOKEN)
     ingest = next(r for r in page(client, "/v6/job-types/status/")["results"] if r["job_type"]["id"] == INGEST)
     assert any(c["status"] == "CANCELED" for c in ingest["job_counts"])
+
+
+def test_an_empty_error_filter_is_no_filter(client):
+    assert page(client, "/v6/errors/", {"name": ""})["count"] == page(client, "/v6/errors/")["count"] == 8
+
+
+@pytest.mark.parametrize("order", ["jobs_total", "-jobs_running", "recipe_type", "-recipes_completed"])
+def test_batches_sort_by_the_web_ui_s_columns(client, order):
+    listed = page(client, "/v6/batches/", {"order": order})["results"]
+    field = order.lstrip("-")
+    values = [(b["recipe_type"]["id"] if field == "recipe_type" else b[field]) for b in listed]
+    assert values == sorted(values, reverse=order.startswith("-"))
+
+
+def test_a_product_s_meta_data_has_its_url(client):
+    [product] = page(client, "/v6/files/", {"job_id": 3})["results"]
+    details = page(client, f"/v6/files/{product['id']}/")
+    assert details["meta_data"]["url"] == product["url"] and product["url"].startswith("http://")

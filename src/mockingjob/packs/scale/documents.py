@@ -107,7 +107,7 @@ def job_document(j: Row[Any], now: datetime, input_files: dict[str, list[str]]) 
     return {
         "id": j.id,
         "job_type": _job_type_summary(j),
-        "job_type_rev": {"id": j.jt_revision_id, "job_type": {"id": j.jt_id}, "revision_num": j.jt_revision_num},
+        "job_type_rev": {"id": j.rv_id, "job_type": {"id": j.jt_id}, "revision_num": j.rv_revision_num},
         "event": {"id": j.ev_id, "type": j.ev_type, "occurred": ts(j.ev_occurred)},
         "ingest_event": None,
         "recipe": None if not j.recipe_id or j.rc_id is None else {
@@ -156,8 +156,8 @@ def job_details_document(j: Row[Any], now: datetime, input_files: dict[str, list
         return {"id": other.id, "job_type": _job_type_summary(other), "status": other.status}
 
     doc["job_type_rev"] = {
-        "id": j.jt_revision_id, "job_type": _job_type_summary(j), "revision_num": j.jt_revision_num,
-        "docker_image": j.jt_docker_image, "created": ts(j.jt_created), "manifest": j.jt_manifest,
+        "id": j.rv_id, "job_type": _job_type_summary(j), "revision_num": j.rv_revision_num,
+        "docker_image": j.rv_docker_image, "created": ts(j.rv_created), "manifest": j.rv_manifest,
     }
     doc["superseded_job"] = linked(j.superseded_job_id)
     doc["superseded_by_job"] = linked(j.superseded_by_job_id)
@@ -166,7 +166,7 @@ def job_details_document(j: Row[Any], now: datetime, input_files: dict[str, list
     doc["execution"] = execution_document(j, now, details=True) if shown else None
     doc["input"] = j.input
     doc["output"] = j.output if j.status == "COMPLETED" else {"files": {}, "json": {}}
-    doc["configuration"] = shown_configuration(j.configuration, j.jt_manifest)
+    doc["configuration"] = shown_configuration(j.configuration, j.rv_manifest or j.jt_manifest)
     return doc
 
 

@@ -75,7 +75,11 @@ def _invalid_message(error: RequestInvalid) -> tuple[int, str]:
         return 400, f"Seed Manifest invalid: Error validating against schema: {v.message}"
     if v.location == "body" and v.name == "configuration.version" and v.rule == "enum":
         return 400, f"Job type configuration invalid: Invalid configuration version: {v.value}"
-    if v.location == "body" and v.name.startswith("configuration.") and v.rule not in ("required", "missing"):
+    if v.location == "body" and v.name.startswith("configuration.settings.") and v.rule == "type":
+        setting = v.name.removeprefix("configuration.settings.")
+        return 400, f"Job type configuration invalid: The value for setting '{setting}' must be a non-empty string"
+    if v.location == "body" and (v.name.startswith("configuration.") or (
+            v.name == "configuration" and v.rule == "additionalProperties")) and v.rule not in ("required", "missing"):
         # JobConfigurationV6 validates against its schema; the queue and job type views prefix its error so.
         return 400, f"Job type configuration invalid: Invalid configuration: {v.message}"
     if v.rule == "additionalProperties" and v.location == "body" and not v.name and operation in JOB_TYPE_WRITES:

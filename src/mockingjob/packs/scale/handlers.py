@@ -90,9 +90,10 @@ async def queue_job(call: Call) -> Reply:
     event_id = inserted_id(conn.execute(_INSERT_EVENT, {"type": "USER", "occurred": now}))
     configuration = {**job_type.configuration, **(body.get("configuration") or {})}
     job_id = inserted_id(conn.execute(_INSERT_JOB, {
-        "job_type_id": job_type.id, "event_id": event_id, "is_superseded": False,
+        "job_type_id": job_type.id, "job_type_rev_id": job_type.revision_id, "event_id": event_id,
+        "is_superseded": False,
         "input": {"files": files, "json": data.get("json") or {}},
-        "output": job_type.plan.get("output", {"files": {}, "json": {}}), "configuration": configuration,
+        "output": {"files": {}, "json": job_type.plan.get("output_json", {})}, "configuration": configuration,
         "priority": configuration.get("priority", 100), "max_tries": job_type.max_tries, "num_exes": 0,
         "input_file_size": size_mib, "created": now, "outcome": "COMPLETED",
     }))

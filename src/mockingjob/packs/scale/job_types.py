@@ -17,6 +17,7 @@ from mockingjob.kit import ApiError, Call, Operations, PortableString, Reply, Ut
 from . import manifest as seed
 from .documents import error_summary, job_type_document, job_type_summary, ts
 from .errors import NOT_FOUND, bad_parameter
+from .listing import like_escaped
 from .model import LAST_MODIFIED, STATUS, hold_jobs, resume_jobs
 from .params import flag, paginate, parse_timestamp
 from .tables import TABLES as T
@@ -45,8 +46,9 @@ def _matching(shape: _Shape) -> sa.Select[Any]:
     versions = sa.select(jt.id)
     if shape.keywords:
         versions = versions.where(sa.or_(*(
-            sa.func.lower(column, type_=PortableString()).like(sa.bindparam(f"keyword_{n}", type_=PortableString()))
-            for n in range(shape.keywords) for column in (jt.name, jt.tags))))
+            sa.func.lower(column, type_=PortableString()).like(
+                sa.bindparam(f"keyword_{n}", type_=PortableString()), escape="\\")
+            for n in range(shape.keywords) for column in (jt.name, jt.tag_text))))
     if shape.ids:
         versions = versions.where(jt.id.in_(sa.bindparam("id", expanding=True)))
     for name, given in (("is_active", shape.is_active), ("is_system", shape.is_system)):
@@ -73,7 +75,8 @@ def _name_statements(shape: _Shape) -> tuple[sa.Select[Any], sa.Select[Any]]:
 def _filters(call: Call) -> tuple[_Shape, dict[str, Any]]:
     p = call.params
     keywords = p.get("keyword") or []
-    values: dict[str, Any] = {f"keyword_{n}": f"%{keyword.lower()}%" for n, keyword in enumerate(keywords)}
+    values: dict[str, Any] = {f"keyword_{n}": f"%{like_escaped(keyword.lower())}%"
+                              for n, keyword in enumerate(keywords)}
     if p.get("id"):
         values["id"] = list(p["id"])
     for name in ("is_active", "is_system"):
@@ -222,7 +225,30 @@ def _checked_configuration(conn: Connection, configuration: dict[str, Any], mani
     return configuration
 
 
+def tag_text(tags: list[str]) -> str:
+    """The tags one per line, so that a keyword matches within one tag (Scale's ``jobtypetag__tag__icontains``)."""
+    return "\n".join(tags)
+
+
 _ERROR_NAMED = sa.select(T.errors.c.id).where(T.errors.c.name == sa.bindparam("name", type_=PortableString()))
+_INSERT_ERROR = T.errors.insert()
+_UPDATE_ERROR = T.errors.update().where(T.errors.c.id == sa.bindparam("id_"))
+
+
+def _save_errors(conn: Connection, manifest: dict[str, Any], now: Any) -> None:
+    """The manifest's errors become Scale errors, named as the manifest names them (job type's
+    error_mapping.save_models): `job` ones are ALGORITHM errors, `data` ones DATA errors."""
+    job = manifest.get("job", {})
+    for error in job.get("errors") or []:
+        values = {"title": error.get("title") or error["name"], "description": error.get("description"),
+                  "job_type_name": job.get("name"),
+                  "category": "DATA" if error.get("category") == "data" else "ALGORITHM", "last_modified": now}
+        found = conn.execute(_ERROR_NAMED, {"name": error["name"]}).first()
+        if found is None:
+            conn.execute(_INSERT_ERROR, {**values, "name": error["name"], "is_builtin": False,
+                                         "should_be_retried": False, "created": now})
+        else:
+            conn.execute(_UPDATE_ERROR, {"id_": found.id, **values})
 
 
 def _checked_plan(conn: Connection, plan: dict[str, Any] | None) -> None:
@@ -237,7 +263,7 @@ def _manifest_columns(manifest: dict[str, Any]) -> dict[str, Any]:
     job = manifest["job"]
     scalar = {r["name"]: r["value"] for r in (job.get("resources") or {}).get("scalar") or []}
     return {"title": job.get("title"), "description": job.get("description"), "timeout": job.get("timeout", 0),
-            "tags": job.get("tags") or [], "manifest": manifest,
+            "tags": job.get("tags") or [], "tag_text": tag_text(job.get("tags") or []), "manifest": manifest,
             "resources": {name: float(scalar.get(name, 0.0)) for name in ("cpus", "mem", "disk", "gpus")}
             | {name: float(value) for name, value in scalar.items()}}
 
@@ -259,13 +285,16 @@ async def create_job_type(call: Call) -> Reply:
         problem = seed.configuration_error(body["configuration"])
         if problem is not None:
             raise bad_parameter(f"Job type configuration invalid: {problem.description}")
+    _save_errors(call.conn, manifest, call.now)
     _checked_plan(call.conn, body.get("plan"))
     name, version = manifest["job"]["name"], manifest["job"]["jobVersion"]
     if name == "validation":
         raise bad_parameter('Unable to create job type named "validation"')
     existing = call.conn.execute(_JOB_TYPE_VERSION, {"name": name, "version": version}).first()
     if existing is not None:
-        return Reply(_edit(call, existing, {**body, "auto_update": body.get("auto_update", True)}).json())
+        # JobTypesView.create words a configuration error of this edit as it words one of a creation.
+        return Reply(_edit(call, existing, {**body, "auto_update": body.get("auto_update", True)},
+                           "Job type configuration invalid: ").json())
     configuration = _checked_configuration(call.conn, body.get("configuration") or {}, manifest,
                                            "Job type configuration invalid: ")
     now = call.now
@@ -305,11 +334,13 @@ async def edit_job_type(call: Call) -> Reply:
         if problem is not None:
             raise bad_parameter(f"Job type configuration invalid: {problem.description}")
     row = _find(call)
+    if body.get("manifest"):
+        _save_errors(call.conn, body["manifest"], call.now)
     _checked_plan(call.conn, body.get("plan"))
     return Reply(_edit(call, row, body).json())
 
 
-def _edit(call: Call, row: Row[Any], body: dict[str, Any]) -> seed.Validation:
+def _edit(call: Call, row: Row[Any], body: dict[str, Any], prefix: str = "") -> seed.Validation:
     """JobTypeManager.edit_job_type_v6: a field given as None (or, for most, as a false value) is left alone."""
     conn, now = call.conn, call.now
     result = seed.Validation()
@@ -322,7 +353,7 @@ def _edit(call: Call, row: Row[Any], body: dict[str, Any]) -> seed.Validation:
         manifest = body["manifest"]
         values.update(_manifest_columns(manifest), revision_num=row.revision_num + 1, unmet_resources=None)
     configuration = body.get("configuration") or row.configuration
-    values["configuration"] = _checked_configuration(conn, configuration, manifest, "")
+    values["configuration"] = _checked_configuration(conn, configuration, manifest, prefix)
     for name in ("docker_image", "icon_code", "max_scheduled"):
         if body.get(name):
             values[name] = body[name]

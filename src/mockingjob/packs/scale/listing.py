@@ -21,6 +21,11 @@ from .params import flag, page_envelope, paginate, parse_timestamp
 Test = Literal["in", "min", "max", "eq", "flag", "contains", "holds-any"]
 
 
+def like_escaped(text: str) -> str:
+    """`text` matched literally by a LIKE with ``escape="\\"`` (Django's ``icontains`` escapes so)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class Filter:
     """How a query parameter filters: ``in`` a list, ``min``/``max`` a time, ``eq``/``flag`` a value, ``contains``
@@ -58,7 +63,7 @@ class Listing:
             return f.column <= sa.bindparam(name, type_=UtcDateTime())
         lowered = sa.func.lower(f.column, type_=PortableString())
         if f.test == "contains":
-            return lowered.like(sa.bindparam(name, type_=PortableString()))
+            return lowered.like(sa.bindparam(name, type_=PortableString()), escape="\\")
         if f.test == "holds-any":
             return sa.or_(*(lowered.like(sa.bindparam(f"{name}_{n}", type_=PortableString())) for n in range(count)))
         return f.column == sa.bindparam(name)
@@ -89,7 +94,7 @@ class Listing:
         given = set()
         for name, f in self.filters.items():
             value = call.params.get(name)
-            if value is None or value == []:
+            if value is None or value == [] or (value == "" and f.test == "eq"):  # Scale reads "" as not given
                 continue
             count = 1
             if f.test in ("min", "max"):
@@ -97,7 +102,7 @@ class Listing:
             elif f.test == "flag":
                 values[name] = flag(value)
             elif f.test == "contains":
-                values[name] = f"%{value.lower()}%"
+                values[name] = f"%{like_escaped(value.lower())}%"
             elif f.test == "holds-any":  # the quoted JSON string of each
                 count = len(value)
                 values.update({f"{name}_{n}": f'%"{item.lower()}"%' for n, item in enumerate(value)})

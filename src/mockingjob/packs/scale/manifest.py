@@ -114,42 +114,50 @@ def manifest_error(manifest: dict[str, Any]) -> Finding | None:
     return None
 
 
+_MOUNT = {"type": "object", "required": ["type"], "properties": {
+    "type": {"enum": ["host", "volume"]}, "host_path": {"type": "string"}, "driver": {"type": "string"},
+    "driver_opts": {"type": "object"}}}
+CONFIGURATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "version": {"type": "string"},
+        "mounts": {"type": "object", "additionalProperties": {"anyOf": [_MOUNT, {"type": "null"}]}},
+        "output_workspaces": {"type": "object", "additionalProperties": False, "properties": {
+            "default": {"type": "string"}, "outputs": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "priority": {"type": "integer", "minimum": 1},
+        "settings": {"type": "object"},
+    },
+}
+_CONFIGURATION = Draft7Validator(CONFIGURATION_SCHEMA)
+CONFIGURATION_KEYS = ("mounts", "output_workspaces", "priority", "settings")
+
+
 def configuration_error(configuration: dict[str, Any]) -> Finding | None:
-    """What JobConfigurationV6 refuses in a configuration by itself (its version, its shape)."""
+    """What JobConfigurationV6 refuses in a configuration by itself: its version, its schema (job_config_v6.py),
+    a setting without a string value."""
     version = configuration.get("version", "7")
     if version not in CONFIGURATION_VERSIONS:
         return Finding("INVALID_VERSION", f"Invalid configuration version: {version}")
-    priority = configuration.get("priority", 100)
-    if not isinstance(priority, int) or isinstance(priority, bool):
-        return Finding("INVALID_CONFIGURATION", f"Invalid configuration: {priority!r} is not of type 'integer'")
-    settings = configuration.get("settings") or {}
-    for name, value in settings.items():
-        if value is not None and (not isinstance(value, str) or not value):
+    problem = next(iter(_CONFIGURATION.iter_errors(configuration)), None)
+    if problem is not None:
+        return Finding("INVALID_CONFIGURATION", f"Invalid configuration: {problem.message}")
+    for name, value in (configuration.get("settings") or {}).items():
+        if not isinstance(value, str):
             return Finding("INVALID_SETTING", f"The value for setting '{name}' must be a non-empty string")
     return None
 
 
 def check_against_manifest(configuration: dict[str, Any], manifest: dict[str, Any],
                            workspaces: dict[str, bool]) -> Validation:
-    """JobConfiguration.validate: the configuration's errors and warnings given the manifest and the workspaces
-    (name → is_active)."""
+    """JobConfiguration.validate: the configuration's first error (Scale raises it, and reports no warnings
+    then), else its warnings, given the manifest and the workspaces (name → is_active); checked in Scale's order:
+    priority, mounts, workspaces, settings."""
     result = Validation()
     priority = configuration.get("priority", 100)
     if isinstance(priority, int) and priority < 1:
-        result.errors.append(Finding("INVALID_PRIORITY", "Priority must be a positive integer"))
+        return Validation(errors=[Finding("INVALID_PRIORITY", "Priority must be a positive integer")])
     interface = _interface(manifest)
-    targets = configuration.get("output_workspaces") or {}
-    default = targets.get("default") or ""
-    outputs = targets.get("outputs") or {}
-    for name in ([default] if default else []) + list(outputs.values()):
-        if name not in workspaces:
-            result.errors.append(Finding("INVALID_WORKSPACE", f"No workspace named '{name}'"))
-        elif not workspaces[name]:
-            result.warnings.append(Finding("DEPRECATED_WORKSPACE", f"Workspace '{name}' is deprecated"))
-    file_outputs = [o.get("name") for o in (interface.get("outputs") or {}).get("files") or []]
-    unmapped = [name for name in file_outputs if name not in outputs]
-    if unmapped and not default:
-        result.errors.append(Finding("MISSING_WORKSPACE", f"Missing workspace for outputs '{_py2_list(unmapped)}'"))
     declared_mounts = [m.get("name") for m in interface.get("mounts") or []]
     mounts = configuration.get("mounts") or {}
     for name in mounts:
@@ -158,6 +166,19 @@ def check_against_manifest(configuration: dict[str, Any], manifest: dict[str, An
     for name in declared_mounts:
         if name not in mounts:
             result.warnings.append(Finding("MISSING_MOUNT", f"Missing configuration for mount '{name}'"))
+    targets = configuration.get("output_workspaces") or {}
+    default = targets.get("default") or ""
+    outputs = targets.get("outputs") or {}
+    for name in ([default] if default else []) + list(outputs.values()):
+        if name not in workspaces:
+            return Validation(errors=[Finding("INVALID_WORKSPACE", f"No workspace named '{name}'")])
+        if not workspaces[name]:
+            result.warnings.append(Finding("DEPRECATED_WORKSPACE", f"Workspace '{name}' is deprecated"))
+    file_outputs = [o.get("name") for o in (interface.get("outputs") or {}).get("files") or []]
+    unmapped = [name for name in file_outputs if name not in outputs]
+    if unmapped and not default:
+        return Validation(errors=[Finding("MISSING_WORKSPACE",
+                                          f"Missing workspace for outputs '{_py2_list(unmapped)}'")])
     declared_settings = [s.get("name") for s in interface.get("settings") or []]
     settings = configuration.get("settings") or {}
     for name in settings:
@@ -185,7 +206,8 @@ def validate(manifest: dict[str, Any], configuration: dict[str, Any], workspaces
     if problem is not None:
         return Validation(errors=[problem])
     result = check_against_manifest(configuration, manifest, workspaces)
-    result.warnings.extend(resource_warnings(manifest))
+    if not result.errors:
+        result.warnings.extend(resource_warnings(manifest))
     return result
 
 
@@ -194,5 +216,5 @@ def with_defaults(configuration: dict[str, Any] | None) -> dict[str, Any]:
     given = dict(configuration or {})
     targets = dict(given.get("output_workspaces") or {})
     targets.setdefault("outputs", {})
-    return {**given, "version": "6", "mounts": given.get("mounts") or {}, "output_workspaces": targets,
+    return {"version": "6", "mounts": given.get("mounts") or {}, "output_workspaces": targets,
             "priority": given.get("priority", 100), "settings": given.get("settings") or {}}

@@ -31,7 +31,7 @@ _PRODUCING_JOB = (
                  .outerjoin(T.recipes, T.recipes.c.id == _j.recipe_id))
     .where(_j.id == sa.bindparam("job_id"))
 )
-_WORKSPACES = sa.select(_ws.name, _ws.id).order_by(_ws.id)
+_WORKSPACES = sa.select(_ws.name, _ws.id, _ws.base_url).order_by(_ws.id)
 _DELETE_PRODUCTS = T.files.delete().where(T.files.c.job_exe_id == sa.bindparam("exe_id"))
 
 
@@ -43,9 +43,10 @@ def _file_names(pattern: str, stem: str, count: int) -> list[str]:
     return [pattern.replace("*", part, 1).replace("*", "").replace("?", "0") for part in stems]
 
 
-def product_rows(job: Any, workspaces: dict[str, int], exe_id: int, exe_num: int, ended: datetime
-                 ) -> list[dict[str, Any]]:
-    """The file rows of the outputs of `job` (a row of `_PRODUCING_JOB`) written by its `exe_num`-th execution."""
+def product_rows(job: Any, workspaces: dict[str, tuple[int, str | None]], exe_id: int, exe_num: int,
+                 ended: datetime) -> list[dict[str, Any]]:
+    """The file rows of the outputs of `job` (a row of `_PRODUCING_JOB`) written by its `exe_num`-th execution;
+    `workspaces` gives each workspace's id and base URL by name."""
     interface = job.manifest.get("job", {}).get("interface", {})
     outputs = (interface.get("outputs") or {}).get("files") or []
     targets = job.configuration.get("output_workspaces") or {}
@@ -53,15 +54,16 @@ def product_rows(job: Any, workspaces: dict[str, int], exe_id: int, exe_num: int
     rows = []
     for output in outputs:
         workspace_name = (targets.get("outputs") or {}).get(output["name"]) or targets.get("default")
-        workspace_id = workspaces.get(workspace_name or "", next(iter(workspaces.values())))
+        workspace_id, base_url = workspaces.get(workspace_name or "", next(iter(workspaces.values())))
         stem = f"{job.job_type_name}_{job.id:04d}_{exe_num}_{output['name']}"
         for file_name in _file_names(output.get("pattern", "*"), stem, 2 if output.get("multiple") else 1):
             media_type = output.get("mediaType") or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+            path = "/".join((job.job_type_name, job.job_type_version, str(job.id), str(exe_num), output["name"],
+                             file_name))
             rows.append({
                 "file_name": file_name, "workspace_id": workspace_id, "media_type": media_type,
                 "file_type": "PRODUCT", "file_size": size,
-                "file_path": "/".join((job.job_type_name, job.job_type_version, str(job.id), str(exe_num),
-                                       output["name"], file_name)),
+                "file_path": path,
                 "data_type_tags": [], "countries": [], "created": ended, "last_modified": ended,
                 "source_started": job.source_started, "source_ended": job.source_ended,
                 "source_sensor_class": job.source_sensor_class, "source_sensor": job.source_sensor,
@@ -70,7 +72,8 @@ def product_rows(job: Any, workspaces: dict[str, int], exe_id: int, exe_num: int
                 "recipe_id": job.recipe_id, "recipe_type_id": job.recipe_type_id,
                 "recipe_node": job.job_type_name if job.recipe_id else None, "batch_id": job.batch_id,
                 "is_superseded": False,
-                "meta_data": {"job_name": job.job_type_name, "job_version": job.job_type_version,
+                "meta_data": {"url": f"{base_url.removesuffix('/')}/{path}" if base_url else None,
+                              "job_name": job.job_type_name, "job_version": job.job_type_version,
                               "package_version": job.manifest.get("job", {}).get("packageVersion")},
             })
     return rows
@@ -79,7 +82,7 @@ def product_rows(job: Any, workspaces: dict[str, int], exe_id: int, exe_num: int
 def write_products(conn: Connection, job_id: int, exe_id: int, exe_num: int, ended: datetime) -> dict[str, Any]:
     """Store the products of a job's completing execution; answer the job's ``output`` that lists them."""
     job = conn.execute(_PRODUCING_JOB, {"job_id": job_id}).one()
-    workspaces = {row.name: row.id for row in conn.execute(_WORKSPACES)}
+    workspaces = {row.name: (row.id, row.base_url) for row in conn.execute(_WORKSPACES)}
     rows = product_rows(job, workspaces, exe_id, exe_num, ended)
     ids = insert_all_returning_ids(conn, T.files, rows, "file_path")
     files: dict[str, list[int]] = {}

@@ -48,6 +48,7 @@ from .tally import final_status_count
 
 j, x = T.jobs.c, T.job_exes.c
 JT = T.job_types
+REV = T.job_type_revisions
 EXE_NODE, EXE_ERROR = T.nodes.alias("exe_node"), T.errors.alias("exe_error")
 
 
@@ -71,7 +72,7 @@ LIST_COLUMNS = [
         "source_ended", "source_sensor_class", "source_sensor", "source_collection", "source_task", "created",
         "queued", "run_at")),
     STATUS.label("status"), STARTED.label("started"), ENDED.label("ended"), LAST_MODIFIED.label("last_modified"),
-    *JOB_TYPE_SUMMARY, *_labeled(JT, "jt", ("revision_id", "revision_num")),
+    *JOB_TYPE_SUMMARY, *_labeled(REV, "rv", ("id", "revision_num")),
     *_labeled(T.events, "ev", ("id", "type", "occurred")),
     *_labeled(T.recipes, "rc", ("id", "recipe_type_rev_id", "event_id")),
     *_labeled(T.recipe_types, "rt", ("id", "name", "title", "description", "revision_num")),
@@ -81,6 +82,7 @@ LIST_COLUMNS = [
 ]
 JOB_FROM = (
     T.jobs.outerjoin(JT, JT.c.id == j.job_type_id)
+    .outerjoin(REV, REV.c.id == j.job_type_rev_id)
     .outerjoin(T.events, T.events.c.id == j.event_id)
     .outerjoin(T.recipes, T.recipes.c.id == j.recipe_id)
     .outerjoin(T.recipe_types, T.recipe_types.c.id == T.recipes.c.recipe_type_id)
@@ -117,7 +119,7 @@ EXES: sa.Select[Any] = (
 # QUEUED/RUNNING/FAILED/COMPLETED; documents.py checks the status.
 _DETAILS: sa.Select[Any] = (
     sa.select(*LIST_COLUMNS, j.superseded_by_job_id, j.input, j.output, j.configuration,
-              *_labeled(JT, "jt", ("docker_image", "created")), *_JOB_TYPE_DETAILS, *_EXE_OWN)
+              *_labeled(REV, "rv", ("docker_image", "created", "manifest")), *_JOB_TYPE_DETAILS, *_EXE_OWN)
     .select_from(_with_exe_related(JOB_FROM.outerjoin(
         T.job_exes, sa.and_(x.job_id == j.id, x.exe_num == j.num_exes, EXE_VISIBLE))))
     .where(j.id == sa.bindparam("job_id"))
@@ -241,7 +243,7 @@ class JobShape:
         ended = self.ended_only
         return {
             "job_type": JT.c.name,
-            "job_type_rev": JT.c.revision_id,
+            "job_type_rev": j.job_type_rev_id,
             "event": j.event_id,
             "recipe": j.recipe_id,
             "batch": j.batch_id,

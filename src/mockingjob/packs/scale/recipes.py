@@ -163,9 +163,9 @@ class _Recipe:
             "last_modified")}
         doc["recipe_type_rev"] = {
             "id": r.recipe_type_rev_id, "recipe_type": recipe_type_document(_Named(recipe_type)),
-            "revision_num": r.rt_revision_num, "created": ts(r.rt_last_modified),
+            "revision_num": r.rt_revision_num, "created": ts(r.rt_created),
             "definition": _without_version(definition)}
-        doc["event"] = {"id": r.event_id, "type": r.ev_type, "occurred": ts(r.ev_occurred), "description": None}
+        doc["event"] = {"id": r.event_id, "type": r.ev_type, "occurred": ts(r.ev_occurred), "description": {}}
         superseded = recipes.get(r.superseded_recipe_id) if r.superseded_recipe_id else None
         superseded_by = recipes.get(r.superseded_by_recipe_id) if r.superseded_by_recipe_id else None
         doc["superseded_recipe"] = superseded.summary() if superseded else None
@@ -316,7 +316,7 @@ class _Batch:
             doc["recipe_type_rev"] = {"id": b.recipe_type_rev_id, "recipe_type": recipe_type_summary(b, "rt"),
                                       "revision_num": b.rt_revision_num, "created": ts(b.rt_created)}
         if doc["event"] is not None:
-            doc["event"] = {**doc["event"], "description": None}
+            doc["event"] = {**doc["event"], "description": {}}
         doc["definition"] = _without_version(b.definition)
         doc["configuration"] = shown_configuration(b.configuration or {}, {})
         doc["job_metrics"] = self._metrics()
@@ -353,7 +353,16 @@ def all_batches(conn: Connection, now: datetime) -> dict[int, _Batch]:
 
 
 def _batch_field(batch: _Batch, name: str) -> Any:
-    return batch.last_modified if name == "last_modified" else getattr(batch.row, name)
+    if name == "last_modified":
+        return batch.last_modified
+    if name.startswith("jobs_"):
+        return batch.jobs.counts()[name]
+    if name == "recipes_total":
+        return len(batch.recipes)
+    if name == "recipes_completed":
+        return sum(1 for recipe in batch.recipes if recipe.is_completed)
+    return getattr(batch.row, {"recipe_type": "recipe_type_id", "recipe_type_rev": "recipe_type_rev_id",
+                               "event": "event_id"}.get(name, name))
 
 
 @OPERATIONS

@@ -55,8 +55,11 @@ def seed(conn: Connection, folder: Path, now: datetime) -> None:
         jobs: list[dict[str, Any]] = []
         exes: list[dict[str, Any]] = []
         inputs: list[dict[str, Any]] = []
+        # A job of a recipe belongs to the recipe's batch, as Scale's batches create their recipes' jobs.
+        recipe_batches = {r["id"]: r.get("batch_id") for r in data["recipes"]}
         for job in data["jobs"]:
-            _job_rows(job, types, errors_by_name, at, jobs, exes, inputs)
+            batch = job.get("batch") or recipe_batches.get(job.get("recipe"))
+            _job_rows({**job, "batch": batch}, types, errors_by_name, at, jobs, exes, inputs)
         for number, exe in enumerate(exes, start=1):
             exe["id"] = number
         _products(conn, jobs, exes, types, data)
@@ -75,7 +78,8 @@ def _job_type_row(jt: dict[str, Any], at: RelativeTimes) -> dict[str, Any]:
     modified = at(jt.get("last_modified", jt["created"]))
     return {**jt, "created": created, "last_modified": modified,
             "deprecated": None if jt["is_active"] else modified, "paused": modified if jt["is_paused"] else None,
-            "tags": jt["manifest"].get("job", {}).get("tags", [])}
+            "tags": jt["manifest"].get("job", {}).get("tags", []),
+            "tag_text": "\n".join(jt["manifest"].get("job", {}).get("tags", []))}
 
 
 def _revisions(jt: dict[str, Any]) -> list[dict[str, Any]]:
@@ -95,7 +99,7 @@ def _products(conn: Connection, jobs: list[dict[str, Any]], exes: list[dict[str,
 
     Their ids follow the fixture files' (given here: a database's id sequence is moved past the fixtures'
     ids only once the seeding is done)."""
-    workspaces = {w["name"]: w["id"] for w in data["workspaces"]}
+    workspaces = {w["name"]: (w["id"], w.get("base_url")) for w in data["workspaces"]}
     next_id = max((f["id"] for f in data["files"]), default=0) + 1
     products: list[dict[str, Any]] = []
     recipe_types = {r["id"]: r["recipe_type_id"] for r in data["recipes"]}
@@ -146,7 +150,8 @@ def _job_rows(job: dict[str, Any], types: dict[int, dict[str, Any]], errors_by_n
     last = own_exes[-1]
     source = job.get("source", {})
     jobs.append(dict(
-        id=job["id"], job_type_id=jt["id"], event_id=job["event"], recipe_id=job.get("recipe"),
+        id=job["id"], job_type_id=jt["id"], job_type_rev_id=jt["revision_id"], event_id=job["event"],
+        recipe_id=job.get("recipe"),
         batch_id=job.get("batch"), node_id=last["node_id"], error_id=last["error_id"],
         is_superseded=bool(job.get("superseded")), superseded=at(job.get("superseded")),
         superseded_job_id=job.get("superseded_job"), superseded_by_job_id=job.get("superseded_by_job"),

@@ -37,7 +37,8 @@ TABLES.table(
     sa.Column("configuration", JSONText, nullable=False),
     sa.Column("resources", JSONText, nullable=False),
     sa.Column("plan", JSONText, nullable=False),
-    sa.Column("tags", JSONText),  # the manifest's job.tags, which the list's keyword also matches
+    sa.Column("tags", JSONText),  # the manifest's job.tags
+    sa.Column("tag_text", PortableText()),  # the same, one per line, which the list's keyword also matches
     sa.Column("created", UtcDateTime, nullable=False),
     sa.Column("deprecated", UtcDateTime),
     sa.Column("paused", UtcDateTime),
@@ -189,6 +190,7 @@ TABLES.table(
     "jobs",
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("job_type_id", sa.ForeignKey("scale_job_types.id"), nullable=False, index=True),
+    sa.Column("job_type_rev_id", sa.Integer),  # the revision it was queued with, kept when its type changes
     sa.Column("event_id", sa.ForeignKey("scale_events.id"), nullable=False, index=True),
     sa.Column("recipe_id", sa.ForeignKey("scale_recipes.id"), index=True),
     sa.Column("batch_id", sa.ForeignKey("scale_batches.id"), index=True),
