@@ -62,7 +62,9 @@ def test_cancel_stops_a_running_job(mock, client):
     cancel(client, {"job_ids": [new]})
     canceled = job(client, new)
     assert canceled["status"] == "CANCELED"
-    assert at(canceled["ended"]) == EPOCH + timedelta(seconds=10)
+    # Scale's cancel changes the status and clears the node; a job that never finished has no `ended`.
+    assert canceled["ended"] is None and canceled["node"] is None
+    assert at(canceled["last_status_change"]) == EPOCH + timedelta(seconds=10)
     # Scale shows no latest execution for a canceled job; the execution itself says it was canceled.
     assert canceled["execution"] is None
     [stopped] = executions(client, new)
@@ -88,8 +90,11 @@ def test_completed_and_canceled_jobs_are_not_canceled(mock, client):
 
 
 def test_a_failed_job_can_be_canceled(client):
-    assert job(client, 44)["status"] == "FAILED"
+    failed = job(client, 44)
+    assert failed["status"] == "FAILED"
     cancel(client, {"job_ids": [44]})
+    # It had finished: it keeps when (Scale's cancel leaves `ended` alone).
+    assert job(client, 44)["ended"] == failed["ended"] is not None
     canceled = job(client, 44)
     assert canceled["status"] == "CANCELED" and canceled["error"] is None
     assert executions(client, 44)[0]["status"] == "FAILED"

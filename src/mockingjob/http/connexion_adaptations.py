@@ -56,6 +56,7 @@ from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.spec import OpenAPISpecification, Specification
+from connexion.uri_parsing import OpenAPIURIParser
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -143,11 +144,31 @@ def connexion_app(*, outermost: Callable[[ASGIApp], ASGIApp], authenticate: Call
         strict_validation=True,
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
+        uri_parser_class=ExplodedListsURIParser,
     )
     # connexion offers no option for the innermost API class; its app middleware reads this attribute when each
     # API is added, so it is set before any `add_api`.
     app._middleware_app.api_cls = OperationCallingApi
     return app
+
+
+class ExplodedListsURIParser(OpenAPIURIParser):
+    """connexion's parser, except that an exploded array parameter (``?a=x&a=y``) is its values, each whole.
+
+    connexion joins the repeated values with commas and splits them again, so one value holding a comma
+    (``?job_type_name=a,b``) became two; OpenAPI's exploded form style does not split a value, nor do the real
+    services (Django's ``getlist``, JAX-RS's ``List`` parameters)."""
+
+    @staticmethod
+    def _resolve_param_duplicates(values: Any, param_defn: dict[str, Any], _in: str) -> Any:
+        style = param_defn.get("style", OpenAPIURIParser.style_defaults[_in])
+        if param_defn.get("explode", style == "form") and isinstance(values, list):
+            return list(values)
+        return OpenAPIURIParser._resolve_param_duplicates(values, param_defn, _in)
+
+    @staticmethod
+    def _split(value: Any, param_defn: dict[str, Any], _in: str) -> Any:
+        return value if isinstance(value, list) else OpenAPIURIParser._split(value, param_defn, _in)
 
 
 _TRUSTED: ContextVar[bool] = ContextVar("mockingjob_trusted_specs", default=False)

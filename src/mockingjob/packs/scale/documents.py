@@ -120,8 +120,9 @@ def job_document(j: Row[Any], now: datetime, input_files: dict[str, list[str]]) 
         "is_superseded": j.is_superseded,
         "superseded_job": {"id": j.superseded_job_id} if j.superseded_job_id else None,
         "status": j.status,
+        # Scale's cancel clears the job's node (update_jobs_to_canceled).
         "node": {"id": j.nd_id, "hostname": j.nd_hostname}
-        if j.node_id and j.nd_id is not None and _ran(j.run_at, now) else None,
+        if j.node_id and j.nd_id is not None and _ran(j.run_at, now) and j.status != "CANCELED" else None,
         "error": error_summary(j, "er") if j.error_id and j.status == "FAILED" else None,
         "max_tries": j.max_tries,
         "num_exes": j.num_exes,

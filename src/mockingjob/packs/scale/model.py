@@ -37,7 +37,9 @@ _ENDED = _j.end_at <= NOW
 STATUS: ColumnElement[str] = sa.case((_ENDED, _j.outcome), (_j.run_at <= NOW, _state("RUNNING")),
                                      else_=_state("QUEUED"))
 STARTED: ColumnElement[datetime] = sa.case((_j.run_at <= NOW, _j.run_at), else_=sa.null())
-ENDED: ColumnElement[datetime] = sa.case((_ENDED, _j.end_at), else_=sa.null())
+# Scale's `ended`: when the job finished, which a job canceled before it finished never did.
+CUT_SHORT: ColumnElement[bool] = sa.func.coalesce(_j.cut_short, sa.false())
+ENDED: ColumnElement[datetime] = sa.case((sa.and_(_ENDED, CUT_SHORT.is_(sa.false())), _j.end_at), else_=sa.null())
 _PLANNED = sa.case((_ENDED, _j.end_at), (_j.run_at <= NOW, _j.run_at), else_=_j.queued)
 # A cancel of a job that had already ended is a change the plan does not show.
 LAST_MODIFIED: ColumnElement[datetime] = sa.case((_j.changed > _PLANNED, _j.changed), else_=_PLANNED)
@@ -132,7 +134,7 @@ def plan_attempt(conn: Connection, job_id: int, attempt: int, plan: JobPlan, sta
     planned = conn.execute(_UPDATE_JOB_ATTEMPT, {
         "job_id_": job_id, "num_exes_": attempt - 1, "queued": queued, "run_at": run_at, "end_at": end_at,
         "outcome": outcome, "node_id": node_id, "error_id": error, "num_exes": attempt, "changed": None,
-        "held_seconds": held, **job_values}).rowcount
+        "held_seconds": held, "cut_short": None, **job_values}).rowcount
     if not planned:
         return None
     exe_id = inserted_id(conn.execute(_INSERT_EXE, {
@@ -193,10 +195,10 @@ def cancel(conn: Connection, now: datetime, job_ids: list[int]) -> None:
             end_at = now
             if row.status == "QUEUED":
                 update_job(conn, row.id, run_at=None, end_at=now, outcome="CANCELED", error_id=None, changed=now,
-                           held_seconds=None)
+                           held_seconds=None, cut_short=True)
                 conn.execute(_UPDATE_EXE, {**latest, "run_at": None, "end_at": now, "outcome": "CANCELED"})
             elif row.status == "RUNNING":
-                update_job(conn, row.id, end_at=now, outcome="CANCELED", error_id=None, changed=now)
+                update_job(conn, row.id, end_at=now, outcome="CANCELED", error_id=None, changed=now, cut_short=True)
                 conn.execute(_UPDATE_EXE, {**latest, "end_at": now, "outcome": "CANCELED", "error_id": None})
             else:  # FAILED (or PENDING/BLOCKED): the job is canceled; its failed execution stays failed
                 update_job(conn, row.id, outcome="CANCELED", error_id=None, changed=now)

@@ -252,7 +252,7 @@ class JobShape:
             # On ended plans these equal stored columns (or the clock-free FINAL_MODIFIED).
             "status": j.outcome if ended else STATUS,
             "started": STARTED,
-            "ended": j.end_at if ended else ENDED,
+            "ended": ENDED,  # not end_at: a job canceled before it finished has none
             "last_status_change": FINAL_MODIFIED if ended else LAST_MODIFIED,
             "last_modified": FINAL_MODIFIED if ended else LAST_MODIFIED,
             "duration": DURATION,
@@ -327,7 +327,7 @@ def _list_statements(shape: JobShape, order: tuple[str, ...]) -> tuple[sa.Select
 
 
 # A job's run time, once it has ended having started (Scale's ``ended - started``; NULL otherwise).
-DURATION: ColumnElement[float] = sa.case((sa.and_(j.end_at <= NOW, j.run_at <= NOW),
+DURATION: ColumnElement[float] = sa.case((sa.and_(ENDED.is_not(None), j.run_at <= NOW),
                                           seconds_between(j.end_at, j.run_at)), else_=sa.null())
 
 

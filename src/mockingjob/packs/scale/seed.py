@@ -166,7 +166,7 @@ def _job_rows(job: dict[str, Any], types: dict[int, dict[str, Any]], errors_by_n
         source_collection=source.get("collection"), source_task=source.get("task"),
         created=at(job.get("created", attempts[0]["queued"])),
         queued=last["queued"], run_at=last["run_at"], end_at=last["end_at"], outcome=last["outcome"],
-        changed=at(job.get("changed")),
+        changed=at(job.get("changed")), cut_short=True if last["outcome"] == "CANCELED" else None,
     ))
     exes.extend(own_exes)
     inputs.extend({"job_id": job["id"], "job_input": input_name, "file_id": file_id}

@@ -223,6 +223,8 @@ TABLES.table(
     # While the job type is paused, a job that has not started waits with no run planned (run_at, end_at NULL);
     # this keeps how long its run will take once the type is resumed.
     sa.Column("held_seconds", sa.Float),
+    # A cancel cut the plan short (the job was queued or running): Scale leaves such a job's `ended` null.
+    sa.Column("cut_short", sa.Boolean),
 )
 
 
