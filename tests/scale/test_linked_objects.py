@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import TOKEN
+from tests.conftest import EPOCH, TOKEN
 from tests.scale.helpers import INGEST, INPUTS, NDVI, job, queue
 from tests.support import at
 
@@ -227,3 +227,39 @@ def test_a_product_s_meta_data_has_its_url(client):
     [product] = page(client, "/v6/files/", {"job_id": 3})["results"]
     details = page(client, f"/v6/files/{product['id']}/")
     assert details["meta_data"]["url"] == product["url"] and product["url"].startswith("http://")
+
+
+def test_a_paused_node_gets_no_new_executions_until_resumed(mock, client):
+    assert client.patch("/v6/nodes/1/", json={"is_paused": True, "pause_reason": "Kernel update", "is_active": True},
+                        headers=TOKEN).status_code == 204
+    paused = page(client, "/v6/nodes/1/")
+    assert paused["is_paused"] is True and paused["pause_reason"] == "Kernel update" and paused["deprecated"] is None
+    hosts = set()
+    for _ in range(4):
+        created = queue(client, INGEST)
+        mock.clock.advance(timedelta(seconds=4))
+        hosts.add(job(client, created["id"])["node"]["hostname"])
+    assert hosts == {"node-b.scale.example.domain"}
+    assert client.patch("/v6/nodes/1/", json={"is_paused": False}, headers=TOKEN).status_code == 204
+    assert page(client, "/v6/nodes/1/")["pause_reason"] is None
+
+
+def test_deprecating_a_node_dates_it(mock, client):
+    assert client.patch("/v6/nodes/2/", json={"is_active": False}, headers=TOKEN).status_code == 204
+    assert at(page(client, "/v6/nodes/2/")["deprecated"]) == EPOCH
+    assert "node-b.scale.example.domain" not in {
+        n["hostname"] for n in page(client, "/v6/nodes/", {"is_active": "true"})["results"]}
+
+
+@pytest.mark.parametrize(("body", "answer"), [
+    ({"hostname": "x", "is_paused": True, "colour": "red"}, "Unexpected fields: hostname, colour"),
+    ({}, "No fields specified for update."),
+])
+def test_a_node_update_scale_refuses_is_answered_with_the_message_alone(client, body, answer):
+    response = client.patch("/v6/nodes/1/", json=body, headers=TOKEN)
+    assert response.status_code == 400 and response.json() == answer
+
+
+def test_the_scheduler_is_never_paused_as_a_whole(client):
+    assert page(client, "/v6/scheduler/") == {"is_paused": False, "num_message_handlers": 1,
+                                              "system_logging_level": "INFO", "queue_mode": "FIFO"}

@@ -104,6 +104,35 @@ async def get_node(call: Call) -> Reply:
     return Reply(node_document(row))
 
 
+_UPDATE_NODE = T.nodes.update().where(n.id == sa.bindparam("id_"))
+
+
+@OPERATIONS
+async def update_node(call: Call) -> Reply:
+    """NodeDetailsView.patch: a paused or inactive node gets no new executions (handlers.py picks nodes)."""
+    row = call.conn.execute(_NODE, {"node_id": call.params["node_id"]}).first()
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    values = dict(call.body)
+    if "is_active" in values and values["is_active"] != row.is_active:
+        values["deprecated"] = None if values["is_active"] else call.now
+    if values.get("is_paused") is False:  # restarting the node clears its pause reason (NodeManager.update_node)
+        values["pause_reason"] = None
+    call.conn.execute(_UPDATE_NODE, {"id_": row.id, **values})
+    return Reply(None, 204)
+
+
+# --- the scheduler -------------------------------------------------------------------------------------
+
+# Scale's Scheduler model defaults: the mock's cluster is never paused as a whole.
+SCHEDULER = {"is_paused": False, "num_message_handlers": 1, "system_logging_level": "INFO", "queue_mode": "FIFO"}
+
+
+@OPERATIONS
+async def get_scheduler(call: Call) -> Reply:
+    return Reply(SCHEDULER)
+
+
 # --- workspaces ----------------------------------------------------------------------------------------
 
 _WORKSPACE_FIELDS = ("id", "name", "title", "description", "base_url", "is_active", "created", "deprecated",

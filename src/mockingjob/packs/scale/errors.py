@@ -9,6 +9,7 @@ NOT_FOUND = "Not found."
 NO_CREDENTIALS = "Authentication credentials were not provided."
 TIME_PARAMETERS = {"started", "ended", "source_started", "source_ended"}
 FLAG_PARAMETERS = {"is_superseded", "is_active", "is_system", "is_builtin", "is_completed", "is_creation_done"}
+NODE_FIELDS = ("pause_reason", "is_paused", "is_active")  # what NodeDetailsView.patch changes
 JOB_TYPE_WRITES = frozenset({"create_job_type", "edit_job_type"})
 # What a job type's create and edit bodies may hold: Scale's fields, then mockingjob's `plan`.
 JOB_TYPE_FIELDS = ("icon_code", "is_published", "max_scheduled", "docker_image", "configuration", "manifest",
@@ -115,6 +116,13 @@ def error_reply(error: ApiError) -> Reply:
     """Every error but one a test asked for (the kit answers that with `error_document`, at its status)."""
     if isinstance(error, InvalidJobData):
         return Reply(error.detail, 400)
+    if isinstance(error, RequestInvalid) and error.extra.get("operation") == "update_node":
+        v = error.violation  # NodeDetailsView.patch answers its own two checks with the message alone
+        if v.rule == "additionalProperties" and not v.name:
+            given = list(v.value) if isinstance(v.value, dict) else unknown_fields(v)  # in the body's order
+            return Reply("Unexpected fields: " + ", ".join(k for k in given if k not in NODE_FIELDS), 400)
+        if v.rule == "minProperties" and not v.name:
+            return Reply("No fields specified for update.", 400)
     if isinstance(error, RequestInvalid):
         status, detail = _invalid_message(error)
         return Reply(error_document(status, detail), status)
