@@ -25,6 +25,14 @@ MASK = "************"
 e, n, w = T.errors.c, T.nodes.c, T.workspaces.c
 
 
+def _found(call: Call, statement: sa.Select[Any], key: str) -> Row[Any]:
+    """The row `statement` finds by the path parameter `key`, or Scale's 404."""
+    row = call.conn.execute(statement, {key: call.params[key]}).first()
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    return row
+
+
 def _fields(table: sa.Table, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: table.c[name] for name in names}
 
@@ -57,9 +65,7 @@ async def list_errors(call: Call) -> Reply:
 
 @OPERATIONS
 async def get_error(call: Call) -> Reply:
-    row = call.conn.execute(_ERROR, {"error_id": call.params["error_id"]}).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
+    row = _found(call, _ERROR, "error_id")
     return Reply(error_document(row))
 
 
@@ -98,9 +104,7 @@ async def list_nodes(call: Call) -> Reply:
 
 @OPERATIONS
 async def get_node(call: Call) -> Reply:
-    row = call.conn.execute(_NODE, {"node_id": call.params["node_id"]}).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
+    row = _found(call, _NODE, "node_id")
     return Reply(node_document(row))
 
 
@@ -110,9 +114,7 @@ _UPDATE_NODE = T.nodes.update().where(n.id == sa.bindparam("id_"))
 @OPERATIONS
 async def update_node(call: Call) -> Reply:
     """NodeDetailsView.patch: a paused or inactive node gets no new executions (handlers.py picks nodes)."""
-    row = call.conn.execute(_NODE, {"node_id": call.params["node_id"]}).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
+    row = _found(call, _NODE, "node_id")
     values = dict(call.body)
     if "is_active" in values and values["is_active"] != row.is_active:
         values["deprecated"] = None if values["is_active"] else call.now
@@ -172,7 +174,5 @@ async def list_workspaces(call: Call) -> Reply:
 
 @OPERATIONS
 async def get_workspace(call: Call) -> Reply:
-    row = call.conn.execute(_WORKSPACE, {"workspace_id": call.params["workspace_id"]}).first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
+    row = _found(call, _WORKSPACE, "workspace_id")
     return Reply({**workspace_document(row), "configuration": shown_workspace_configuration(row.json_config)})

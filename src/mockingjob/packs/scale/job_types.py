@@ -495,20 +495,21 @@ def _base_fields_only(row: Row[Any]) -> dict[str, Any]:
     return {**job_type_summary(row), "is_system": False, "unmet_resources": None}
 
 
-@OPERATIONS
-async def list_running_job_types(call: Call) -> Reply:
-    count, page = _RUNNING
+def _in_state_page(call: Call, statements: tuple[sa.Select[Any], sa.Select[Any]], key: str) -> Reply:
+    count, page = statements
     envelope, rows = paginate(call, call.conn, page, count, {"now": call.now})
     return Reply({**envelope, "results": [{"job_type": _base_fields_only(row), "count": row.jobs,
-                                           "longest_running": ts(row.longest_running)} for row in rows]})
+                                           key: ts(getattr(row, key))} for row in rows]})
+
+
+@OPERATIONS
+async def list_running_job_types(call: Call) -> Reply:
+    return _in_state_page(call, _RUNNING, "longest_running")
 
 
 @OPERATIONS
 async def list_pending_job_types(call: Call) -> Reply:
-    count, page = _PENDING
-    envelope, rows = paginate(call, call.conn, page, count, {"now": call.now})
-    return Reply({**envelope, "results": [{"job_type": _base_fields_only(row), "count": row.jobs,
-                                           "longest_pending": ts(row.longest_pending)} for row in rows]})
+    return _in_state_page(call, _PENDING, "longest_pending")
 
 
 def _system_failures() -> tuple[sa.Select[Any], sa.Select[Any]]:
