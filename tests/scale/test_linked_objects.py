@@ -263,3 +263,11 @@ def test_a_node_update_scale_refuses_is_answered_with_the_message_alone(client, 
 def test_the_scheduler_is_never_paused_as_a_whole(client):
     assert page(client, "/v6/scheduler/") == {"is_paused": False, "num_message_handlers": 1,
                                               "system_logging_level": "INFO", "queue_mode": "FIFO"}
+
+
+def test_with_every_node_paused_a_job_still_runs_on_an_active_one(mock, client):
+    for node in (1, 2, 3):
+        client.patch(f"/v6/nodes/{node}/", json={"is_paused": True}, headers=TOKEN)
+    created = queue(client, INGEST)
+    mock.clock.advance(timedelta(seconds=4))
+    assert job(client, created["id"])["node"]["hostname"] != "node-d.scale.example.domain"  # node-d is retired

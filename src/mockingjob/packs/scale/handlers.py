@@ -60,9 +60,11 @@ _FILE_SIZES = (sa.select(f.id, f.file_size).select_from(FILE_FROM)
 _INSERT_EVENT = T.events.insert()
 _INSERT_JOB = T.jobs.insert()
 _INSERT_INPUT = T.job_inputs.insert()
-# Scale's scheduler offers work to active nodes that are not paused.
-_NODE_IDS = (sa.select(T.nodes.c.id).where(T.nodes.c.is_active.is_(True), T.nodes.c.is_paused.is_(False))
-             .order_by(T.nodes.c.id))
+# Scale's scheduler offers work to active nodes that are not paused: those first, in id order. When a client
+# has paused or retired every node, the plan still needs one (the mock does not model a job waiting for a
+# node): the active ones, then any.
+_NODES_BY_AVAILABILITY = (sa.select(T.nodes.c.id, T.nodes.c.is_active, T.nodes.c.is_paused)
+                          .order_by(T.nodes.c.id))
 _ERROR_NAMED = sa.select(e.id).where(e.name == sa.bindparam("name"))
 _ERROR_NAMED_OR_OF_CATEGORY = (
     sa.select(e.id).where(sa.or_(e.name == sa.bindparam("name"), e.category == sa.bindparam("category")))
@@ -124,9 +126,13 @@ def _check_input(job_type: Any, data: dict[str, Any]) -> None:
 
 
 def _pick_node(call: Call, seed: int) -> int:
-    """Spread executions over the cluster's nodes, deterministically."""
-    nodes = call.conn.execute(_NODE_IDS).scalars().all()
-    return nodes[seed % len(nodes)]
+    """Spread executions over the cluster's available nodes, deterministically."""
+    nodes = call.conn.execute(_NODES_BY_AVAILABILITY).all()
+    for usable in (lambda n: n.is_active and not n.is_paused, lambda n: n.is_active, lambda n: True):
+        chosen = [node.id for node in nodes if usable(node)]
+        if chosen:
+            return chosen[seed % len(chosen)]
+    raise ApiError(500, "the fixtures define no node")
 
 
 def _error_id(call: Call, plan: JobPlan) -> int | None:
