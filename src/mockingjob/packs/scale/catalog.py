@@ -4,6 +4,7 @@ version of the API. Fixtures define them; they change with nothing a client does
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,11 @@ def _found(call: Call, statement: sa.Select[Any], key: str) -> Row[Any]:
     return row
 
 
+def _document(row: Row[Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The row's fields named, in order, its times written as Scale writes them."""
+    return {name: ts(value) if isinstance(value := getattr(row, name), datetime) else value for name in names}
+
+
 def _fields(table: sa.Table, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: table.c[name] for name in names}
 
@@ -53,8 +59,7 @@ _ERROR = sa.select(T.errors).where(e.id == sa.bindparam("error_id"))
 
 def error_document(row: Row[Any]) -> dict[str, Any]:
     """ErrorSerializerV6."""
-    return {name: ts(getattr(row, name)) if name in ("created", "last_modified") else getattr(row, name)
-            for name in _ERROR_FIELDS}
+    return _document(row, _ERROR_FIELDS)
 
 
 @OPERATIONS
@@ -92,8 +97,7 @@ _NODE = sa.select(T.nodes).where(n.id == sa.bindparam("node_id"))
 
 def node_document(row: Row[Any]) -> dict[str, Any]:
     """NodeSerializerV6."""
-    return {name: ts(getattr(row, name)) if name in ("deprecated", "created", "last_modified") else getattr(row, name)
-            for name in _NODE_FIELDS}
+    return _document(row, _NODE_FIELDS)
 
 
 @OPERATIONS
@@ -151,8 +155,7 @@ _WORKSPACE = sa.select(T.workspaces).where(w.id == sa.bindparam("workspace_id"))
 
 def workspace_document(row: Row[Any]) -> dict[str, Any]:
     """WorkspaceSerializerV6."""
-    return {name: ts(getattr(row, name)) if name in ("created", "deprecated", "last_modified") else getattr(row, name)
-            for name in _WORKSPACE_FIELDS}
+    return _document(row, _WORKSPACE_FIELDS)
 
 
 def shown_workspace_configuration(config: dict[str, Any] | None) -> dict[str, Any]:

@@ -437,9 +437,6 @@ _STATES = (sa.select(_j.job_type_id, STATUS.label("status"), _CATEGORY.label("ca
            .select_from(T.jobs.outerjoin(T.errors, _e.id == _j.error_id)))
 
 
-def _counted(states: sa.Select[Any]) -> sa.Subquery:
-    return states.subquery("states")
-
 
 @lru_cache(maxsize=4)
 def _status_counts(ended: bool) -> sa.Select[Any]:
@@ -447,7 +444,7 @@ def _status_counts(ended: bool) -> sa.Select[Any]:
     window = sa.bindparam("started", type_=UtcDateTime()) <= LAST_MODIFIED
     if ended:
         window = sa.and_(window, sa.bindparam("ended", type_=UtcDateTime()) >= LAST_MODIFIED)
-    states = _counted(_STATES.where(*where, sa.or_(STATUS == "RUNNING", window)))
+    states = _STATES.where(*where, sa.or_(STATUS == "RUNNING", window)).subquery("states")
     return (sa.select(states.c.job_type_id, states.c.status, states.c.category, sa.func.count().label("jobs"),
                       sa.func.max(states.c.changed).label("most_recent"))
             .group_by(states.c.job_type_id, states.c.status, states.c.category)
@@ -477,7 +474,7 @@ async def list_job_type_status(call: Call) -> Reply:
 
 def _in_state(status: str, key: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """Job types with jobs in `status`: how many, and since when the oldest (`key`), oldest first."""
-    states = _counted(_STATES.where(STATUS.in_([status])))
+    states = _STATES.where(STATUS.in_([status])).subquery("states")
     grouped = (sa.select(states.c.job_type_id, sa.func.count().label("jobs"),
                          sa.func.min(states.c.changed).label(key))
                .group_by(states.c.job_type_id).subquery("grouped"))
@@ -513,7 +510,7 @@ async def list_pending_job_types(call: Call) -> Reply:
 
 
 def _system_failures() -> tuple[sa.Select[Any], sa.Select[Any]]:
-    states = _counted(_STATES.where(STATUS == "FAILED", _e.category == "SYSTEM"))
+    states = _STATES.where(STATUS == "FAILED", _e.category == "SYSTEM").subquery("states")
     grouped = (sa.select(states.c.job_type_id, states.c.error_id, sa.func.count().label("jobs"),
                          sa.func.min(states.c.changed).label("first_error"),
                          sa.func.max(states.c.changed).label("last_error"))

@@ -158,14 +158,7 @@ def check_against_manifest(configuration: dict[str, Any], manifest: dict[str, An
     if isinstance(priority, int) and priority < 1:
         return Validation(errors=[Finding("INVALID_PRIORITY", "Priority must be a positive integer")])
     interface = _interface(manifest)
-    declared_mounts = [m.get("name") for m in interface.get("mounts") or []]
-    mounts = configuration.get("mounts") or {}
-    for name in mounts:
-        if name not in declared_mounts:
-            result.warnings.append(Finding("UNKNOWN_MOUNT", f"Unknown mount '{name}' ignored"))
-    for name in declared_mounts:
-        if name not in mounts:
-            result.warnings.append(Finding("MISSING_MOUNT", f"Missing configuration for mount '{name}'"))
+    result.warnings += _unmatched("mount", interface.get("mounts"), configuration.get("mounts"))
     targets = configuration.get("output_workspaces") or {}
     default = targets.get("default") or ""
     outputs = targets.get("outputs") or {}
@@ -179,15 +172,20 @@ def check_against_manifest(configuration: dict[str, Any], manifest: dict[str, An
     if unmapped and not default:
         return Validation(errors=[Finding("MISSING_WORKSPACE",
                                           f"Missing workspace for outputs '{_py2_list(unmapped)}'")])
-    declared_settings = [s.get("name") for s in interface.get("settings") or []]
-    settings = configuration.get("settings") or {}
-    for name in settings:
-        if name not in declared_settings:
-            result.warnings.append(Finding("UNKNOWN_SETTING", f"Unknown setting '{name}' ignored"))
-    for name in declared_settings:
-        if name not in settings:
-            result.warnings.append(Finding("MISSING_SETTING", f"Missing configuration for setting '{name}'"))
+    result.warnings += _unmatched("setting", interface.get("settings"), configuration.get("settings"))
     return result
+
+
+def _unmatched(kind: str, declared: list[dict[str, Any]] | None, configured: dict[str, Any] | None
+               ) -> list[Finding]:
+    """The mounts (or settings) configured that the manifest does not declare, then those it declares that are
+    not configured: Scale's UNKNOWN_ and MISSING_ warnings."""
+    names = [item.get("name") for item in declared or []]
+    given = configured or {}
+    return ([Finding(f"UNKNOWN_{kind.upper()}", f"Unknown {kind} '{name}' ignored") for name in given
+             if name not in names]
+            + [Finding(f"MISSING_{kind.upper()}", f"Missing configuration for {kind} '{name}'") for name in names
+               if name not in given])
 
 
 def resource_warnings(manifest: dict[str, Any]) -> list[Finding]:

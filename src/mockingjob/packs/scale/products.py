@@ -85,10 +85,15 @@ def write_products(conn: Connection, job_id: int, exe_id: int, exe_num: int, end
     workspaces = {row.name: (row.id, row.base_url) for row in conn.execute(_WORKSPACES)}
     rows = product_rows(job, workspaces, exe_id, exe_num, ended)
     ids = insert_all_returning_ids(conn, T.files, rows, "file_path")
+    return {"files": output_files(rows, ids), "json": job.plan.get("output_json", {})}
+
+
+def output_files(rows: list[dict[str, Any]], ids: list[int]) -> dict[str, list[int]]:
+    """A job's ``output.files``: each output's file ids, from its product rows and the ids they were given."""
     files: dict[str, list[int]] = {}
     for row, file_id in zip(rows, ids, strict=True):
         files.setdefault(row["job_output"], []).append(file_id)
-    return {"files": files, "json": job.plan.get("output_json", {})}
+    return files
 
 
 def forget_products(conn: Connection, exe_id: int) -> None:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,7 +163,7 @@ class _Recipe:
             "id", "name", "title", "description", "revision_num", "is_active", "is_system", "created", "deprecated",
             "last_modified")}
         doc["recipe_type_rev"] = {
-            "id": r.recipe_type_rev_id, "recipe_type": recipe_type_document(_Named(recipe_type)),
+            "id": r.recipe_type_rev_id, "recipe_type": recipe_type_document(SimpleNamespace(**recipe_type)),
             "revision_num": r.rt_revision_num, "created": ts(r.rt_created),
             "definition": _without_version(definition)}
         doc["event"] = {"id": r.event_id, "type": r.ev_type, "occurred": ts(r.ev_occurred), "description": {}}
@@ -196,12 +197,6 @@ class _Recipe:
                               "status": job.status}}
         return nodes
 
-
-class _Named:
-    """Attribute access to a dict, for the documents that read rows."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 def all_recipes(conn: Connection, now: datetime) -> dict[int, _Recipe]:

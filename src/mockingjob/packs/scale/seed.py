@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from mockingjob.kit import FixtureError, RelativeTimes, insert_rows, load_fixtures, parse_duration
 
 from . import tally
-from .products import product_rows
+from .products import output_files, product_rows
 from .tables import TABLES as T
 
 FILES = ("errors", "nodes", "workspaces", "files", "events", "recipe_types", "batches", "recipes", "job_types",
@@ -114,13 +114,12 @@ def _products(conn: Connection, jobs: list[dict[str, Any]], exes: list[dict[str,
                                    "source_sensor_class", "source_sensor", "source_collection", "source_task")},
             job_type_id=jt["id"], job_type_name=jt["name"], job_type_version=jt["version"], manifest=jt["manifest"],
             configuration=jt["configuration"], plan=jt["plan"], recipe_type_id=recipe_types.get(job["recipe_id"]))
-        files: dict[str, list[int]] = {}
-        for row in product_rows(producing, workspaces, exe["id"], exe["exe_num"], exe["end_at"]):
-            products.append({**row, "id": next_id})
-            files.setdefault(row["job_output"], []).append(next_id)
-            next_id += 1
+        rows = product_rows(producing, workspaces, exe["id"], exe["exe_num"], exe["end_at"])
+        ids = list(range(next_id, next_id + len(rows)))
+        next_id += len(rows)
+        products += [{**row, "id": file_id} for row, file_id in zip(rows, ids, strict=True)]
         if exe["exe_num"] == job["num_exes"]:
-            job["output"] = {"files": files, "json": job["output"]["json"]}
+            job["output"] = {"files": output_files(rows, ids), "json": job["output"]["json"]}
     insert_rows(conn, T.files, products)
 
 
