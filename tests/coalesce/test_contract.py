@@ -1,5 +1,6 @@
 """Schemathesis against the Coalesce API in process: every operation, positive and negative data, and stateful
-runs that follow the spec's links (startRun → runStatus / run / results / cancelRun, list → run)."""
+runs that follow the spec's links (environments → environment / nodes / jobs → node / job → startRun;
+startRun → runStatus / run / results / cancelRun, list → run)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def teardown_module() -> None:
 
 # Schema-valid requests the spec cannot tell apart from good ones: they name runs, environments or jobs that
 # do not exist, or a state that forbids the action. For these operations a 400 is right when, and only when,
-# it says so.
+# it says so. (The environment, node and job lookups answer an unknown ID with the 404 their spec documents.)
 STATEFUL = {"Jobs_initiateRun", "Jobs_triggerRerun", "Jobs_cancelJobRun", "Jobs_getStatusUpdates",
             "Runs_listInformation"}
 STATE_REASONS = re.compile(

@@ -22,6 +22,14 @@ EVERY_ENDPOINT = [
     ("POST", "/scheduler/startRun", START),
     ("POST", "/scheduler/rerun", {"runDetails": {"runID": "11"}, "userCredentials": BASIC}),
     ("POST", "/scheduler/cancelRun", {"runID": 17}),
+    ("GET", "/api/v1/environments", None),
+    ("GET", "/api/v1/environments/2", None),
+    ("GET", "/api/v1/environments/2/nodes", None),
+    ("GET", "/api/v1/environments/2/nodes/cd80dc85-576f-500a-bd8e-7aaddcd60f1e", None),
+    ("GET", "/api/v1/environments/2/jobs", None),
+    ("GET", "/api/v1/environments/2/jobs/1", None),
+    ("GET", "/api/v1/workspaces/1/jobs", None),
+    ("GET", "/api/v1/workspaces/1/jobs/1", None),
 ]
 
 
@@ -44,6 +52,8 @@ def test_any_bearer_token_is_accepted_by_default(client, method, path, body):
 def test_auth_is_checked_before_the_request_is_validated(client):
     response = client.post("/scheduler/startRun", content=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 401
+    # And before an unknown environment is looked for: a 401 says nothing of what exists.
+    assert client.get("/api/v1/environments/99/jobs?limit=x").json() == UNAUTHENTICATED
 
 
 def test_configured_tokens_are_the_only_ones_accepted():

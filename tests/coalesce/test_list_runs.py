@@ -11,7 +11,7 @@ from tests.conftest import EPOCH
 from tests.support import at
 
 SUMMARY_FIELDS = {"id", "reRunID", "runStartTime", "runEndTime", "runType", "runStatus", "environmentID",
-                  "runFailureReason"}
+                  "runFailureReason", "version", "runHistory", "userID"}
 STATUSES = ["canceled", "completed", "failed", "initializing", "rendering", "running", "waitingToRun"]
 FIXTURE_RUNS = 23
 
@@ -32,7 +32,8 @@ def test_defaults_are_echoed_25_runs_newest_first(client):
 def test_without_detail_runs_are_summaries(client):
     for item in everything(client):
         assert set(item) <= SUMMARY_FIELDS
-        assert {"id", "runType", "runStatus", "runStartTime", "environmentID"} <= set(item)
+        assert {"id", "runType", "runStatus", "runStartTime", "environmentID", "version", "runHistory",
+                "userID"} <= set(item)
         assert ("runEndTime" in item) == (item["runStatus"] in ("completed", "failed", "canceled"))
         assert ("runFailureReason" in item) == (item["runStatus"] == "failed")
 
@@ -44,7 +45,8 @@ def test_with_detail_runs_carry_run_details_parameters_and_credentials(client):
                                          "parallelism", "nodesInRun"}
     assert deploy["runDetails"]["nodesInRun"] == 9 and deploy["runDetails"]["parallelism"] == 8
     assert set(refresh["runDetails"]) == {"canceled", "environmentID", "includeNodesSelector", "jobID", "jobName",
-                                          "parallelism", "nodesInRun"}
+                                          "parallelism", "nodesInRun", "forceIgnoreEnvironmentStatus",
+                                          "refreshDescription", "nodesForRefresh"}
     assert refresh["runTimeParameters"] == {"TARGET_DB": "ANALYTICS_PROD", "LOAD_MODE": "incremental"}
     assert refresh["userCredentials"] == {"snowflakeAccount": "acme-prod.us-east-1", "snowflakeAuthType": "Basic",
                                           "snowflakeUsername": "ANALYST", "snowflakeRole": "TRANSFORMER",

@@ -187,3 +187,38 @@ def test_a_run_id_is_taken_as_a_number_or_as_its_digits_in_rerun_and_cancel(mock
     response = client.post("/scheduler/cancelRun", json={"runID": str(new_id)}, headers=TOKEN)
     assert response.status_code == 204, response.text
     assert status(client, new_id) == "canceled"
+
+
+# The official spec's RunResult and QueryResult: a node's state is in its query results, not on the node.
+RESULT_FIELDS = {"nodeID", "name", "isRunning", "queryResults", "renderQueryResult"}
+
+
+def test_each_nodes_state_and_error_are_in_its_query_results_as_the_official_spec_has_them(mock, client):
+    run_id = start(client, jobID=NIGHTLY_FINANCE, parallelism=2)  # STG_PAYMENTS and FCT_ORDERS, then FCT_REVENUE
+    mock.clock.advance(timedelta(seconds=12))
+    running = results(client, run_id)
+    assert [(r["name"], r["isRunning"], r["queryResults"][0]["status"]) for r in running] == [
+        ("STG_PAYMENTS", True, "Running"), ("FCT_ORDERS", True, "Running")]  # FCT_REVENUE has not started
+    assert poll_until_final(mock, client, run_id)[-1] == "failed"
+    final = results(client, run_id)
+    assert all(set(r) == RESULT_FIELDS for r in final)
+    states = {r["name"]: (r["isRunning"], r["queryResults"][0]["status"], r["queryResults"][0]["success"])
+              for r in final}
+    assert states == {"STG_PAYMENTS": (False, "Success", True), "FCT_ORDERS": (False, "Success", True),
+                      "FCT_REVENUE": (False, "Failed", False)}
+    failed = next(r for r in final if r["name"] == "FCT_REVENUE")["queryResults"][0]
+    reason = run(client, run_id)["runFailureReason"]
+    assert failed["error"]["errorString"] == reason
+    assert failed["error"]["errorDetail"] == f"Insert Data failed for node FCT_REVENUE: {reason}"
+    assert "rowsInserted" not in failed and at(failed["endTime"]) == at(run(client, run_id)["runEndTime"])
+    assert all("error" not in r["queryResults"][0] for r in final if r["name"] != "FCT_REVENUE")
+
+
+def test_nodes_canceled_while_running_carry_a_canceled_error(mock, client):
+    run_id = start(client, jobID=DAILY_ORDERS, parallelism=4)
+    mock.clock.advance(timedelta(seconds=12))
+    cancel(client, run_id)
+    canceled = [r["queryResults"][0] for r in results(client, run_id)]
+    assert {q["status"] for q in canceled} == {"Canceled"} and len(canceled) == 4
+    assert all(q["success"] is False and q["error"]["errorString"] == "Query canceled" for q in canceled)
+    assert canceled[0]["error"]["errorDetail"] == f"Run {run_id} was canceled while node STG_ORDERS was running."

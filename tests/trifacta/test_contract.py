@@ -26,24 +26,36 @@ def teardown_module() -> None:
     strict_mock.close()
 
 
-# A schema-valid run can still be refused for state the schema cannot see: the first run of a recipe needs its
-# overrides. For that operation a 400 is right when, and only when, it says so.
-FIRST_RUN_REASON = "has never been run"
+# A schema-valid request can still be refused for what the schema cannot see: state (the first run of a recipe
+# needs its overrides; a recipe has one output object; a flow without outputs has nothing to run; a profile
+# exists once the profile job has run), or a rule across fields (exactly one of two ways to name an object).
+# For those operations a 400 is right when, and only when, it gives one of these reasons.
+ONE_OF_TWO = ("exactly one primary input", "is required", "name different objects")
+STATE_REASONS = {
+    "run_job_group": ("has never been run",),
+    "run_flow": ("has never been run", "has no outputs to run", "with an output object"),
+    "create_wrangled_dataset": ONE_OF_TWO,
+    "create_output_object": (*ONE_OF_TWO, "has an output object already"),
+    "create_write_setting": ONE_OF_TWO,
+    "create_publication": ONE_OF_TWO,
+    "get_job_group_profile": ("Profiling data not found",),
+}
 
 
-def rejected_only_for_a_first_run(ctx: object, response: object, case: schemathesis.Case) -> None:
+def rejected_only_for_state(ctx: object, response: object, case: schemathesis.Case) -> None:
     if case.method.upper() != case.operation.method.upper() or response.status_code != 400:  # type: ignore[attr-defined]
         return
     if case.meta is None or not case.meta.generation.mode.is_negative:
         message = response.json()["exception"]["message"]  # type: ignore[attr-defined]
-        assert FIRST_RUN_REASON in message, f"schema-valid request rejected: {message}"
+        reasons = STATE_REASONS[case.operation.definition.raw["operationId"]]
+        assert any(reason in message for reason in reasons), f"schema-valid request rejected: {message}"
 
 
 def _checks_for(case: schemathesis.Case) -> dict[str, list[object]]:
-    if case.operation.definition.raw.get("operationId") != "run_job_group":
+    if case.operation.definition.raw.get("operationId") not in STATE_REASONS:
         return {}
     return {"excluded_checks": [schemathesis.checks.positive_data_acceptance],
-            "additional_checks": [rejected_only_for_a_first_run]}
+            "additional_checks": [rejected_only_for_state]}
 
 
 def _credentials(case: schemathesis.Case) -> dict[str, str]:
@@ -77,6 +89,15 @@ def test_every_operation_conforms_under_strict(case: schemathesis.Case) -> None:
 
 # Recipes of the fixtures that have run before, so that a generated run often starts a job group to follow.
 RUN_BEFORE = (1, 2, 7, 12, 20, 21, 22, 33)
+FLOWS, IMPORTED, OUTPUTS = (1, 2, 3, 4), (1, 2, 3, 4, 5, 6), (1, 2)
+RECIPES = (1, 2, 7, 8, 10, 11, 12, 13, 20, 21, 22, 33)
+FIXTURE_IDS: dict[object, dict[str, tuple[int, ...]]] = {
+    "run_job_group": {"wrangledDataset": RUN_BEFORE},
+    "create_wrangled_dataset": {"flow": FLOWS, "importedDataset": IMPORTED, "wrangledDataset": RECIPES},
+    "create_output_object": {"flowNodeId": RECIPES, "flowNode": RECIPES},
+    "create_write_setting": {"outputObjectId": OUTPUTS, "outputObject": OUTPUTS},
+    "create_publication": {"outputObjectId": OUTPUTS, "outputObject": OUTPUTS},
+}
 
 
 class TrifactaWorkflow(schema.as_state_machine()):  # type: ignore[misc]
@@ -85,10 +106,15 @@ class TrifactaWorkflow(schema.as_state_machine()):  # type: ignore[misc]
 
     def before_call(self, case: schemathesis.Case) -> None:
         body = case.body
-        if case.operation.definition.raw.get("operationId") == "run_job_group" and isinstance(body, dict):
-            target = body.get("wrangledDataset")
+        if not isinstance(body, dict):
+            return
+        # Generated ids mostly name nothing; these point them at objects of the fixtures, so that a chain goes on.
+        for field, existing in FIXTURE_IDS.get(case.operation.definition.raw.get("operationId"), {}).items():
+            target = body.get(field)
             if isinstance(target, dict) and isinstance(target.get("id"), int) and target["id"] >= 1:
-                target["id"] = RUN_BEFORE[target["id"] % len(RUN_BEFORE)]
+                target["id"] = existing[target["id"] % len(existing)]
+            elif isinstance(target, int) and not isinstance(target, bool) and target >= 1:
+                body[field] = existing[target % len(existing)]
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
         return {"headers": _credentials(case)}

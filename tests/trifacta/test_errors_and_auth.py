@@ -87,7 +87,7 @@ def test_a_cancel_body_must_be_empty(client):
 
 
 @pytest.mark.parametrize("path", ["/v4/jobGroups/abc", "/v4/jobGroups/0", "/v4/jobGroups/99999999999",
-                                  "/v4/jobGroups/1/nothing", "/v4/flows"])
+                                  "/v4/jobGroups/1/nothing", "/v4/connections"])
 def test_paths_that_name_nothing_are_a_404(client, path):
     assert _exception(client.get(path, headers=AUTH), 404)["name"] == "RouteNotFoundException"
 

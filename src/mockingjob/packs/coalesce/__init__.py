@@ -1,7 +1,9 @@
 """Coalesce API (coalesce.io), runs and scheduler endpoints.
 
 Mocks starting a refresh run (``/scheduler/startRun``), following it (``runStatus``), canceling and rerunning
-it, and the run list, run details and per-node results of ``/api/v1/runs``, after Coalesce API 1.0.0.
+it, and the run list, run details and per-node results of ``/api/v1/runs``, after Coalesce API 1.0.0; and what
+a client looks up first: environments and their nodes (``/api/v1/environments``), and the jobs of an
+environment or workspace that Coalesce's own clients read.
 """
 
 from __future__ import annotations

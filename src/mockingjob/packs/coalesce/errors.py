@@ -8,6 +8,8 @@ from mockingjob.kit import ApiError, Reply, RequestInvalid, TokenAuth, Violation
 from .credentials import combination_problem
 
 UNAUTHENTICATED = "Unable to authenticate, please ensure your token is valid."
+# The pattern of the job lists' startingFrom in specs/coalesce.yaml (the run list's admits date-times too).
+JOB_ID_PATTERN = "^[0-9]{1,10}$"
 
 
 # ``Authorization: Bearer <token>``; any non-empty token unless the server was given a list. Coalesce words
@@ -55,6 +57,8 @@ def _invalid_message(error: RequestInvalid) -> str:
     if v.rule in ("minLength", "maxLength"):
         return f"{name} must be {'at least' if v.rule == 'minLength' else 'at most'} {v.expected} characters long."
     if v.rule == "pattern" and v.name == "startingFrom":
+        if v.expected == JOB_ID_PATTERN:  # the job lists page by job ID alone
+            return "startingFrom must be a job ID."
         return "startingFrom must be a run ID or an ISO-8601 date-time with a timezone."
     return f"{name} is invalid: {v.message}"
 

@@ -1,4 +1,5 @@
-"""Handlers of the Coalesce runs and scheduler endpoints, one per operationId of ``specs/coalesce.yaml``."""
+"""Handlers of the Coalesce runs and scheduler endpoints, one per operationId of ``specs/coalesce.yaml``; the
+environments, nodes and jobs a client looks up are catalog.py's, and join these."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from mockingjob.kit import ApiError, Call, Operations, Reply
 
+from . import catalog
 from .credentials import PublicCredentials, public_part
 from .documents import run_detail, run_summary
 from .model import COMPLETED, FAILED, FINAL, NOW, STATUS, NodeRef, RunDefaults, cancel, plan_for_new_run, write_run
@@ -18,6 +20,7 @@ from .queries import find_run, list_page, run_number
 from .results import run_results, unfinished_nodes
 from .selectors import select
 from .tables import TABLES as T
+from .users import user_of
 
 HANDLERS = Operations()
 
@@ -67,8 +70,9 @@ async def start_run(call: Call) -> Reply:
     except ValueError as exc:
         raise ApiError(400, str(exc)) from exc
     run_id = _start(call, env, job, credentials, parameters, [NodeRef(n.id, n.name) for n in nodes], attempt=1,
-                    rerun_of=None, parallelism=details.get("parallelism", DEFAULT_PARALLELISM), include=include,
-                    exclude=exclude, force=bool(details.get("forceIgnoreWorkspaceStatus")))
+                    rerun_of=None, history=[], selected=len(nodes),
+                    parallelism=details.get("parallelism", DEFAULT_PARALLELISM), include=include, exclude=exclude,
+                    force=bool(details.get("forceIgnoreWorkspaceStatus")))
     return Reply({"runCounter": run_id})
 
 
@@ -93,6 +97,7 @@ async def rerun(call: Call) -> Reply:
     names = dict(call.conn.execute(_NODE_NAMES, {"ids": node_ids}).all())
     run_id = _start(call, env, job, credentials, parameters, [NodeRef(i, names[i]) for i in node_ids],
                     attempt=original.attempt + 1, rerun_of=original.id,
+                    history=[*original.run_history, original.id], selected=original.nodes_for_refresh,
                     parallelism=details.get("parallelism", original.parallelism),
                     include=original.include_selector, exclude=original.exclude_selector,
                     force=bool(details.get("forceIgnoreWorkspaceStatus")))
@@ -211,15 +216,26 @@ def _parameters(value: Any) -> dict[str, Any]:
 
 
 def _start(call: Call, env: Any, job: _Job | None, credentials: PublicCredentials, parameters: dict[str, Any],
-           nodes: list[NodeRef], *, attempt: int, rerun_of: int | None, parallelism: int, include: str | None,
-           exclude: str | None, force: bool) -> int:
+           nodes: list[NodeRef], *, attempt: int, rerun_of: int | None, history: list[int], selected: int | None,
+           parallelism: int, include: str | None, exclude: str | None, force: bool) -> int:
     defaults = RunDefaults.from_json(env.plan, job.plan if job else None)
     plan = plan_for_new_run(defaults, attempt, nodes, parallelism, call.effect)
     values = {
         "run_type": "refresh", "environment_id": env.id, "job_id": job.id if job else None, "rerun_of": rerun_of,
-        "attempt": attempt, "include_selector": include, "exclude_selector": exclude, "parallelism": parallelism,
+        "attempt": attempt, "run_history": history, "user_id": user_of(call), "nodes_for_refresh": selected,
+        "include_selector": include, "exclude_selector": exclude, "parallelism": parallelism,
         "force_ignore": force, "runtime_parameters": {**env.runtime_parameters, **parameters},
         "auth_type": credentials.auth_type, "username": credentials.username, "role": credentials.role,
         "warehouse": credentials.warehouse, "node_ids": [node.id for node in nodes],
     }
     return write_run(call.conn, values, plan, call.now)
+
+
+def _register(*modules: Operations) -> None:
+    """The operations of the pack's other modules join these."""
+    for operations in modules:
+        for operation_id, handler in operations.items():
+            HANDLERS.add(operation_id, handler)
+
+
+_register(catalog.OPERATIONS)

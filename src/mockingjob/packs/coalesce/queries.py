@@ -37,11 +37,12 @@ def _runs(*columns: Any) -> sa.Select[Any]:
 # Runs with all their columns (bind ``now``), for what is derived from their plan (results, rerun, cancel).
 RUNS = _runs(T.runs)
 # Only the columns a document shows (`run_summary`, `run_detail`): fewer values to convert for each row.
-_SUMMARY_COLUMNS = (_r.id, _r.rerun_of, _r.queued_at, _r.run_type, _r.environment_id, _r.failure_reason)
+_SUMMARY_COLUMNS = (_r.id, _r.rerun_of, _r.queued_at, _r.run_type, _r.environment_id, _r.failure_reason,
+                    _r.run_history, _r.user_id)
 _SUMMARY = _runs(*_SUMMARY_COLUMNS)
 _DETAIL = _runs(*_SUMMARY_COLUMNS, _r.parallelism, _r.node_ids, _r.deploy_commit, _r.deploy_commit_message,
                 _r.include_selector, _r.exclude_selector, _r.job_id, _r.runtime_parameters, _r.auth_type,
-                _r.username, _r.role, _r.warehouse)
+                _r.username, _r.role, _r.warehouse, _r.force_ignore, _r.nodes_for_refresh)
 _BY_ID = _r.id == sa.bindparam("run_id")
 _RUN = RUNS.where(_BY_ID)
 _RUN_DETAIL = _DETAIL.where(_BY_ID)

@@ -2,7 +2,12 @@
 
 Nodes run in batches of ``parallelism``, each batch taking ``node_seconds`` from the moment the run enters
 ``running``. A node is listed once its batch has started; the failing node of a failed run fails at the
-run's end; the nodes still running when a run is canceled are canceled with it.
+run's end; the nodes still running when a run is canceled are canceled with it. Nodes that never started (a
+later batch, after a failure or a cancel) are not listed.
+
+Each node's state is where the official spec puts it: in its query results (``queryResults[].status``,
+``success``, ``isRunning``, and ``error`` with ``errorString`` and ``errorDetail`` when it failed or was
+canceled); the node itself carries only ``isRunning``.
 """
 
 from __future__ import annotations
@@ -76,9 +81,12 @@ def run_results(run: Any, nodes: dict[str, Any], now: datetime) -> list[dict[str
             rows = _rows(run.id, node_id)
             query.update(rowsInserted=rows if run.run_type == "refresh" else 0, rowsUpdated=0, rowsDeleted=0)
         elif state == FAILED_STATE:
-            query["error"] = {"errorString": "SQL compilation error", "errorDetail": run.failure_reason or ""}
+            reason = run.failure_reason or f"Error executing node {node.name}."
+            query["error"] = {"errorString": reason,
+                              "errorDetail": f"{query['name']} failed for node {node.name}: {reason}"}
         elif state == CANCELED_STATE:
-            query["error"] = {"errorString": "Query canceled", "errorDetail": f"Run {run.id} was canceled."}
+            query["error"] = {"errorString": "Query canceled",
+                              "errorDetail": f"Run {run.id} was canceled while node {node.name} was running."}
         results.append({
             "nodeID": node_id,
             "name": node.name,

@@ -4,6 +4,9 @@ A run keeps the instants it enters each state (``queued_at`` → ``init_at`` →
 ``end_at`` with ``outcome``); its status and end time are derived from them and the clock. Its nodes are
 processed in batches of ``parallelism``, each batch taking ``node_seconds``, so per-node results are derived
 the same way. Snowflake secrets are never stored: only the auth type, username, role and warehouse.
+
+Users, workspaces, environments, their nodes and jobs come from the fixtures and change with nothing a client
+does; what an environment shows of its runs (its status, the jobs it is running) is derived from the runs.
 """
 
 from __future__ import annotations
@@ -16,13 +19,32 @@ from mockingjob.kit import JSONText, PortableString, TableSet, UtcDateTime
 TABLES = TableSet("coalesce")
 
 TABLES.table(
+    "users",
+    sa.Column("id", PortableString(64), primary_key=True),
+    sa.Column("first_name", PortableString(250)),
+    sa.Column("last_name", PortableString(250)),
+)
+TABLES.table(
+    "workspaces",
+    sa.Column("id", PortableString(64), primary_key=True),
+    sa.Column("name", PortableString(250), nullable=False),
+    sa.Column("project", PortableString(64), nullable=False),
+)
+TABLES.table(
     "environments",
     sa.Column("id", PortableString(64), primary_key=True),
     sa.Column("name", PortableString(250), nullable=False),
-    sa.Column("project", PortableString(250), nullable=False),
+    sa.Column("description", PortableString(2000)),
+    sa.Column("project", PortableString(64), nullable=False),
     sa.Column("connection_account", PortableString(250), nullable=False),
     sa.Column("oauth_enabled", sa.Boolean, nullable=False),
     sa.Column("runtime_parameters", JSONText, nullable=False),
+    sa.Column("tag_colors", JSONText),
+    sa.Column("default_storage_mapping", PortableString(250)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.ForeignKey("coalesce_users.id"), nullable=False),
+    sa.Column("git_branch", PortableString(250)),
+    sa.Column("git_url", PortableString(1000)),
     sa.Column("plan", JSONText, nullable=False),
 )
 TABLES.table(
@@ -31,6 +53,7 @@ TABLES.table(
     sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False, index=True),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("name", PortableString(250), nullable=False),
+    sa.Column("description", PortableString(2000), nullable=False),
     sa.Column("location_name", PortableString(250), nullable=False),
     sa.Column("node_type", PortableString(50), nullable=False),
     sa.Column("database", PortableString(250), nullable=False),
@@ -39,7 +62,8 @@ TABLES.table(
 TABLES.table(
     "jobs",
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False),
+    sa.Column("environment_id", sa.ForeignKey("coalesce_environments.id"), nullable=False, index=True),
+    sa.Column("workspace_id", sa.ForeignKey("coalesce_workspaces.id"), nullable=False, index=True),
     sa.Column("name", PortableString(250), nullable=False),
     sa.Column("include_selector", PortableString()),
     sa.Column("exclude_selector", PortableString()),
@@ -53,6 +77,10 @@ TABLES.table(
     sa.Column("job_id", sa.ForeignKey("coalesce_jobs.id")),
     sa.Column("rerun_of", sa.Integer),
     sa.Column("attempt", sa.Integer, nullable=False),
+    # The runs this one reruns, the first first (a rerun of a rerun names both); [] for a first run.
+    sa.Column("run_history", JSONText, nullable=False),
+    # Who started it: the user of the bearer token (a fixture run's `user`).
+    sa.Column("user_id", PortableString(64), nullable=False),
     sa.Column("include_selector", PortableString()),
     sa.Column("exclude_selector", PortableString()),
     sa.Column("parallelism", sa.Integer, nullable=False),
@@ -66,6 +94,8 @@ TABLES.table(
     sa.Column("role", PortableString(256)),
     sa.Column("warehouse", PortableString(256)),
     sa.Column("node_ids", JSONText, nullable=False),
+    # How many nodes the run's selection picks (a rerun: its first run's), beside the nodes it runs (node_ids).
+    sa.Column("nodes_for_refresh", sa.Integer),
     sa.Column("node_seconds", sa.Float, nullable=False),
     sa.Column("fail_node_id", PortableString(64)),
     sa.Column("failure_reason", PortableString(2000)),

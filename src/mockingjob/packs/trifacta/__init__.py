@@ -28,7 +28,7 @@ class TrifactaPack(Pack):
     title = "Trifacta / Designer Cloud v4 job groups"
     handlers = HANDLERS
     auth = errors.AUTH
-    run_operations = frozenset({"run_job_group"})
+    run_operations = frozenset({"run_job_group", "run_flow"})
     outcomes = ("Complete", "Failed")
     # "Created": the wait before the first job starts; "InProgress": all the jobs together.
     states = ("Created", "InProgress")

@@ -54,11 +54,18 @@ JOB_UPDATED = sql_last_change(NOW, [_j.created_at, _j.run_at, _j.end_at])
 
 @dataclass(frozen=True)
 class Settings:
-    """How a recipe is run: the running environment, profiling, and where the results are written."""
+    """How a recipe is run: the running environment, profiling, and where the results are written.
+
+    Settings taken from an output object name its write settings' rows (`write_setting_ids`, one per setting)
+    and the output object itself, whose publications the run writes; a run's own write settings (its overrides,
+    or a copy of the last run's) have no ids yet: they are written with the job group.
+    """
 
     execution: str
     profiler: bool
     write_settings: tuple[dict[str, Any], ...]
+    write_setting_ids: tuple[int, ...] | None = None
+    output_object_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,9 @@ def plan_for_new_run(chain: list[Any], settings: Settings, effect: Effect | None
     for row in chain:
         add(Step("wrangle", row.id, _seconds(row.plan, "wrangle"), tuple(index[d] for d in row.depends_on
                                                                            if d in index)), row.plan)
+        if failing is None and row.source_deleted_at is not None:
+            # The file behind a deleted imported dataset is gone: the recipe that reads it cannot run.
+            failing, reason = len(steps) - 1, f"Imported dataset {row.imported_dataset_id} has been deleted."
     recipe_step = len(chain) - 1
     for number, setting in enumerate(settings.write_settings):
         add(Step("filewriter", target.id, _seconds(target.plan, "filewriter"), (recipe_step,), number), target.plan)
@@ -189,8 +199,8 @@ _SET_EDGES = T.job_groups.update().where(_g.id == sa.bindparam("group_id"))
 
 
 def start_run(conn: Connection, dataset_id: int, plan: RunPlan, settings: Settings, start: datetime, *,
-              ranfrom: str | None, run_parameters: Any, group_id: int | None = None, session_id: str | None = None,
-              row_ids: Iterator[int] | None = None) -> Started:
+              ranfrom: str | None, run_parameters: Any, flow_run_id: int | None = None, group_id: int | None = None,
+              session_id: str | None = None, row_ids: Iterator[int] | None = None) -> Started:
     """Write a new job group, its write settings and its jobs; return what the client is told of it.
 
     Fixtures give `group_id` and `row_ids` (for the write settings and jobs), so that every reset numbers them
@@ -200,15 +210,17 @@ def start_run(conn: Connection, dataset_id: int, plan: RunPlan, settings: Settin
     (_, created), (_, run_at), (outcome, end_at) = times.group.steps
     session_id = session_id or str(uuid.uuid4())
     values: dict[str, Any] = dict(
-        session_id=session_id, dataset_id=dataset_id, ranfrom=ranfrom, execution=settings.execution,
+        session_id=session_id, dataset_id=dataset_id, flow_run_id=flow_run_id,
+        output_object_id=settings.output_object_id, ranfrom=ranfrom, execution=settings.execution,
         profiler=settings.profiler, run_parameters=run_parameters, edges=[], created_at=created, run_at=run_at,
         end_at=end_at, outcome=outcome)
     if group_id is not None:
         values["id"] = group_id
     group = inserted_id(conn.execute(_INSERT[T.job_groups], values))
-    setting_ids = _insert_all(conn, T.write_settings, [
-        {"job_group_id": group, "position": number, "document": document}
-        for number, document in enumerate(settings.write_settings)], row_ids)
+    setting_ids = list(settings.write_setting_ids) if settings.write_setting_ids is not None else _insert_all(
+        conn, T.write_settings, [
+            {"job_group_id": group, "position": number, "document": document, "created_at": start,
+             "updated_at": start} for number, document in enumerate(settings.write_settings)], row_ids)
     jobs: list[dict[str, Any]] = []
     for number, (step, timeline) in enumerate(zip(plan.steps, times.jobs, strict=True)):
         (_, job_created), (_, job_run), (job_outcome, job_end) = timeline.steps
