@@ -1,9 +1,10 @@
 """``mockingjob check``: every spec is valid OpenAPI 3.0, every operation has a handler, and every fixture
-loads and yields documents that satisfy the spec's schemas."""
+loads and yields documents that satisfy the spec's schemas; with the user's fixture folders (``--fixtures``),
+the merged fixtures, each problem of a user's folder told in one line naming its file and record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from .control.rules import SPEC_NAME as ADMIN_SPEC
 from .core import registry
 from .core.engine import operation_ids
 from .core.errors import LoadError
+from .core.fixtures import Layer, fixture_names, one_line, overlay_label, read_user_fixtures, seeding
 from .core.pack import Pack
 from .core.resources import load_spec, specs_dir
 from .core.store import Store
@@ -36,7 +38,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.api}: {self.where}: {self.message}"
+        return f"{self.api}: {self.where}: {self.message}" if self.where else f"{self.api}: {self.message}"
 
 
 def _schema_validator(spec: dict[str, Any], name: str) -> OAS30Validator:
@@ -83,8 +85,10 @@ def check_admin() -> Iterator[Problem]:
             yield found
 
 
-def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
+def check_pack(pack: Pack, now: datetime | None = None, layers: Sequence[Layer] = ()) -> Iterator[Problem]:
+    """The pack's spec, handlers and fixtures (merged with the user's `layers`, when given)."""
     api = pack.name
+    source = overlay_label(api, pack.fixtures_path, layers) if layers else f"fixtures/{api}"
     spec: dict[str, Any] | None = None
     for found in _check_spec(api, pack.spec_path, pack.handlers):
         if isinstance(found, Problem):
@@ -101,7 +105,8 @@ def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
     validators: dict[str, OAS30Validator] = {}
     try:
         with store.begin() as conn:
-            pack.seed(conn, now)
+            with seeding(api, pack.fixtures_path, layers):
+                pack.seed(conn, now)
             for sample in pack.samples(conn, now):
                 if sample.schema not in spec.get("components", {}).get("schemas", {}):
                     yield Problem(api, sample.label, f"no schema {sample.schema!r} in the spec")
@@ -111,25 +116,34 @@ def check_pack(pack: Pack, now: datetime | None = None) -> Iterator[Problem]:
                 error = next(iter(validator.iter_errors(sample.instance)), None)
                 if error is not None:
                     path = "/".join(str(p) for p in error.absolute_path)
-                    yield Problem(api, f"fixtures/{api}: {sample.label}", f"{error.message} (at /{path})")
+                    yield Problem(api, f"{source}: {sample.label}", f"{error.message} (at /{path})")
     except LoadError as exc:
-        yield Problem(api, f"fixtures/{api}", str(exc))
+        yield Problem(api, "" if layers else f"fixtures/{api}", str(exc))
     except sa.exc.SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        yield Problem(api, f"fixtures/{api}", f"cannot load: {exc.__class__.__name__}: {cause}")
+        yield Problem(api, source, f"cannot load: {exc.__class__.__name__}: {one_line(str(cause))}")
     finally:
         store.dispose()
 
 
-def run_checks(apis: list[str] | None = None) -> list[Problem]:
+def run_checks(apis: list[str] | None = None, fixtures: Sequence[str | Path] = ()) -> list[Problem]:
+    """Every problem of the named APIs (default: all, and the admin API), with the user's `fixtures` folders
+    merged over the built-in fixtures."""
     problems: list[Problem] = []
+    packs: dict[str, Pack] = {}
     for name in apis or registry.available():
         try:
-            pack = registry.load(name)
+            packs[name] = registry.load(name)
         except LoadError as exc:
             problems.append(Problem(name, "pack", str(exc)))
-            continue
-        problems.extend(check_pack(pack))
+    user = read_user_fixtures(fixtures, {name: fixture_names(pack.fixtures_path) for name, pack in packs.items()},
+                              registry.available())
+    problems.extend(Problem("fixtures", problem.where, problem.message) for problem in user.problems_of(None))
+    for name, pack in packs.items():
+        found = user.problems_of(name)
+        problems.extend(Problem(name, problem.where, problem.message) for problem in found)
+        # A user's folder with problems is not merged: what it would break would only repeat them.
+        problems.extend(check_pack(pack, layers=() if found else user.layers.get(name, ())))
     if not apis:
         problems.extend(check_admin())
     return problems

@@ -13,7 +13,7 @@ import click
 
 from .core import registry
 from .core.config import Config
-from .core.errors import LoadError, UsageError
+from .core.errors import FixtureError, LoadError, UsageError
 
 __all__ = ["main"]
 
@@ -51,6 +51,26 @@ class _OneLineUsageError(click.ClickException):
     exit_code = 2
 
 
+class _FixtureProblems(click.ClickException):
+    """What is wrong with the fixtures: one ``Error: …`` line per problem, with a usage error's status."""
+
+    exit_code = 2
+
+    def show(self, file: object = None) -> None:
+        for line in self.message.splitlines():
+            click.echo(f"Error: {line}", err=True)
+
+
+_FIXTURES_HELP = ("A folder of your own fixtures, one sub-folder per API in the layout of the built-in ones "
+                  "(DIR/scale/jobs.yaml): they extend the built-in records, or replace them where "
+                  "DIR/<api>/_fixtures.yaml says 'mode: replace'. Repeatable, applied in order.")
+
+
+def _fixtures_option(command: click.decorators.FC) -> click.decorators.FC:
+    return click.option("--fixtures", "fixtures", multiple=True, metavar="DIR",
+                        type=click.Path(exists=True, file_okay=False), help=_FIXTURES_HELP)(command)
+
+
 def _apis(names: tuple[str, ...]) -> list[str]:
     known = registry.available()
     unknown = [n for n in names if n not in known]
@@ -70,6 +90,7 @@ def main() -> None:
 @click.argument("apis", nargs=-1, metavar="[API]...")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@_fixtures_option
 @click.option("--state", metavar="FILE|URL", help="Keep state in this SQLite file (or database URL) instead of "
               "memory: it survives restarts and is shared by workers.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
@@ -111,8 +132,8 @@ def main() -> None:
 @click.option("--keep-alive", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Keep an idle connection open this long; above the pools of common "
               "clients (httpx 5 s, aiohttp 15 s), so that the client, not the server, closes it.")
-def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, workers: int, speed: float | None,
-          tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
+def serve(apis: tuple[str, ...], host: str, port: int, fixtures: tuple[str, ...], state: str | None, workers: int,
+          speed: float | None, tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
           error_rate: float | None, error_status: int, scenarios_file: str | None, admin_token: str | None,
           journal_size: int, access_log: bool, loop: str, strict: bool, max_body: int, header_timeout: float,
           keep_alive: float) -> None:
@@ -128,7 +149,7 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
             raise _OneLineUsageError(f"{option} must not be empty (an unset shell variable?)")
     for variable in _TOKEN_VARIABLES:
         os.environ.pop(variable, None)
-    config = Config(apis=_apis(apis), host=host, port=port, state=state,
+    config = Config(apis=_apis(apis), host=host, port=port, fixtures=list(fixtures), state=state,
                     workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
                     mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,
                     scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size,
@@ -136,6 +157,8 @@ def serve(apis: tuple[str, ...], host: str, port: int, state: str | None, worker
                     keep_alive=keep_alive)
     try:
         run(config)
+    except FixtureError as exc:
+        raise _FixtureProblems(str(exc)) from exc
     except LoadError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -202,16 +225,19 @@ def _shown(state: str | None) -> str:
 
 @main.command()
 @click.argument("apis", nargs=-1, metavar="[API]...")
-def check(apis: tuple[str, ...]) -> None:
-    """Validate every spec (OpenAPI 3.0), every handler and every fixture against its spec."""
+@_fixtures_option
+def check(apis: tuple[str, ...], fixtures: tuple[str, ...]) -> None:
+    """Validate every spec (OpenAPI 3.0), every handler and every fixture against its spec (with --fixtures,
+    the built-in fixtures merged with yours)."""
     from .check import run_checks
 
     names = _apis(apis) or registry.available()
-    problems = run_checks(_apis(apis))
+    problems = run_checks(_apis(apis), fixtures)
     for problem in problems:
         click.echo(f"FAIL {problem}", err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         sys.exit(1)
     admin = "" if apis else " (and the admin API's)"
-    click.echo(f"OK: {', '.join(names)}: specs, handlers and fixtures are valid{admin}")
+    own = f" (built-in, then {', then '.join(fixtures)})" if fixtures else ""
+    click.echo(f"OK: {', '.join(names)}: specs, handlers and fixtures{own} are valid{admin}")

@@ -12,6 +12,7 @@ on a leniency of a real service (an ignored field, a coerced value: ``mockingjob
 ``--mockingjob-strict`` starts the session's server with ``--strict``, which refuses them with the API's 400.
 In the ini file: ``mockingjob_apis`` (which APIs; default all), ``mockingjob_speed`` (clock speed; default 0, a
 clock that moves only when the test advances it), ``mockingjob_state`` (a state file or database URL),
+``mockingjob_fixtures`` (folders of your own fixtures, as ``serve --fixtures``; relative to the ini file),
 ``mockingjob_admin_token``, ``mockingjob_lint`` (``report`` or ``fail``), ``mockingjob_lint_ignore`` (rules that
 ``fail`` lets pass, such as ``deprecated``) and ``mockingjob_strict``.
 """
@@ -49,6 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockingjob_speed", "Clock speed of the session's mockingjob (0: manual)", default="0")
     parser.addini("mockingjob_state", "State file or database URL (default: in memory)", default="")
     parser.addini("mockingjob_admin_token", "Admin token of the mockingjob used", default="")
+    parser.addini("mockingjob_fixtures", "Folders of your own fixtures (serve --fixtures), applied in order; every "
+                  "reset returns to them", type="paths", default=[])
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +66,7 @@ def mockingjob_server(pytestconfig: pytest.Config) -> Iterator[str]:
 
     apis = list(pytestconfig.getini("mockingjob_apis"))
     config = Config(apis=apis, port=0, speed=float(pytestconfig.getini("mockingjob_speed")),
+                    fixtures=[str(path) for path in pytestconfig.getini("mockingjob_fixtures")],
                     state=pytestconfig.getini("mockingjob_state") or None,
                     admin_token=_admin_token(pytestconfig),
                     strict=bool(pytestconfig.getoption("mockingjob_strict")

@@ -36,7 +36,8 @@ STATEFUL = {"Jobs_initiateRun", "Jobs_triggerRerun", "Jobs_cancelJobRun", "Jobs_
 STATE_REASONS = re.compile(
     r"^400: (Run .+ not found|Environment .* not found|Job .* not found in environment|Run \d+ is "
     r"|The last deployment of environment|userCredentials are required: environment|OAuth is not configured"
-    r"|parameters must be a JSON object|startingFrom .+ is not a date in the calendar|Unknown node selector)",
+    r"|parameters must be a JSON object|startingFrom .+ is not a date in the calendar|Unknown node selector"
+    r"|Node selector |Cannot read node selector)",
     re.DOTALL,
 )
 

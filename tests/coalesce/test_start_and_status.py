@@ -206,6 +206,22 @@ def test_a_node_selector_with_an_unknown_key_is_refused(client):
     assert "Unknown node selector key(s) bogus" in response.json()["error"]["errorDetail"]
 
 
+@pytest.mark.parametrize(("selector", "reason"), [
+    ("{ name: ", "unmatched brace"),
+    ("}{", "unmatched brace"),
+    ("{ name: }", "Cannot read node selector term"),
+    ("{}", "Cannot read node selector term"),
+    ("{ name: STG_ORDERS } OR", "OR or AND without a term"),
+    ("\u0000", "control character"),
+])
+def test_a_node_selector_that_does_not_parse_is_refused(client, selector, reason):
+    body = {"runDetails": {"environmentID": "2", "includeNodesSelector": selector},
+            "userCredentials": {"snowflakeUsername": "A", "snowflakePassword": "p", "snowflakeAuthType": "Basic"}}
+    response = client.post("/scheduler/startRun", json=body, headers={"Authorization": "Bearer t"})
+    assert response.status_code == 400
+    assert reason in response.json()["error"]["errorDetail"]
+
+
 @pytest.mark.parametrize("parallelism", [0, -3])
 def test_a_parallelism_below_one_is_accepted_and_runs_one_node_at_a_time(mock, client, parallelism):
     # The official spec sets no minimum on parallelism. Six nodes one at a time: 10 s before them, 10 s each.

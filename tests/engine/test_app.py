@@ -54,7 +54,7 @@ def test_an_unknown_api_is_refused_by_name() -> None:
 def test_check_command_prints_each_problem_and_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     problems = [Problem("scale", "specs/scale.yaml", "operationId 'x' has no handler"),
                 Problem("scale", "fixtures/scale: job 3", "'BOGUS' is not one of ['SYSTEM', 'DATA', 'ALGORITHM']")]
-    monkeypatch.setattr("mockingjob.check.run_checks", lambda names: problems)
+    monkeypatch.setattr("mockingjob.check.run_checks", lambda names, fixtures=(): problems)
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 1
     assert "FAIL scale: specs/scale.yaml: operationId 'x' has no handler" in result.output

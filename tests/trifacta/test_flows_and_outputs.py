@@ -116,6 +116,16 @@ def test_running_a_flow_starts_a_job_group_per_output_and_a_flow_run_follows_the
     assert get(client, f"/v4/flowRuns/{run_id}/status") == "Complete"
 
 
+def test_a_flow_run_retried_with_its_execution_id_runs_nothing_again(client):
+    headers = {**AUTH, "x-execution-id": "nightly-2026-12-06"}
+    first = client.post(f"/v4/flows/{ATTRIBUTION_FLOW}/run", json={}, headers=headers)
+    assert first.status_code == 201
+    again = client.post(f"/v4/flows/{ATTRIBUTION_FLOW}/run", json={}, headers=headers)
+    assert again.status_code == 304 and again.content == b""
+    listed = get(client, "/v4/jobGroups", flowNodeId=ATTRIBUTION, noLimit="true")["data"]
+    assert [g["flowRun"] for g in listed if g["flowRun"]] == [{"id": first.json()["flowRunId"]}]
+
+
 def test_a_flow_run_takes_overrides_per_recipe_name(client):
     started = post(client, f"/v4/flows/{ATTRIBUTION_FLOW}/run", {
         "overrides": {"campaign attribution": {"profiler": False, "execution": "photon"}}})
@@ -139,9 +149,12 @@ def test_an_imported_dataset_describes_its_storage(client):
         "file.csv", "gcs", "bucket", "/dir/file.csv")
     assert dataset["hasStructuring"] is True
     assert get(client, f"/v4/importedDatasets/{dataset['id']}") == dataset
+    listed = get(client, "/v4/importedDatasets", includeCount="true")
+    assert listed["data"][-1] == dataset and listed["count"] == 7  # six from the fixtures
     assert client.delete(f"/v4/importedDatasets/{dataset['id']}", headers=AUTH).status_code == 204
     get(client, f"/v4/importedDatasets/{dataset['id']}", 404)
     assert get(client, f"/v4/importedDatasets/{dataset['id']}", includeDeleted="true")["id"] == dataset["id"]
+    assert dataset["id"] not in [d["id"] for d in get(client, "/v4/importedDatasets")["data"]]
 
 
 def test_a_new_recipe_without_an_output_object_needs_overrides_the_first_time(client):
@@ -265,12 +278,38 @@ def test_job_groups_are_listed_by_flow_node(client):
 
 
 def test_a_deleted_flow_takes_its_recipes_and_outputs_with_it_but_not_its_runs(client, mock):
-    _, recipe = _new_recipe(client, execution="photon", profiler=False)
+    _, recipe = _new_recipe(client, execution="photon", profiler=False,
+                            writeSettings=[{"path": "/w.csv", "action": "create", "format": "csv"}],
+                            publications=[{"path": ["db"], "tableName": "t", "targetType": "hive",
+                                           "action": "create"}])
+    output = get(client, f"/v4/wrangledDatasets/{recipe['id']}", embed="outputObjects")["outputObjects"]["data"][0]
+    owned = get(client, f"/v4/outputObjects/{output['id']}", embed="writeSettings,publications")
+    setting, publication = owned["writeSettings"]["data"][0], owned["publications"]["data"][0]
     created = run(client, recipe["id"])
     flow_id = recipe["flow"]["id"]
     client.delete(f"/v4/flows/{flow_id}", headers=AUTH)
     get(client, f"/v4/wrangledDatasets/{recipe['id']}", 404)
+    for path in (f"/v4/outputObjects/{output['id']}", f"/v4/writeSettings/{setting['id']}",
+                 f"/v4/publications/{publication['id']}"):
+        get(client, path, 404)
+        assert get(client, path, includeDeleted="true")["id"] == int(path.rsplit("/", 1)[1])
+    assert setting["id"] not in [w["id"] for w in get(client, "/v4/writeSettings", noLimit="true")["data"]]
+    nodes = get(client, f"/v4/flows/{flow_id}", includeDeleted="true", embed="flowNodes")["flowNodes"]["data"]
+    assert [node["id"] for node in nodes] == [recipe["id"]]
     assert client.post("/v4/jobGroups", json={"wrangledDataset": {"id": recipe["id"]}},
                        headers=AUTH).status_code == 404
     mock.clock.advance(timedelta(minutes=5))
     assert status(client, created["id"]) == "Complete"
+
+
+def test_jobs_embed_their_script_results_once_they_have_produced_them(client, mock):
+    # The trifacta Python SDK reads the file writer's script result to build its download URL.
+    created = run(client, REGIONAL_SUMMARY)
+    embedded = get(client, f"/v4/jobGroups/{created['id']}", embed="jobs.scriptResults")["jobs"]["data"]
+    assert all(job["scriptResults"] == {"data": []} for job in embedded)
+    wait_until_done(client, mock, created["id"])
+    embedded = get(client, f"/v4/jobGroups/{created['id']}", embed="jobs.scriptResults")["jobs"]["data"]
+    writers = [job for job in embedded if job["jobType"] == "filewriter"]
+    assert writers and all(job["scriptResults"]["data"] == [{"id": job["id"]}] for job in writers)
+    assert [job["scriptResults"] for job in embedded if job["jobType"] == "profile"] == [{"data": []}]
+    assert "scriptResults" not in get(client, f"/v4/jobGroups/{created['id']}", embed="jobs")["jobs"]["data"][0]

@@ -13,6 +13,8 @@ class Config:
     """Packs to serve; empty means every available pack."""
     host: str = "127.0.0.1"
     port: int = 8080
+    fixtures: list[str] = field(default_factory=list)
+    """Folders of the user's own fixtures (``DIR/<api>/<kind>.yaml``), applied in order over the built-in ones."""
     state: str | None = None
     """None: SQLite in memory. A path: a SQLite file. A URL: any SQLAlchemy database."""
     workers: int = 1

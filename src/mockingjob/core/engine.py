@@ -15,7 +15,9 @@ from sqlalchemy.engine import Connection
 
 from .clock import Clock
 from .config import Config
+from .fixtures import Layer, fixture_names, read_user_fixtures, seeding
 from .pack import Pack
+from .registry import available
 from .resources import load_spec
 from .store import Store
 
@@ -42,6 +44,13 @@ class Engine:
             name: self.store.add_tables(pack.tables()) for name, pack in self.packs.items()}
         self.specs: dict[str, dict[str, Any]] = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
         self.operations: dict[str, frozenset[str]] = {name: operation_ids(spec) for name, spec in self.specs.items()}
+        self.fixture_layers: dict[str, tuple[Layer, ...]] = {}
+        """The user's fixture folders for each pack (``--fixtures``), read once: every seeding and reset uses them."""
+        if config.fixtures:
+            user = read_user_fixtures(config.fixtures, {name: fixture_names(pack.fixtures_path)
+                                                        for name, pack in self.packs.items()}, available())
+            user.raise_problems()
+            self.fixture_layers = user.layers
 
     def prepare(self, conn: Connection) -> datetime:
         """Start the clock and seed every pack not seeded yet (a shared store may have been prepared by another
@@ -73,7 +82,9 @@ class Engine:
             self.seed(conn, name, now)
 
     def seed(self, conn: Connection, name: str, now: datetime) -> None:
-        self.packs[name].seed(conn, now)
+        pack = self.packs[name]
+        with seeding(name, pack.fixtures_path, self.fixture_layers.get(name, ())):
+            pack.seed(conn, now)
         self.store.sync_id_sequences(conn, self.tables[name])
 
     def close(self) -> None:

@@ -142,6 +142,10 @@ class Pack:
     secret_fields: frozenset[str] = frozenset()
     """Field names (lower-case, without "_" or "-") that carry secrets here beyond the usual ones
     (password, token, private key…): the journal redacts them."""
+    path_case_note: str | None = None
+    """Set when the real service reads its paths' fixed parts in any case (``/v4/jobgroups`` for
+    ``/v4/jobGroups``): such a request is served, reported as a ``case-folded`` finding saying this, and
+    refused under ``--strict``. Path parameters keep their case."""
     request_encodings: frozenset[str] = frozenset()
     """The ``Content-Encoding`` of request bodies the real service decompresses (``gzip``): such a body is
     decompressed (within the body limit) before anything reads it. Others are read as they come."""

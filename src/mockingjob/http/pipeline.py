@@ -24,9 +24,9 @@ from ..control.plane import ControlPlane
 from ..control.recording import NOT_PARSED, Exchanged
 from ..control.redact import Secrets
 from ..core.errors import ApiError
-from ..core.lint import HEADER, bounded, scrubbed
+from ..core.lint import HEADER, Finding, bounded, scrubbed
 from .rendering import error_reply, respond
-from .routing import ENCODED_SLASH, EXCHANGE, Exchange, Router
+from .routing import ENCODED_SLASH, EXCHANGE, Exchange, Route, Router
 from .validation import PARSED_BODY
 
 __all__ = ["BadlyEncodedBody", "BodyTooLarge", "ConnectionDropped", "RequestPipeline", "UnreadableBody"]
@@ -146,7 +146,11 @@ class RequestPipeline:
         shown_path = scope["path"]  # as the client's path reads, for the journal and the log
         _keep_encoded_slashes(scope)
         route = self.router.route(scope["path"], scope["method"])
+        if route.spelled is not None:
+            route = _case_folded(scope, route, self.strict)
         exchange = scope[EXCHANGE] = Exchange(route, strict=self.strict)
+        if route.spelled is not None and route.pack is not None:
+            exchange.findings.append(Finding("path", "case-folded", route.pack.path_case_note or ""))
         limit = self.max_body
         too_large: BodyTooLarge | None = None  # declared too large: refused without reading a byte of it
         if limit is not None:
@@ -315,6 +319,16 @@ async def _drop(send: Send) -> None:
     # Let the server notice the disconnect, so it does not try to answer with a 500 instead.
     for _ in range(3):
         await asyncio.sleep(0)
+
+
+def _case_folded(scope: Scope, route: Route, strict: bool) -> Route:
+    """A path that matched the spec's only in another case: served as the spec spells it; under ``--strict``,
+    a path the API does not have."""
+    if strict:
+        return Route(route.pack, journaled=route.journaled)
+    assert route.spelled is not None
+    scope["path"] = route.spelled
+    return route
 
 
 def _keep_encoded_slashes(scope: Scope) -> None:

@@ -46,6 +46,9 @@ class Route:
     """An API request (not the admin API, a Swagger UI page or a spec): faults apply and the journal keeps it."""
     allowed: tuple[str, ...] = ()
     """The methods the matched path has (for a 405's ``Allow``)."""
+    spelled: str | None = None
+    """The path as the spec spells it, when the request matched it only in another case (see
+    `Pack.path_case_note`)."""
 
 
 @dataclass
@@ -68,6 +71,9 @@ class _Mount:
     prefix: str
     journaled: bool
     paths: list[tuple[re.Pattern[str], dict[str, tuple[str, tuple[Any, ...]]]]] = field(default_factory=list)
+    # With a pack that reads paths in any case: each path's pattern ignoring case, and its format to spell a
+    # match as the spec does.
+    folded: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
 
 
 class Router:
@@ -84,7 +90,10 @@ class Router:
         for template, item in spec.get("paths", {}).items():
             operations = {method.upper(): (op["operationId"], tuple(op.get("security", default_security)))
                           for method, op in item.items() if method in HTTP_METHODS}
-            mount.paths.append((compile_path(prefix + template)[0], operations))
+            pattern, spelling, _ = compile_path(prefix + template)
+            mount.paths.append((pattern, operations))
+            if pack.path_case_note is not None:
+                mount.folded.append((re.compile(pattern.pattern, re.IGNORECASE), spelling))
         if prefix:
             self._mounts.append(mount)
             self._mounts.sort(key=lambda m: -len(m.prefix))  # the most specific prefix first
@@ -100,6 +109,13 @@ class Router:
             if pattern.match(path):
                 operation, security = operations.get(method.upper(), (None, ()))
                 return Route(mount.pack, operation, security, mount.journaled, tuple(sorted(operations)))
+        for number, (pattern, spelling) in enumerate(mount.folded):
+            match = pattern.match(path)
+            if match:
+                operations = mount.paths[number][1]
+                operation, security = operations.get(method.upper(), (None, ()))
+                return Route(mount.pack, operation, security, mount.journaled, tuple(sorted(operations)),
+                             spelled=spelling.format(**match.groupdict()))
         rest = path[len(mount.prefix):]
         if rest in _DOCUMENTATION or rest.startswith("/ui/"):
             return Route(mount.pack)  # the landing page, Swagger UI and the spec: not API requests

@@ -3,7 +3,8 @@
 A selector is a list of terms separated by spaces (or ``OR``): ``{ location: STG name: STG_ORDERS }`` picks
 the nodes matching every key given (name, location, nodeType, id; case-insensitive), and a bare word picks the
 node of that name. Graph operators (``+`` for upstream/downstream) are accepted and ignored: the mock's nodes
-have no lineage. An unknown key is refused (ValueError), so a typo does not quietly select nothing.
+have no lineage. An unknown key, or a selector that does not parse (an unclosed brace, a key without a value,
+an ``OR`` with nothing after it), is refused (ValueError), so a typo does not quietly select nothing.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ class Selector:
     @classmethod
     @lru_cache(maxsize=256)  # a job's selectors come with every run of it; a Selector is immutable
     def parse(cls, text: str) -> Selector:
+        if any(ord(char) < 32 for char in text):
+            raise ValueError("Node selector contains a control character.")
         groups = []
         for body in _GROUP.findall(text):
+            if not body.strip() or _PAIR.sub(" ", body).strip():
+                raise ValueError(f"Cannot read node selector term {{{body}}}: write {{ key: value ... }}.")
             pairs = tuple((key.lower(), value.strip("\"'").lower()) for key, value in _PAIR.findall(body))
             unknown = sorted({key for key, _ in pairs if key not in _KEYS})
             if unknown:
@@ -38,6 +43,11 @@ class Selector:
                                  "nodeType or id.")
             groups.append(pairs)
         rest = _GROUP.sub(" ", text)
+        if "{" in rest or "}" in rest:
+            raise ValueError("Node selector has an unmatched brace.")
+        terms = _GROUP.sub(" {} ", text).split()  # each braced term a word of its own
+        if terms and (terms[0].upper() in ("OR", "AND") or terms[-1].upper() in ("OR", "AND")):
+            raise ValueError("Node selector has OR or AND without a term on both sides.")
         names = {word.strip("+()").lower() for word in rest.split() if word.upper() not in _CONNECTIVES}
         return cls(tuple(groups), frozenset(name for name in names if name))
 

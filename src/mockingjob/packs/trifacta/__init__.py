@@ -34,6 +34,9 @@ class TrifactaPack(Pack):
     states = ("Created", "InProgress")
     failure_outcome = "Failed"
     scenario_names = ("dataset", "dataset_name", "flow")
+    path_case_note = ("Designer Cloud reads its paths in any case: its own Python SDK calls /v4/jobgroups/{id}/status, "
+                      "its v4 reference writes /v4/outputobjects and /v4/writesettings; the documented spelling is "
+                      "camelCase (/v4/jobGroups)")
 
     def tables(self) -> Sequence[sa.Table]:
         return TABLES.all

@@ -41,6 +41,12 @@ async def create_imported_dataset(call: Call) -> Reply:
 
 
 @OPERATIONS
+async def list_imported_datasets(call: Call) -> Reply:
+    rows, total = page(call, T.imported_datasets)
+    return Reply(listed([imported_dataset_document(row) for row in rows], total))
+
+
+@OPERATIONS
 async def get_imported_dataset(call: Call) -> Reply:
     return Reply(imported_dataset_document(find(call, T.imported_datasets, call.params["id"], "importedDataset")))
 

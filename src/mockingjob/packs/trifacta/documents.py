@@ -36,9 +36,10 @@ def percent_complete(job: Any, now: datetime) -> int:
     return max(0, min(99, int(done * 100)))
 
 
-def job_document(job: Any, now: datetime) -> dict[str, Any]:
+def job_document(job: Any, now: datetime, *, script_results: bool = False) -> dict[str, Any]:
+    """A job; with `script_results`, the results it produced (a completed wrangle or file writer job's)."""
     running = job.status == "InProgress"
-    return {
+    document = {
         "id": job.id,
         "status": job.status,
         "jobType": job.job_type,
@@ -56,6 +57,10 @@ def job_document(job: Any, now: datetime) -> dict[str, Any]:
         "writeSetting": None if job.write_setting_id is None else {"id": job.write_setting_id},
         "scriptResult": {"id": job.id} if job.job_type == "wrangle" else None,
     }
+    if script_results:
+        produced = job.status == "Complete" and job.job_type in ("wrangle", "filewriter")
+        document["scriptResults"] = {"data": [{"id": job.id}] if produced else []}
+    return document
 
 
 def dataset_document(row: Any) -> dict[str, Any]:
@@ -63,8 +68,8 @@ def dataset_document(row: Any) -> dict[str, Any]:
                                                                                       "name": row.flow_name}}
 
 
-def group_document(group: Any, *, jobs: list[Any] | None = None, dataset: Any = None,
-                   now: datetime) -> dict[str, Any]:
+def group_document(group: Any, *, jobs: list[Any] | None = None, dataset: Any = None, now: datetime,
+                   script_results: bool = False) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": group.id,
         "name": None,
@@ -84,7 +89,7 @@ def group_document(group: Any, *, jobs: list[Any] | None = None, dataset: Any = 
         "flowRun": ref(group.flow_run_id),
     }
     if jobs is not None:
-        document["jobs"] = {"data": [job_document(job, now) for job in jobs]}
+        document["jobs"] = {"data": [job_document(job, now, script_results=script_results) for job in jobs]}
     return document
 
 

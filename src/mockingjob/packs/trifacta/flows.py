@@ -33,15 +33,17 @@ OPERATIONS = Operations()
 _f, _d, _o, _w, _p, _i = (T.flows.c, T.wrangled_datasets.c, T.output_objects.c, T.write_settings.c,
                           T.publications.c, T.imported_datasets.c)
 _g = T.job_groups.c
-_LIVE_RECIPES = (sa.select(T.wrangled_datasets).where(_d.flow_id == sa.bindparam("flow"), _d.deleted_at.is_(None))
-                 .order_by(_d.id))
+_ALL_RECIPES = sa.select(T.wrangled_datasets).where(_d.flow_id == sa.bindparam("flow")).order_by(_d.id)
+_LIVE_RECIPES = _ALL_RECIPES.where(_d.deleted_at.is_(None))
+_RUN_BY_EXECUTION = sa.select(T.flow_runs.c.id).where(T.flow_runs.c.execution_id == sa.bindparam("execution"))
 _GROUPS_OF_RUN = GROUPS.where(_g.flow_run_id == sa.bindparam("run")).order_by(_g.id)
 
 
 def _flow_documents(call: Call, rows: Sequence[Any]) -> list[dict[str, Any]]:
     if not embeds(call) & {"flowNodes", "flowNodes.recipe"}:
         return [flow_document(row) for row in rows]
-    return [flow_document(row, call.conn.execute(_LIVE_RECIPES, {"flow": row.id}).all()) for row in rows]
+    nodes = _ALL_RECIPES if call.params.get("includeDeleted") else _LIVE_RECIPES
+    return [flow_document(row, call.conn.execute(nodes, {"flow": row.id}).all()) for row in rows]
 
 
 @OPERATIONS
@@ -84,8 +86,11 @@ async def delete_flow(call: Call) -> Reply:
     find(call, T.flows, ident, "flow", include_deleted=False)
     now = call.now
     recipes = sa.select(_d.id).where(_d.flow_id == ident, _d.deleted_at.is_(None)).scalar_subquery()
-    call.conn.execute(T.output_objects.update().where(_o.dataset_id.in_(recipes), _o.deleted_at.is_(None))
-                      .values(deleted_at=now, updated_at=now))
+    outputs = sa.select(_o.id).where(_o.dataset_id.in_(recipes), _o.deleted_at.is_(None)).scalar_subquery()
+    for owned in (T.write_settings, T.publications):
+        call.conn.execute(owned.update().where(owned.c.output_object_id.in_(outputs), owned.c.deleted_at.is_(None))
+                          .values(deleted_at=now, updated_at=now))
+    call.conn.execute(T.output_objects.update().where(_o.id.in_(outputs)).values(deleted_at=now, updated_at=now))
     call.conn.execute(T.wrangled_datasets.update().where(_d.flow_id == ident, _d.deleted_at.is_(None))
                       .values(deleted_at=now, updated_at=now))
     call.conn.execute(T.flows.update().where(_f.id == ident).values(deleted_at=now, updated_at=now))
@@ -147,6 +152,9 @@ def _copy_outputs(call: Call, recipes: dict[int, int]) -> None:
 async def run_flow(call: Call) -> Reply:
     body = call.body or {}
     flow = find(call, T.flows, call.params["id"], "flow", include_deleted=False)
+    execution_id = call.header("x-execution-id")
+    if execution_id and call.conn.execute(_RUN_BY_EXECUTION, {"execution": execution_id}).first():
+        return Reply(None, 304)
     with_outputs = sa.select(_o.dataset_id).where(_o.deleted_at.is_(None))
     recipes = call.conn.execute(_LIVE_RECIPES.where(_d.id.in_(with_outputs)), {"flow": flow.id}).all()
     chosen = body.get("wrangledDatasetIds")
@@ -161,7 +169,7 @@ async def run_flow(call: Call) -> Reply:
     overrides = body.get("overrides") or {}
     run_parameters = body.get("runParameters")
     run_id = inserted_id(call.conn.execute(T.flow_runs.insert(), dict(
-        flow_id=flow.id, run_parameters=run_parameters, created_at=call.now)))
+        flow_id=flow.id, execution_id=execution_id or None, run_parameters=run_parameters, created_at=call.now)))
     started = []
     for row in recipes:
         target, previous = recipe(call.conn, row.id)

@@ -70,8 +70,8 @@ async def create_output_object(call: Call) -> Reply:
     find(call, T.wrangled_datasets, node, "wrangledDataset", include_deleted=False)
     existing = call.conn.execute(sa.select(_o.id).where(_o.dataset_id == node)).scalar()
     if existing is not None:
-        raise invalid(f"Flow node {node} has an output object already (outputObject {existing}): modify or delete "
-                      "it instead", field="flowNodeId")
+        raise invalid(f"Flow node {node} has an output object already (outputObject {existing}); a recipe has "
+                      "one output object", field="flowNodeId")
     ident = inserted_id(call.conn.execute(T.output_objects.insert(), dict(
         dataset_id=node, execution=body["execution"], profiler=body["profiler"], is_adhoc=body.get("isAdhoc", True),
         created_at=now, updated_at=now)))

@@ -148,8 +148,11 @@ def datasets_with_flows(conn: Connection, dataset_ids: Sequence[int]) -> dict[in
 def group_documents(call: Call, groups: Sequence[Any]) -> list[dict[str, Any]]:
     """The documents of these job groups, with what the request's ``embed`` asks for."""
     embed = {part.strip() for part in (call.params.get("embed") or "").split(",")}
-    jobs = jobs_of(call.conn, call.now, [group.id for group in groups]) if "jobs" in embed else None
+    script_results = "jobs.scriptResults" in embed
+    jobs = (jobs_of(call.conn, call.now, [group.id for group in groups]) if "jobs" in embed or script_results
+            else None)
     datasets = (datasets_with_flows(call.conn, list(dict.fromkeys(group.dataset_id for group in groups)))
                 if "wrangledDataset" in embed else {})
     return [group_document(group, jobs=None if jobs is None else jobs[group.id],
-                           dataset=datasets.get(group.dataset_id), now=call.now) for group in groups]
+                           dataset=datasets.get(group.dataset_id), now=call.now, script_results=script_results)
+            for group in groups]

@@ -75,12 +75,16 @@ TABLES.table(
     sa.Column("document", JSONText, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Deleted with its output object.
+    sa.Column("deleted_at", UtcDateTime),
     sa.Index("ix_trifacta_publications_output", "output_object_id", "id"),
 )
 TABLES.table(
     "flow_runs",
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("flow_id", sa.ForeignKey("trifacta_flows.id"), nullable=False),
+    # The caller's x-execution-id: a retried request with the same id runs nothing again.
+    sa.Column("execution_id", PortableString(255), unique=True),
     sa.Column("run_parameters", JSONText),
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
@@ -119,6 +123,8 @@ TABLES.table(
     sa.Column("document", JSONText, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Deleted with its output object (a job group's own are never deleted).
+    sa.Column("deleted_at", UtcDateTime),
     # A job group's or an output object's settings in order.
     sa.Index("ix_trifacta_write_settings_group", "job_group_id", "position", "id"),
     sa.Index("ix_trifacta_write_settings_output", "output_object_id", "position", "id"),
