@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match, relevance
 
 from .resources import fixtures_dir
 
-__all__ = ["SCHEMAS_FOLDER", "record_errors", "schema_path"]
+__all__ = ["SCHEMAS_FOLDER", "record_errors", "record_label", "schema_path"]
 
 SCHEMAS_FOLDER = "_schemas"
 """The folder of ``fixtures/`` holding the schemas; no pack is named so, and no pack reads it."""
@@ -58,7 +58,7 @@ def record_errors(api: str, kind: str, records: Any, file_label: str) -> list[st
             continue
         index = where[0]
         record = plain[index] if isinstance(index, int) and index < len(plain) else None
-        label = f"{file_label}: {_record_label(index, record)}"
+        label = f"{file_label}: {record_label(index, record)}"
         lines.extend(f"{label}: {line}" for line in _describe(error, where[1:]))
     return list(dict.fromkeys(lines))  # each line once, in order
 
@@ -75,7 +75,9 @@ def _order(error: ValidationError) -> tuple[Any, ...]:
     return ([(0, p) if isinstance(p, int) else (1, str(p)) for p in path], relevance(error))
 
 
-def _record_label(index: Any, record: Any) -> str:
+def record_label(index: Any, record: Any) -> str:
+    """``record 3`` (counted from 1), with the record's identity when it has one: ``record 3 (id 12)``,
+    ``record 2 (namespace/name)``."""
     number = index + 1 if isinstance(index, int) else index
     label = f"record {number}"
     if isinstance(record, dict):

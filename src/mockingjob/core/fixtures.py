@@ -33,7 +33,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from .errors import FixtureError
-from .fixture_schemas import record_errors
+from .fixture_schemas import record_errors, record_label
 from .resources import read_yaml
 from .timeutil import parse_duration, parse_iso
 
@@ -252,18 +252,6 @@ def record_key(record: Mapping[str, Any]) -> Hashable | None:
     if record.get("name") is not None:
         return ("name", _hashable(record.get("namespace")), _hashable(record["name"]))
     return None
-
-
-def record_label(index: int, record: Any) -> str:
-    """``record 3`` (counted from 1), with the record's identity when it has one: ``record 3 (id 12)``."""
-    label = f"record {index + 1}"
-    if isinstance(record, dict):
-        if record.get("id") is not None:
-            return f"{label} (id {record['id']})"
-        if record.get("name") is not None:
-            name = f"{record['namespace']}/{record['name']}" if record.get("namespace") else record["name"]
-            return f"{label} ({name})"
-    return label
 
 
 def _key_name(key: Hashable) -> str:
