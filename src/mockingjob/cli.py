@@ -1,4 +1,5 @@
-"""The ``mockingjob`` command: ``serve`` and ``check``. It only parses options and calls the Python API."""
+"""The ``mockingjob`` command: ``serve``, ``check`` and ``init``. It only parses options and calls the Python API;
+the settings file (`project`) gives the defaults of ``serve`` and ``check``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from .core import registry
 from .core.config import Config
 from .core.errors import FixtureError, LoadError, UsageError
+from .project import ProjectConfig
 
-__all__ = ["main"]
+__all__ = ["main", "read_settings"]
 
 # connexion imports Starlette's test client at start-up, which warns about its httpx backend: noise for users.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -69,6 +74,81 @@ _FIXTURES_HELP = ("A folder of your own fixtures, one sub-folder per API in the 
 def _fixtures_option(command: click.decorators.FC) -> click.decorators.FC:
     return click.option("--fixtures", "fixtures", multiple=True, metavar="DIR",
                         type=click.Path(exists=True, file_okay=False), help=_FIXTURES_HELP)(command)
+
+
+def _config_file_option(command: click.decorators.FC) -> click.decorators.FC:
+    return click.option("--config", "config_file", metavar="FILE", is_eager=True, expose_value=False,
+                        envvar="MOCKINGJOB_CONFIG", type=click.Path(dir_okay=False), callback=_read_config_file,
+                        help="Settings file (TOML) to read instead of the nearest mockingjob.toml or pyproject.toml "
+                        "[tool.mockingjob] from the working directory up. The command line and MOCKINGJOB_* "
+                        "variables win over it.")(command)
+
+
+def _setting_names(command: click.Command) -> dict[str, click.Parameter]:
+    """A command's parameters by the name a settings file gives them: the long option (``error-rate``), or
+    ``apis``."""
+    names: dict[str, click.Parameter] = {}
+    for param in command.params:
+        if not param.expose_value or param.name is None or param.name in _NOT_SETTINGS:
+            continue
+        longs = [opt for opt in param.opts if opt.startswith("--")]
+        names[longs[0][2:] if longs else param.name] = param
+    return names
+
+
+_NOT_SETTINGS = frozenset({"print_config"})
+
+
+def _read_config_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Make the settings file the defaults of every option (click's order then gives: command line, then
+    environment, then this file, then the built-in default)."""
+    from .project import find_config_file, read_config_file
+
+    path = Path(value) if value else find_config_file(Path.cwd())
+    if path is None:
+        return
+    if not path.is_file():
+        raise _OneLineUsageError(f"--config {value}: no such file")
+    settings = _setting_names(_serve_command())
+    try:
+        project = read_config_file(path, settings)
+    except UsageError as exc:
+        raise _OneLineUsageError(str(exc)) from exc
+    try:
+        defaults = _cast_settings(ctx, project)
+    except UsageError as exc:
+        raise _OneLineUsageError(str(exc)) from exc
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    ctx.meta["mockingjob.config"] = project
+
+
+def _cast_settings(ctx: click.Context, project: ProjectConfig) -> dict[str, Any]:
+    """The values of a settings file as the options of `ctx`'s command take them (by parameter name), checked
+    as the command line checks them; the settings the command has no use for are left out (``check`` reads
+    only ``apis`` and ``fixtures``). UsageError names the file and the setting."""
+    own = _setting_names(ctx.command)
+    values: dict[str, Any] = {}
+    for name, setting in project.values.items():
+        param = own.get(name)
+        if param is None or param.name is None:
+            continue
+        many = param.multiple or param.nargs == -1
+        try:
+            values[param.name] = param.type_cast_value(ctx, [setting] if many and not isinstance(setting, list)
+                                                       else setting)
+        except click.BadParameter as exc:
+            raise UsageError(f"{project.label}: {name}: {exc.message}") from exc
+    return values
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """The `Config` fields a settings file sets, as ``serve`` would read them (the pytest plugin's start).
+    UsageError names the file and the setting."""
+    from .project import read_config_file
+
+    values = _cast_settings(click.Context(serve), read_config_file(path, _setting_names(serve)))
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()
+            if name in Config.__dataclass_fields__}
 
 
 def _apis(names: tuple[str, ...]) -> list[str]:
@@ -132,11 +212,17 @@ def main() -> None:
 @click.option("--keep-alive", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Keep an idle connection open this long; above the pools of common "
               "clients (httpx 5 s, aiohttp 15 s), so that the client, not the server, closes it.")
-def serve(apis: tuple[str, ...], host: str, port: int, fixtures: tuple[str, ...], state: str | None, workers: int,
-          speed: float | None, tokens: tuple[str, ...], validate_responses: bool, mount: str, latency: str | None,
-          error_rate: float | None, error_status: int, scenarios_file: str | None, admin_token: str | None,
-          journal_size: int, access_log: bool, loop: str, strict: bool, max_body: int, header_timeout: float,
-          keep_alive: float) -> None:
+@click.option("--reload", is_flag=True, help="Watch the fixture folders, the scenarios file and the settings file: "
+              "a change reloads that API's data (as a reset would); a broken change keeps the data served.")
+@_config_file_option
+@click.option("--print-config", is_flag=True, help="Print the settings in effect, with where each came from "
+              "(secrets masked), and exit.")
+@click.pass_context
+def serve(ctx: click.Context, apis: tuple[str, ...], host: str, port: int, fixtures: tuple[str, ...],
+          state: str | None, workers: int, speed: float | None, tokens: tuple[str, ...], validate_responses: bool,
+          mount: str, latency: str | None, error_rate: float | None, error_status: int, scenarios_file: str | None,
+          admin_token: str | None, journal_size: int, access_log: bool, loop: str, strict: bool, max_body: int,
+          header_timeout: float, keep_alive: float, reload: bool, print_config: bool) -> None:
     """Serve the named APIs (all of them when none is named).
 
     One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.
@@ -147,20 +233,53 @@ def serve(apis: tuple[str, ...], host: str, port: int, fixtures: tuple[str, ...]
         if any(not value.strip() for value in values):
             # An unset shell variable, say: serving would then refuse every write, or every admin request.
             raise _OneLineUsageError(f"{option} must not be empty (an unset shell variable?)")
+    if print_config:
+        from .settings_report import settings_report
+
+        click.echo(settings_report(ctx, _setting_names(ctx.command), ctx.meta.get("mockingjob.config")), nl=False)
+        return
+    if reload and workers > 1:
+        raise _OneLineUsageError("--reload serves with one worker: it reloads the data that one process serves")
     for variable in _TOKEN_VARIABLES:
         os.environ.pop(variable, None)
-    config = Config(apis=_apis(apis), host=host, port=port, fixtures=list(fixtures), state=state,
-                    workers=workers, speed=speed, tokens=list(tokens), validate_responses=validate_responses,
-                    mount=mount, latency=latency, error_rate=error_rate, error_status=error_status,
-                    scenarios_file=scenarios_file, admin_token=admin_token, journal_size=journal_size,
-                    access_log=access_log, loop=loop, strict=strict, max_body=max_body, header_timeout=header_timeout,
-                    keep_alive=keep_alive)
+    config = _config(ctx.params)
+    watch = _watch(ctx, config) if reload else None
     try:
-        run(config)
+        run(config, watch)
     except FixtureError as exc:
         raise _FixtureProblems(str(exc)) from exc
     except LoadError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _config(values: dict[str, Any]) -> Config:
+    """The Config of `serve`'s parameter values (those left out keep their defaults, which are the options')."""
+    given = {name: values[name] for name in Config.__dataclass_fields__ if name in values}
+    return Config(**{**given, "apis": _apis(tuple(values.get("apis", ()))),
+                     "fixtures": list(values.get("fixtures", ())), "tokens": list(values.get("tokens", ()))})
+
+
+def _serve_command() -> click.Command:
+    return serve
+
+
+def _watch(ctx: click.Context, config: Config) -> Any:
+    """What ``--reload`` watches, and how it reads the settings file again: the command line and the environment
+    still win over it, and a setting it no longer names returns to its default."""
+    from .project import read_config_file
+    from .reloading import Watch
+
+    project: ProjectConfig | None = ctx.meta.get("mockingjob.config")
+    if project is None:
+        return Watch(config)
+    settings = _setting_names(ctx.command)
+    fixed = {name: value for name, value in ctx.params.items()
+             if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
+
+    def reread() -> Config:
+        return _config({**_cast_settings(ctx, read_config_file(project.path, settings)), **fixed})
+
+    return Watch(config, project.path, reread)
 
 
 @contextlib.contextmanager
@@ -182,8 +301,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run(config: Config) -> None:
-    """Prepare the store and serve `config` with uvicorn until interrupted."""
+def run(config: Config, watch: Any = None) -> None:
+    """Prepare the store and serve `config` with uvicorn until interrupted; with a `reloading.Watch`, reload
+    the data as its files change."""
     if config.workers > 1 and not config.state:
         raise UsageError("--workers needs --state: workers share their state through it")
     with _collector_paused():
@@ -191,7 +311,13 @@ def run(config: Config) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         from .http.app import MockApp, WorkerApp
-        from .http.server import raise_open_files_limit, serve_workers, stop_gracefully_on_hangup, uvicorn_options
+        from .http.server import (
+            raise_open_files_limit,
+            serve_watching,
+            serve_workers,
+            stop_gracefully_on_hangup,
+            uvicorn_options,
+        )
 
         try:
             mock = MockApp(config)  # creates and seeds the store once, before any worker starts
@@ -202,6 +328,13 @@ def run(config: Config) -> None:
     options = uvicorn_options(config.loop, config.access_log, header_timeout=config.header_timeout,
                               keep_alive=config.keep_alive)
     try:
+        if config.workers == 1 and watch is not None:
+            from .reloading import Reloader
+
+            stop_gracefully_on_hangup()
+            serve_watching(uvicorn.Config(mock.asgi, host=config.host, port=config.port, **options),
+                           Reloader(mock, watch).run)
+            return
         if config.workers == 1:
             stop_gracefully_on_hangup()
             uvicorn.run(mock.asgi, host=config.host, port=config.port, **options)
@@ -226,6 +359,7 @@ def _shown(state: str | None) -> str:
 @main.command()
 @click.argument("apis", nargs=-1, metavar="[API]...")
 @_fixtures_option
+@_config_file_option
 def check(apis: tuple[str, ...], fixtures: tuple[str, ...]) -> None:
     """Validate every spec (OpenAPI 3.0), every handler and every fixture against its spec (with --fixtures,
     the built-in fixtures merged with yours)."""
@@ -241,3 +375,44 @@ def check(apis: tuple[str, ...], fixtures: tuple[str, ...]) -> None:
     admin = "" if apis else " (and the admin API's)"
     own = f" (built-in, then {', then '.join(fixtures)})" if fixtures else ""
     click.echo(f"OK: {', '.join(names)}: specs, handlers and fixtures{own} are valid{admin}")
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False), metavar="[DIR]")
+@click.option("--api", "apis", multiple=True, metavar="API", help="Start with this API's data only (repeatable; "
+              "default: every API).")
+@click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+def init(folder: str, apis: tuple[str, ...], force: bool) -> None:
+    """Start a project in DIR (default: here): a settings file (mockingjob.toml) and a fixtures folder holding a
+    small, commented copy of each API's data, with the JSON Schemas editors check the files against."""
+    from .starter import write_project
+
+    root = Path(folder)
+    try:
+        written = write_project(root, _apis(apis), force=force)
+    except UsageError as exc:
+        raise _OneLineUsageError(str(exc)) from exc
+    settings = root / "mockingjob.toml"
+    fixtures = sorted({path.parent for path in written.files if path.parent.parent == root / "fixtures"
+                       and path.parent.name != "_schemas"})
+    click.echo(f"Wrote {settings}")
+    for path in fixtures:
+        click.echo(f"Wrote {path}/ ({sum(1 for f in written.files if f.parent == path)} files)")
+    for name in written.without_starter:
+        click.echo(f"{name} has no starter data: its built-in records are served as they are")
+    where = "" if root.resolve() == Path.cwd().resolve() else f"cd {folder} && "
+    click.echo(f"Next: {where}mockingjob check   (then: mockingjob serve --reload, and edit the files)")
+
+
+def _environment_variables(command: click.Command) -> None:
+    """Every option of `command` can also be set as ``MOCKINGJOB_<OPTION>`` (``MOCKINGJOB_ERROR_RATE``), or as
+    ``MOCKINGJOB_SERVE_<OPTION>``, as earlier versions read it. Options naming variables of their own keep
+    them."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar is None and param.name:
+            option = next(opt for opt in param.opts if opt.startswith("--"))[2:].replace("-", "_").upper()
+            param.envvar = [f"MOCKINGJOB_{option}", f"MOCKINGJOB_{(command.name or '').upper()}_{param.name.upper()}"]
+
+
+for _command in (serve, check):
+    _environment_variables(_command)

@@ -28,8 +28,10 @@ _PREFIX = "/_mockingjob"
 class AdminError(Exception):
     """The admin API refused a request (its problem document's status and detail)."""
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"{status}: {detail}")
+    def __init__(self, status: int, detail: str, errors: Iterable[str] = ()) -> None:
+        self.errors = list(errors) or [detail]
+        """Every problem, one line each (the records `Mockingjob.add_records` was refused, say)."""
+        super().__init__(f"{status}: {detail}" if len(self.errors) < 2 else f"{status}:\n  " + "\n  ".join(self.errors))
         self.status = status
         self.detail = detail
 
@@ -151,10 +153,12 @@ class _Http:
         except urllib.error.HTTPError as exc:
             text = exc.read().decode("utf-8", "replace")
             try:
-                detail = json.loads(text).get("detail", text)
+                problem = json.loads(text)
             except ValueError:
-                detail = text
-            raise AdminError(exc.code, detail) from None
+                problem = None
+            if not isinstance(problem, dict):
+                raise AdminError(exc.code, text) from None
+            raise AdminError(exc.code, str(problem.get("detail", text)), problem.get("errors") or ()) from None
         return json.loads(payload) if payload else None
 
 
@@ -343,3 +347,19 @@ class Mockingjob:
     def reset(self, api: str | None = None) -> None:
         """Every API (or one) back to its fixtures; without `api` also scenarios, faults, journal and clock."""
         self._http("POST", "/reset", {"api": api} if api else None)
+
+    def add_records(self, api: str, records: Mapping[str, Iterable[Mapping[str, Any]]] | None = None, /,
+                    **kinds: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        """Add records to one API's state, by fixture kind, in the fixture files' format; answer their identities
+        by kind, in order. Records may refer to each other and to those the server holds; times may be relative
+        to the clock's now (``"-PT5M"``). The next reset returns to the configured fixtures.
+
+        >>> mj.add_records("scale", job_types=[{...}], jobs=[{"id": 900, "job_type": 1, ...}])
+        {'job_types': [...], 'jobs': [900]}
+
+        AdminError (400, 409 for an identity already taken) lists every problem in ``errors``; nothing is added.
+        """
+        given = {**(records or {}), **kinds}
+        body = {"api": api, "records": {kind: list(items) for kind, items in given.items()}}
+        added: dict[str, list[Any]] = self._http("POST", "/records", body)["added"]
+        return added

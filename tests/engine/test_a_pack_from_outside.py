@@ -79,3 +79,10 @@ def test_a_fault_answers_in_the_packs_error_shape_with_the_status_asked_for(serv
     answer = httpx.get(f"{server.url}/tasks/1")
     assert (answer.status_code, answer.json()) == (503, {"error": "down"})
     httpx.delete(f"{server.url}/_mockingjob/faults").raise_for_status()
+
+
+def test_a_pack_without_add_records_says_so_when_a_test_seeds_it(server: Server) -> None:
+    response = httpx.post(f"{server.url}/_mockingjob/records",
+                          json={"api": "tasks", "records": {"tasks": [{"id": 9, "name": "x"}]}})
+    assert response.status_code == 501, response.text
+    assert response.json()["detail"] == "the tasks API cannot add records to a running server"

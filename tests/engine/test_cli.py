@@ -18,7 +18,7 @@ from mockingjob.http.server import HttpProtocol
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[Config]:
     calls: list[Config] = []
-    monkeypatch.setattr("mockingjob.cli.run", calls.append)
+    monkeypatch.setattr("mockingjob.cli.run", lambda config, watch=None: calls.append(config))
     return calls
 
 

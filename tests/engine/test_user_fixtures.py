@@ -208,7 +208,7 @@ BROKEN = {
     "an error the pack's seed finds": (  # every field right, a reference to a job type that does not exist
         "scale/jobs.yaml", "- {id: 900, job_type: 999, event: 101, priority: 200, input: {json: {}}, created: -P1D,"
         " attempts: [{queued: -P1D, wait: PT1M, run: PT7M30S, outcome: COMPLETED, node: 3}]}\n",
-        "fixtures/scale + DIR/scale: cannot load fixtures: 999"),
+        "DIR/scale/jobs.yaml: record 1 (id 900): job_type: no job type 999 among the fixtures"),
 }
 
 
@@ -272,7 +272,7 @@ def test_a_missing_folder_is_refused_before_anything_starts(tmp_path: Path) -> N
 
 def test_folders_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     served: list[Config] = []
-    monkeypatch.setattr("mockingjob.cli.run", served.append)
+    monkeypatch.setattr("mockingjob.cli.run", lambda config, watch=None: served.append(config))
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     variable = f"{tmp_path / 'a'}:{tmp_path / 'b'}"

@@ -24,12 +24,13 @@ def free_port() -> int:
 class Server:
     """``python -m mockingjob serve ARGS --port <free>``, up once its landing page answers; `stop` ends it."""
 
-    def __init__(self, *args: str, env: Mapping[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None, port: int | None = None,
+                 cwd: str | os.PathLike[str] | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "mockingjob", "serve", *args, "--port", str(self.port)]
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

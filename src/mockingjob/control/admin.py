@@ -1,4 +1,4 @@
-"""The admin API under ``/_mockingjob/``: reset, clock, scenarios, faults and journal over HTTP.
+"""The admin API under ``/_mockingjob/``: reset, records, clock, scenarios, faults and journal over HTTP.
 
 It is mounted like an API pack (its own spec, validation and Swagger UI) but belongs to the engine: it is
 never journaled or disturbed by faults, and it answers in RFC 7807 problem documents. It sees the app only
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from ..core.auth import TokenAuth
-from ..core.errors import ApiError, RequestInvalid, clip
+from ..core.errors import ApiError, FixtureConflict, FixtureError, RequestInvalid, clip
 from ..core.pack import Call, Handler, Operations, Pack, Reply
 from ..core.served import Served
 from ..core.timeutil import format_iso, parse_duration, parse_iso
@@ -30,7 +30,7 @@ __all__ = ["ADMIN_PREFIX", "OPERATIONS", "AdminApi"]
 ADMIN_PREFIX = "/" + SPEC_NAME
 
 OPERATIONS = frozenset({
-    "list_apis", "reset", "get_clock", "set_clock", "advance_clock",
+    "list_apis", "reset", "add_records", "get_clock", "set_clock", "advance_clock",
     "list_scenarios", "add_scenario", "get_scenario", "delete_scenario", "clear_scenarios",
     "list_faults", "add_fault", "get_fault", "delete_fault", "clear_faults",
     "list_journal", "count_journal", "get_journal_entry", "clear_journal",
@@ -134,6 +134,8 @@ class AdminApi(Pack):
             where = error.violation.name or error.violation.location
             detail = f"{where}: {error.violation.message}" if where else error.violation.message
         body = {"type": "about:blank", "title": title, "status": error.status, "detail": detail}
+        if "errors" in error.extra:  # every problem of a refused request, one line each (POST /records)
+            body["errors"] = error.extra["errors"]
         return Reply(body, error.status, error.headers, media_type="application/problem+json")
 
 
@@ -178,6 +180,20 @@ def _handlers(served: Served, plane: ControlPlane) -> Operations:
         api = known_api((call.body or {}).get("api"))
         served.reset(api, conn=call.conn, control=True)
         return Reply({"apis": [api] if api else list(served.packs), "clock": _clock_json(served, call)})
+
+    @handler
+    async def add_records(call: Call) -> Reply:
+        api = known_api(call.body["api"])
+        assert api is not None
+        try:
+            added = served.add_records(api, call.body["records"], conn=call.conn)
+        except NotImplementedError as exc:
+            raise ApiError(501, str(exc)) from exc
+        except FixtureError as exc:
+            lines = str(exc).splitlines()
+            raise ApiError(409 if isinstance(exc, FixtureConflict) else 400, "; ".join(lines),
+                           extra={"errors": lines}) from exc
+        return Reply({"api": api, "added": added}, 201)
 
     @handler
     async def get_clock(call: Call) -> Reply:

@@ -64,6 +64,20 @@ class ControlPlane:
         except ApiError as exc:
             raise UsageError(f"start-up scenarios and faults: {exc.detail}") from exc
 
+    def replace_startup(self, conn: Connection, now: datetime, latency: str | None, error_rate: float | None,
+                        error_status: int, scenarios_file: str | None) -> None:
+        """Start from other scenarios and faults (a changed scenarios file): those stored from the old ones go,
+        those added since stay. UsageError: what is wrong, with nothing changed but what `conn` rolls back."""
+        previous = self._startup
+        self._startup = startup_documents(latency, error_rate, error_status, scenarios_file)
+        try:
+            for table in (self.tables.scenarios, self.tables.faults):
+                conn.execute(table.delete().where(table.c.origin == "startup"))
+            self.configure(conn, None, now)
+        except BaseException:
+            self._startup = previous
+            raise
+
     def close(self) -> None:
         self.journal.close()
 

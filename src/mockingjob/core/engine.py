@@ -6,7 +6,7 @@ together, and the admin API reaches this only through the `Served` interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 
 from .clock import Clock
 from .config import Config
-from .fixtures import Layer, fixture_names, read_user_fixtures, seeding
+from .errors import FixtureError
+from .fixtures import Layer, did_you_mean, field_problems, fixture_names, read_user_fixtures, seeding
 from .pack import Pack
 from .registry import available
 from .resources import load_spec
@@ -44,13 +45,17 @@ class Engine:
             name: self.store.add_tables(pack.tables()) for name, pack in self.packs.items()}
         self.specs: dict[str, dict[str, Any]] = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
         self.operations: dict[str, frozenset[str]] = {name: operation_ids(spec) for name, spec in self.specs.items()}
-        self.fixture_layers: dict[str, tuple[Layer, ...]] = {}
+        self.fixture_layers: dict[str, tuple[Layer, ...]] = self.read_fixture_layers(config.fixtures)
         """The user's fixture folders for each pack (``--fixtures``), read once: every seeding and reset uses them."""
-        if config.fixtures:
-            user = read_user_fixtures(config.fixtures, {name: fixture_names(pack.fixtures_path)
-                                                        for name, pack in self.packs.items()}, available())
-            user.raise_problems()
-            self.fixture_layers = user.layers
+
+    def read_fixture_layers(self, folders: Sequence[str]) -> dict[str, tuple[Layer, ...]]:
+        """The user's fixture folders, read and checked: each pack's layers. FixtureError: every problem."""
+        if not folders:
+            return {}
+        user = read_user_fixtures(folders, {name: fixture_names(pack.fixtures_path)
+                                            for name, pack in self.packs.items()}, available())
+        user.raise_problems()
+        return user.layers
 
     def prepare(self, conn: Connection) -> datetime:
         """Start the clock and seed every pack not seeded yet (a shared store may have been prepared by another
@@ -86,6 +91,28 @@ class Engine:
         with seeding(name, pack.fixtures_path, self.fixture_layers.get(name, ())):
             pack.seed(conn, now)
         self.store.sync_id_sequences(conn, self.tables[name])
+
+    def add_records(self, conn: Connection, name: str, records: Mapping[str, Any],
+                    now: datetime) -> dict[str, list[Any]]:
+        """Add records of any of a pack's fixture kinds to its seeded tables (a test seeding what it needs), held
+        to the same JSON Schemas as the fixture files; times are relative to `now`. Answer the identities of the
+        records added, by kind. FixtureError: one line per problem, and nothing added."""
+        pack = self.packs[name]
+        kinds = fixture_names(pack.fixtures_path)
+        problems: list[str] = []
+        for kind, given in records.items():
+            if kind not in kinds:
+                problems.append(f"{kind}: not a fixture kind of {name}{did_you_mean(kind, kinds)}; the kinds: "
+                                f"{', '.join(kinds)}")
+            elif not isinstance(given, list):
+                problems.append(f"{kind}: expected a list of records, not {type(given).__name__}")
+            else:
+                problems += field_problems(name, kind, given, kind)
+        if problems:
+            raise FixtureError("\n".join(problems))
+        added = pack.add_records(conn, {kind: list(given) for kind, given in records.items() if given}, now)
+        self.store.sync_id_sequences(conn, self.tables[name])
+        return {kind: added.get(kind, []) for kind in records}
 
     def close(self) -> None:
         self.store.dispose()

@@ -42,6 +42,10 @@ class FixtureError(LoadError):
     """A fixture cannot be read or does not fit its spec."""
 
 
+class FixtureConflict(FixtureError):
+    """A record added to a running server has the identity of one it already holds (an id, a name)."""
+
+
 class UsageError(LoadError):
     """A command-line option or configuration value is wrong."""
 

@@ -38,7 +38,7 @@ from .resources import read_yaml
 from .timeutil import parse_duration, parse_iso
 
 __all__ = ["SETTINGS_FILE", "FixtureProblem", "Layer", "RelativeTimes", "UserFixtures",
-           "fixture_names", "insert_rows", "load_fixtures", "read_user_fixtures", "seeding"]
+           "did_you_mean", "fixture_names", "insert_rows", "load_fixtures", "read_user_fixtures", "seeding"]
 
 Records = dict[str, list[dict[str, Any]]]
 
@@ -46,6 +46,7 @@ SETTINGS_FILE = "_fixtures.yaml"
 """The file of ``DIR/<api>/`` that says how its records join the ones before them: ``mode: extend`` (the
 default) or ``mode: replace``."""
 MODES = ("extend", "replace")
+
 
 def field_problems(api: str, kind: str, records: list[Any], label: str) -> list[str]:
     """The field-level problems of one user fixture file, one line each, from its kind's JSON Schema (none for
@@ -154,7 +155,7 @@ def read_user_fixtures(folders: Sequence[str | Path], kinds: Mapping[str, Sequen
                 continue
             if entry.name not in known_apis:
                 found.problems.append(FixtureProblem(
-                    None, where, f"no API is called {entry.name!r}{_did_you_mean(entry.name, known_apis)}; "
+                    None, where, f"no API is called {entry.name!r}{did_you_mean(entry.name, known_apis)}; "
                     f"the APIs: {', '.join(known_apis)}"))
                 continue
             if entry.name in kinds:
@@ -175,7 +176,7 @@ def _read_layer(api: str, folder: Path, kinds: Sequence[str], problems: list[Fix
         where = str(folder / path.name)
         if path.is_dir() or path.name not in known:
             problems.append(FixtureProblem(api, where, f"not a fixture file of {api}"
-                                           f"{_did_you_mean(path.name, [*known, SETTINGS_FILE])}; the known ones: "
+                                           f"{did_you_mean(path.name, [*known, SETTINGS_FILE])}; the known ones: "
                                            f"{', '.join(known)} (and {SETTINGS_FILE})"))
             continue
         records = _read_user_file(api, path.stem, path, where, problems)
@@ -262,7 +263,7 @@ def _hashable(value: Any) -> Hashable:
     return value if isinstance(value, Hashable) else repr(value)
 
 
-def _did_you_mean(name: str, known: Sequence[str]) -> str:
+def did_you_mean(name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -292,39 +293,74 @@ def one_line(text: str) -> str:
 
 # --- seeding with the user's folders -------------------------------------------------------------------------
 
+Origin = tuple[str, int]
+"""Where a merged record comes from: its file (as the user named it) and its index there."""
+
+
 @dataclass(frozen=True)
 class _Overlay:
     api: str
     base: Path
     layers: tuple[Layer, ...]
+    origins: dict[str, list[Origin]] = field(default_factory=dict)
+    """kind → the origin of each record `records` answered, in order: a seeding error is told in the file's
+    terms (``DIR/scale/jobs.yaml: record 1``), not the merged list's (``jobs: record 53``)."""
 
     def covers(self, folder: Path) -> bool:
         return Path(folder).resolve() == self.base.resolve()
 
     def records(self, kind: str) -> list[Any]:
         start = max((i for i, layer in enumerate(self.layers) if layer.replace), default=None)
-        records: list[Any] = _read_list(self.base / f"{kind}.yaml") if start is None else []
+        records: list[Any] = []
+        origins: list[Origin] = []
+        if start is None:
+            records = _read_list(self.base / f"{kind}.yaml")
+            origins = [(f"fixtures/{self.api}/{kind}.yaml", index) for index in range(len(records))]
         for layer in self.layers[start or 0:]:
             if kind in layer.files:
-                records = merge(records, pickle.loads(layer.files[kind]))
+                later = pickle.loads(layer.files[kind])
+                records, origins = merge(records, later, origins,
+                                         [(f"{layer.folder}/{kind}.yaml", i) for i in range(len(later))])
+        self.origins[kind] = origins
         return records
 
+    def told_in_files(self, line: str) -> str | None:
+        """A pack's line about a merged record (``jobs: record 53 (id 900): …``), told of the record in its file;
+        None for any other line."""
+        found = _RECORD_LINE.match(line)
+        if found is None:
+            return None
+        origins = self.origins.get(found["kind"], [])
+        index = int(found["number"]) - 1
+        if not 0 <= index < len(origins):
+            return None
+        file, at = origins[index]
+        return f"{file}: record {at + 1}{found['identity'] or ''}: {found['rest']}"
 
-def merge(records: list[Any], later: list[Any]) -> list[Any]:
+
+_RECORD_LINE = re.compile(r"^(?P<kind>\w+): record (?P<number>\d+)(?P<identity> \([^)]*\))?: (?P<rest>.*)$")
+
+
+def merge(records: list[Any], later: list[Any], origins: list[Origin] | None = None,
+          later_origins: list[Origin] | None = None) -> tuple[list[Any], list[Origin]]:
     """`records` extended with `later`: a later record with the identity (`record_key`) of an earlier one takes
-    its place, the others are added at the end, in their order."""
+    its place, the others are added at the end, in their order; with the origins of each, kept alike."""
     merged = list(records)
+    merged_origins = list(origins or [("", index) for index in range(len(records))])
+    given_origins = later_origins or [("", index) for index in range(len(later))]
     where = {key: index for index, record in enumerate(merged)
              if isinstance(record, dict) and (key := record_key(record)) is not None}
-    for record in later:
+    for record, origin in zip(later, given_origins, strict=True):
         key = record_key(record) if isinstance(record, dict) else None
         if key is not None and key in where:
             merged[where[key]] = record
+            merged_origins[where[key]] = origin
             continue
         if key is not None:
             where[key] = len(merged)
         merged.append(record)
-    return merged
+        merged_origins.append(origin)
+    return merged, merged_origins
 
 
 def overlay_label(api: str, base: Path, layers: Sequence[Layer]) -> str:
@@ -344,15 +380,24 @@ def seeding(api: str, folder: Path, layers: Sequence[Layer]) -> Iterator[None]:
     if not layers:
         yield
         return
-    token = _SEEDING.set(_Overlay(api, Path(folder), tuple(layers)))
+    overlay = _Overlay(api, Path(folder), tuple(layers))
+    token = _SEEDING.set(overlay)
     try:
         yield
     except FixtureError as exc:
-        message, label = one_line(str(exc)), overlay_label(api, Path(folder), layers)
-        message = message.replace(str(folder), label) if str(folder) in message else f"{label}: {message}"
-        raise FixtureError(message) from exc
+        label = overlay_label(api, Path(folder), layers)
+        lines = []
+        for line in str(exc).strip().splitlines() or [""]:
+            told = overlay.told_in_files(line.removeprefix(f"{folder}: "))
+            if told is None:
+                line = one_line(line)
+                told = line.replace(str(folder), label) if str(folder) in line else f"{label}: {line}"
+            lines.append(told)
+        raise FixtureError("\n".join(lines)) from exc
     finally:
         _SEEDING.reset(token)
+
+
 class RelativeTimes:
     """Turns a fixture's time (ISO-8601, or a duration from `now`) into a datetime; None stays None."""
 

@@ -176,6 +176,19 @@ class Pack:
     def seed(self, conn: Connection, now: datetime) -> None:
         """Load the fixtures into the (empty) tables; fixture times are relative to `now`."""
 
+    def add_records(self, conn: Connection, records: Mapping[str, list[dict[str, Any]]],
+                    now: datetime) -> dict[str, list[Any]]:
+        """Add records to a store already seeded (a test seeding what it needs): `records` maps a fixture kind
+        (the name of a fixture file: ``jobs``) to records in that file's format, already checked against the
+        kind's JSON Schema; their times are relative to `now`. Answer, per kind, the identities of the records
+        added, in order: what the API addresses each by (an id; a name; ``{"namespace", "name"}``).
+
+        A reference to a record of another kind is found among `records` first, then in the store. Raise
+        `FixtureError` (`FixtureConflict` for an identity already taken), one line per problem naming the kind,
+        the record and the field, and add nothing. A pack that cannot add records leaves this as it is.
+        """
+        raise NotImplementedError(f"the {self.name} API cannot add records to a running server")
+
     # --- requests ----------------------------------------------------------------------------------
     def authenticate(self, request: Request, security: list[dict[str, list[str]]], tokens: frozenset[str]) -> None:
         """Raise `ApiError` if the request may not proceed; called before the request is validated.

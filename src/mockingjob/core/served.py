@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -47,3 +47,7 @@ class Served(Protocol):
     def reset(self, api: str | None = None, *, conn: Connection | None = None, control: bool = False,
               at: datetime | None = None) -> None:
         """Put one API (or all) back to its fixtures; with `control`, the scenarios, faults and journal too."""
+
+    def add_records(self, api: str, records: Mapping[str, Any], *,
+                    conn: Connection | None = None) -> dict[str, list[Any]]:
+        """Add records of `api`'s fixture kinds (kind → records) to its state; answer their identities by kind."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -148,6 +149,42 @@ class MockApp:
         if control:
             self.plane.configure(conn, api, now)
 
+    def add_records(self, api: str, records: Mapping[str, Any], *,
+                    conn: Connection | None = None) -> dict[str, list[Any]]:
+        """Add records of `api`'s fixture kinds to its state, with times relative to the clock's now (see
+        `Engine.add_records`); answer their identities by kind."""
+        if conn is None:
+            with self.store.begin(write=True) as own:
+                return self.add_records(api, records, conn=own)
+        return self.engine.add_records(conn, api, records, self.clock.now(conn))
+
+    def reload_fixtures(self, folders: Sequence[str]) -> list[str]:
+        """Serve the user's fixtures from these folders from now on, and reload the data of the APIs whose records
+        they change (as a reset of each would, leaving its scenarios and journal); answer those APIs.
+        LoadError (a broken folder, or records that cannot be seeded): nothing changes."""
+        layers = self.engine.read_fixture_layers(folders)
+        previous = self.engine.fixture_layers
+        changed = [name for name in self.packs if layers.get(name, ()) != previous.get(name, ())]
+        self.engine.fixture_layers = layers
+        try:
+            if changed:
+                with self.store.begin(write=True) as conn:
+                    self.engine.reseed(conn, changed, self.clock.now(conn))
+        except BaseException:
+            self.engine.fixture_layers = previous
+            raise
+        self.config.fixtures = list(folders)
+        return changed
+
+    def reload_startup_rules(self, latency: str | None, error_rate: float | None, error_status: int,
+                             scenarios_file: str | None) -> None:
+        """Start from these scenarios and faults (a changed scenarios file): the ones stored from the previous
+        start-up rules are replaced, those a test added stay. LoadError: nothing changes."""
+        with self.store.begin(write=True) as conn:
+            self.plane.replace_startup(conn, self.clock.now(conn), latency, error_rate, error_status, scenarios_file)
+        self.config.latency, self.config.error_rate, self.config.error_status = latency, error_rate, error_status
+        self.config.scenarios_file = scenarios_file
+
     def close(self) -> None:
         """Write what the journal still holds, then let go of the database."""
         self.plane.close()
@@ -192,7 +229,8 @@ class MockApp:
         apis = sorted(self.packs)
         operations = sorted({op for ops in self.operations.values() for op in ops})
         schemas = spec["components"]["schemas"]
-        for schema in (schemas["ScenarioInput"], schemas["FaultInput"], schemas["ResetRequest"]):
+        for schema in (schemas["ScenarioInput"], schemas["FaultInput"], schemas["ResetRequest"],
+                       schemas["RecordsInput"]):
             schema["properties"]["api"]["enum"] = apis
         for schema in (schemas["ScenarioInput"], schemas["FaultInput"]):
             schema["properties"]["operation"]["enum"] = operations

@@ -21,7 +21,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import uvicorn
@@ -36,8 +36,8 @@ except ImportError:  # pragma: no cover - only without httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _HttpProtocol  # type: ignore[assignment]
 
 __all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "HttpProtocol", "NoDelayHttpProtocol", "RedactedAccessLog",
-           "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_workers", "stop_gracefully_on_hangup",
-           "uvicorn_options"]
+           "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_watching", "serve_workers",
+           "stop_gracefully_on_hangup", "uvicorn_options"]
 
 _HEADER_CALLBACKS = hasattr(_HttpProtocol, "on_headers_complete")
 
@@ -264,6 +264,32 @@ class _Supervisor(Multiprocess):
         # uvicorn would restart the workers, with the same code and state: nothing a mock would gain. A
         # hangup stops the server gracefully, as it does a single worker (`stop_gracefully_on_hangup`).
         self.handle_term()
+
+
+class _WatchingServer(uvicorn.Server):
+    """uvicorn's server, running a task beside it in its event loop (the reloader) for as long as it serves."""
+
+    def __init__(self, config: uvicorn.Config, beside: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        super().__init__(config)
+        self.beside = beside
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        task = asyncio.create_task(self.beside())
+        try:
+            await super().serve(sockets)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def serve_watching(config: uvicorn.Config, beside: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Serve in this process as ``uvicorn.run`` would, with `beside` running in the same event loop (where the
+    requests are answered, so that it never changes the state while one is being answered)."""
+    server = _WatchingServer(config, beside)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's own status when the server could not start (the port taken, say)
 
 
 def serve_workers(config: uvicorn.Config) -> None:

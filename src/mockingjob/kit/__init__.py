@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ..core.auth import TokenAuth
 from ..core.effect import Effect
-from ..core.errors import ApiError, FixtureError, RequestInvalid, Violation
+from ..core.errors import ApiError, FixtureConflict, FixtureError, RequestInvalid, Violation
+from ..core.fixture_schemas import record_label
 from ..core.fixtures import RelativeTimes, insert_rows, load_fixtures
 from ..core.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
 from ..core.pack import Call, Handler, Operations, Reply, Sample
@@ -32,6 +33,7 @@ __all__ = [
     "ApiError",
     "Call",
     "Effect",
+    "FixtureConflict",
     "FixtureError",
     "Handler",
     "JSONText",
@@ -60,6 +62,7 @@ __all__ = [
     "media_type_of",
     "parse_duration",
     "parse_iso",
+    "record_label",
     "seconds_between",
     "sql_last_change",
     "sql_state",

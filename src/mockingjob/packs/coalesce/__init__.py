@@ -41,6 +41,12 @@ class CoalescePack(Pack):
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, self.fixtures_path, now)
 
+    def add_records(self, conn: Connection, records: Mapping[str, list[dict[str, Any]]],
+                    now: datetime) -> dict[str, list[Any]]:
+        """Adds users, workspaces, environments, nodes, jobs and runs, by the same code as seeding: a run is
+        planned as a fixture run is. Jobs are answered by their ID as text, as the jobs endpoints address them."""
+        return seed.add_to_server(conn, self.fixtures_path, records, now)
+
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``environment`` (its ID), ``job`` (its ID) and ``jobName`` to the request's own fields; a
         rerun is matched by the environment and job of the run it reruns."""

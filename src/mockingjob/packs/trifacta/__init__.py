@@ -44,6 +44,12 @@ class TrifactaPack(Pack):
     def seed(self, conn: Connection, now: datetime) -> None:
         seed.seed(conn, self.fixtures_path, now)
 
+    def add_records(self, conn: Connection, records: Mapping[str, list[dict[str, Any]]],
+                    now: datetime) -> dict[str, list[Any]]:
+        """Flows, imported and wrangled datasets, output objects and job groups, as in the fixture files: checked
+        and written exactly as seeding does (`seed.add`); an added job group is planned like a fixture run."""
+        return dict(seed.add_records(conn, records, now))
+
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``dataset`` (the recipe's id), ``dataset_name`` and ``flow`` (its flow's name)."""
         fields = dict(super().scenario_fields(call))
