@@ -44,6 +44,48 @@ class ByteSize(click.ParamType):
         return int(digits) * self._UNITS[unit]
 
 
+class Origin(click.ParamType):
+    """A web origin as browsers send it (``http://localhost:3000``: scheme, host, port; no path), or ``*``."""
+
+    name = "origin"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip().rstrip("/").lower()
+        scheme, separator, host = text.partition("://")
+        if text != "*" and (not separator or scheme not in ("http", "https") or not host
+                            or any(char in host for char in "/?#@ ")):
+            self.fail(f"{value!r} is not an origin such as http://localhost:3000 (or *, any origin)", param, ctx)
+        return text
+
+
+class ApiName(click.ParamType):
+    """The name of an API this installation serves (the packs are looked up when a name is checked)."""
+
+    name = "api"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        known = registry.available()
+        if value not in known:
+            self.fail(f"unknown API {value!r}; choose from {', '.join(known)}", param, ctx)
+        return str(value)
+
+
+class Latency(click.ParamType):
+    """Milliseconds (150) or a uniform range (100..300), checked as the start-up fault it becomes."""
+
+    name = "latency"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from .control.rules import startup_documents
+
+        text = str(value).strip()
+        try:
+            startup_documents(text, None, 503, None)
+        except UsageError as exc:
+            self.fail(str(exc).removeprefix("--latency: "), param, ctx)
+        return text
+
+
 # Tokens given this way stay out of `ps`; they are taken out of the environment once read, so that no process
 # started later (a worker) inherits them.
 _TOKEN_VARIABLES = ("MOCKINGJOB_TOKEN", "MOCKINGJOB_SERVE_TOKEN", "MOCKINGJOB_SERVE_TOKENS",
@@ -167,7 +209,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("apis", nargs=-1, metavar="[API]...")
+@click.argument("apis", nargs=-1, metavar="[API]...", type=ApiName(), envvar="MOCKINGJOB_APIS")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
 @_fixtures_option
@@ -183,9 +225,10 @@ def main() -> None:
               "it out of `ps`). Default: any non-empty token.")
 @click.option("--validate-responses", is_flag=True, help="Check every response against the spec (slower).")
 @click.option("--mount", type=click.Choice(["auto", "prefix", "root"]), default="auto", show_default=True,
-              help="prefix: every API under /<api>; root: one API at its real paths; auto: root for one API.")
-@click.option("--latency", metavar="MS|LOW..HIGH", help="Delay every API request: milliseconds (150) or a "
-              "uniform range (100..300).")
+              help="prefix: every API under /<api>; root: one API at its real paths (several would collide there: "
+              "refused); auto: root for one API.")
+@click.option("--latency", metavar="MS|LOW..HIGH", type=Latency(),
+              help="Delay every API request: milliseconds (150) or a uniform range (100..300).")
 @click.option("--error-rate", type=click.FloatRange(0, 1), metavar="RATE",
               help="Answer this share of API requests (0-1) with --error-status, in each API's own error shape.")
 @click.option("--error-status", default=503, show_default=True, type=click.IntRange(400, 599),
@@ -195,6 +238,10 @@ def main() -> None:
 @click.option("--admin-token", metavar="TOKEN", envvar=["MOCKINGJOB_ADMIN_TOKEN", "MOCKINGJOB_SERVE_ADMIN_TOKEN"],
               help="Open the admin API (/_mockingjob/) to clients presenting this bearer token, from anywhere (or "
               "MOCKINGJOB_ADMIN_TOKEN). Default: loopback clients only, no token.")
+@click.option("--admin-loopback/--no-admin-loopback", default=True, show_default=True,
+              help="Without an admin token, let loopback clients use the admin API. --no-admin-loopback where a "
+              "proxy or port forwarder can make any client look local (a container's published port, a service "
+              "mesh): serve then refuses to start without --admin-token (the container image sets it).")
 @click.option("--journal-size", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
               help="How many recent API requests the journal keeps.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
@@ -212,6 +259,10 @@ def main() -> None:
 @click.option("--keep-alive", default=20.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Keep an idle connection open this long; above the pools of common "
               "clients (httpx 5 s, aiohttp 15 s), so that the client, not the server, closes it.")
+@click.option("--cors", "cors", multiple=True, type=Origin(), metavar="ORIGIN",
+              help="Let web pages from this origin (http://localhost:3000; * for any) call the mocked APIs: "
+              "preflights are answered and answers carry the CORS headers (repeatable; the admin API takes part "
+              "only with --admin-token).")
 @click.option("--reload", is_flag=True, help="Watch the fixture folders, the scenarios file and the settings file: "
               "a change reloads that API's data (as a reset would); a broken change keeps the data served.")
 @_config_file_option
@@ -221,8 +272,9 @@ def main() -> None:
 def serve(ctx: click.Context, apis: tuple[str, ...], host: str, port: int, fixtures: tuple[str, ...],
           state: str | None, workers: int, speed: float | None, tokens: tuple[str, ...], validate_responses: bool,
           mount: str, latency: str | None, error_rate: float | None, error_status: int, scenarios_file: str | None,
-          admin_token: str | None, journal_size: int, access_log: bool, loop: str, strict: bool, max_body: int,
-          header_timeout: float, keep_alive: float, reload: bool, print_config: bool) -> None:
+          admin_token: str | None, admin_loopback: bool, journal_size: int, access_log: bool, loop: str,
+          strict: bool, max_body: int, header_timeout: float, keep_alive: float, cors: tuple[str, ...],
+          reload: bool, print_config: bool) -> None:
     """Serve the named APIs (all of them when none is named).
 
     One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.
@@ -233,6 +285,11 @@ def serve(ctx: click.Context, apis: tuple[str, ...], host: str, port: int, fixtu
         if any(not value.strip() for value in values):
             # An unset shell variable, say: serving would then refuse every write, or every admin request.
             raise _OneLineUsageError(f"{option} must not be empty (an unset shell variable?)")
+    if not admin_loopback and admin_token is None and not print_config:
+        # A container's published port, say, where a forwarder may make every client look local.
+        raise _OneLineUsageError("the admin API needs a token: set MOCKINGJOB_ADMIN_TOKEN (or --admin-token); "
+                                 "loopback clients may not use it without one (--no-admin-loopback, "
+                                 "MOCKINGJOB_ADMIN_LOOPBACK=false)")
     if print_config:
         from .settings_report import settings_report
 
@@ -249,6 +306,10 @@ def serve(ctx: click.Context, apis: tuple[str, ...], host: str, port: int, fixtu
     except FixtureError as exc:
         raise _FixtureProblems(str(exc)) from exc
     except LoadError as exc:
+        from .http.app import MountCollision  # imported by `run` already
+
+        if isinstance(exc, MountCollision):
+            raise _OneLineUsageError(str(exc)) from exc
         raise click.ClickException(str(exc)) from exc
 
 
@@ -256,7 +317,8 @@ def _config(values: dict[str, Any]) -> Config:
     """The Config of `serve`'s parameter values (those left out keep their defaults, which are the options')."""
     given = {name: values[name] for name in Config.__dataclass_fields__ if name in values}
     return Config(**{**given, "apis": _apis(tuple(values.get("apis", ()))),
-                     "fixtures": list(values.get("fixtures", ())), "tokens": list(values.get("tokens", ()))})
+                     "fixtures": list(values.get("fixtures", ())), "tokens": list(values.get("tokens", ())),
+                     "cors": list(values.get("cors", ()))})
 
 
 def _serve_command() -> click.Command:
@@ -310,6 +372,7 @@ def run(config: Config, watch: Any = None) -> None:
         import uvicorn
         from sqlalchemy.exc import SQLAlchemyError
 
+        from .banner import announcing, describe
         from .http.app import MockApp, WorkerApp
         from .http.server import (
             raise_open_files_limit,
@@ -324,9 +387,12 @@ def run(config: Config, watch: Any = None) -> None:
         except (SQLAlchemyError, ImportError) as exc:
             cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise UsageError(f"cannot open the state store {_shown(config.state)}: {cause}") from exc
+        banner = describe(mock)
     raise_open_files_limit()
     options = uvicorn_options(config.loop, config.access_log, header_timeout=config.header_timeout,
                               keep_alive=config.keep_alive)
+    # Said once uvicorn says it listens, by the process that bound the port (the parent of several workers).
+    options["log_config"] = announcing(options["log_config"], banner)
     try:
         if config.workers == 1 and watch is not None:
             from .reloading import Reloader
@@ -357,7 +423,7 @@ def _shown(state: str | None) -> str:
 
 
 @main.command()
-@click.argument("apis", nargs=-1, metavar="[API]...")
+@click.argument("apis", nargs=-1, metavar="[API]...", type=ApiName(), envvar="MOCKINGJOB_APIS")
 @_fixtures_option
 @_config_file_option
 def check(apis: tuple[str, ...], fixtures: tuple[str, ...]) -> None:
@@ -366,11 +432,11 @@ def check(apis: tuple[str, ...], fixtures: tuple[str, ...]) -> None:
     from .check import run_checks
 
     names = _apis(apis) or registry.available()
-    problems = run_checks(_apis(apis), fixtures)
-    for problem in problems:
-        click.echo(f"FAIL {problem}", err=True)
-    if problems:
-        click.echo(f"{len(problems)} problem(s) found", err=True)
+    lines = [line for problem in run_checks(_apis(apis), fixtures) for line in _one_per_line(str(problem))]
+    for line in lines:
+        click.echo(f"FAIL {line}", err=True)
+    if lines:
+        click.echo(f"{len(lines)} problem(s) found", err=True)
         sys.exit(1)
     admin = "" if apis else " (and the admin API's)"
     own = f" (built-in, then {', then '.join(fixtures)})" if fixtures else ""
@@ -402,6 +468,13 @@ def init(folder: str, apis: tuple[str, ...], force: bool) -> None:
         click.echo(f"{name} has no starter data: its built-in records are served as they are")
     where = "" if root.resolve() == Path.cwd().resolve() else f"cd {folder} && "
     click.echo(f"Next: {where}mockingjob check   (then: mockingjob serve --reload, and edit the files)")
+
+
+def _one_per_line(problem: str) -> list[str]:
+    """A problem of several lines (a fixture folder's, one per record) as lines that each name their API."""
+    first, *rest = problem.splitlines() or [""]
+    api = first.split(": ", 1)[0]
+    return [first, *(f"{api}: {line}" for line in rest)]
 
 
 def _environment_variables(command: click.Command) -> None:

@@ -360,6 +360,10 @@ class Mockingjob:
         AdminError (400, 409 for an identity already taken) lists every problem in ``errors``; nothing is added.
         """
         given = {**(records or {}), **kinds}
+        for kind, items in given.items():
+            if isinstance(items, Mapping | str | bytes):
+                raise TypeError(f"{kind}: expected a list of records, not {type(items).__name__} "
+                                f"(one record goes in a list: {kind}=[{{...}}])")
         body = {"api": api, "records": {kind: list(items) for kind, items in given.items()}}
         added: dict[str, list[Any]] = self._http("POST", "/records", body)["added"]
         return added

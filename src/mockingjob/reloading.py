@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .core.config import Config
+from .core.fixtures import is_editor_leftover
 
 __all__ = ["LIVE_SETTINGS", "Reloadable", "Reloader", "Watch"]
 
@@ -111,22 +112,23 @@ class Reloader:
             if not differing:
                 log.info("Settings file changed; nothing in effect changes")
         if reload_fixtures:
-            self._reload_fixtures()
+            self._reload_fixtures(_changed(before.get("fixtures", {}), after.get("fixtures", {})))
         if reload_rules:
             self._reload_rules()
 
-    def _reload_fixtures(self) -> None:
+    def _reload_fixtures(self, files: list[str]) -> None:
         try:
             apis = self.app.reload_fixtures(self.config.fixtures)
         except Exception as exc:  # whatever it is, the server goes on serving what it had
             log.error("Fixtures not reloaded, the data served stays as it was:\n  %s",
                       str(exc).replace("\n", "\n  "))
             return
+        changed = f" ({', '.join(files)} changed)" if files else ""
         if apis:
-            log.info("Reloaded the fixtures of %s (as a reset of %s would)", ", ".join(apis),
-                     "it" if len(apis) == 1 else "them")
+            log.info("Reloaded the fixtures of %s%s, as a reset would: records a test added are gone",
+                     ", ".join(apis), changed)
         else:
-            log.info("Fixture files changed; the records they hold did not")
+            log.info("Fixture files changed%s; the records they hold did not", changed)
 
     def _reload_rules(self) -> None:
         config = self.config
@@ -140,6 +142,12 @@ class Reloader:
                  f" from {config.scenarios_file}" if config.scenarios_file else "")
 
 
+def _changed(before: _Snapshot, after: _Snapshot) -> list[str]:
+    """The files added, removed or changed between two snapshots, each by its folder and name (``scale/jobs.yaml``)."""
+    paths = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    return [os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path)) for path in paths]
+
+
 def _files(paths: Iterable[str]) -> _Snapshot:
     """Each file under `paths` (a file, or a folder walked through) with its modification time and size; a
     path that does not exist maps to None."""
@@ -150,7 +158,8 @@ def _files(paths: Iterable[str]) -> _Snapshot:
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
-                    found[os.path.join(folder, name)] = _stat(os.path.join(folder, name))
+                    if not is_editor_leftover(name):  # an editor's backup changes with every save
+                        found[os.path.join(folder, name)] = _stat(os.path.join(folder, name))
         else:
             found[str(path)] = _stat(str(path))
     return found

@@ -54,7 +54,17 @@ def _source(ctx: click.Context, param: click.Parameter, project: ProjectConfig |
     if source is ParameterSource.DEFAULT_MAP and project is not None:
         return project.label
     value = ctx.params.get(param.name)
-    return "default" if value not in (None, (), []) else "default: not set"
+    if value not in (None, (), []):
+        return "default"
+    meaning = UNSET_MEANS.get(param.name)
+    return f"default: not set ({meaning})" if meaning else "default: not set"
+
+
+UNSET_MEANS = {
+    "apis": "every API", "state": "in memory", "speed": "1, or the speed of the clock a state file kept",
+    "tokens": "any non-empty token", "admin_token": "loopback clients only", "fixtures": "the built-in ones",
+}
+"""What a setting left unset means, where that is not plain "none"."""
 
 
 def _masked(name: str, value: Any) -> Any:

@@ -56,6 +56,8 @@ def test_every_problem_is_a_line_and_nothing_is_added(client):
 
 @pytest.mark.parametrize(("records", "status", "expected"), [
     ({"jbos": [JOB]}, 400, "jbos: not a fixture kind of scale (did you mean 'jobs'?)"),
+    ({"jobs": [{**JOB, "id": 2**64}]}, 400, "id: 18446744073709551616 is greater than the maximum of 2147483647"),
+    ({"jobs": [{**JOB, "job_type": 2**63}]}, 400, "job_type: 9223372036854775808 is greater than the maximum"),
     ({"jobs": [{**JOB, "id": 1}]}, 409, "jobs: record 1 (id 1): id: 1 is already taken"),
     ({"jobs": [{**JOB, "job_type": 7777}]}, 400, "job_type"),
 ])
@@ -78,9 +80,10 @@ def test_a_malformed_request_is_a_400(client, body):
     assert response.status_code == 400 and response.json()["title"] == "Bad Request"
 
 
-def test_an_api_not_served_is_a_404(client):
+def test_an_api_not_served_is_refused_by_name(client):
     response = _add(client, {"runs": []}, api="coalesce")
-    assert response.status_code == 404 and "no API 'coalesce' is served here" in response.json()["detail"]
+    assert response.status_code == 400  # the served admin spec lists the APIs served
+    assert "'coalesce' is not one of ['scale']" in response.json()["detail"]
 
 
 def test_a_reset_takes_added_records_away_and_ids_continue_past_them(client):
@@ -110,6 +113,8 @@ def test_the_typed_client_adds_records_and_lists_every_problem(mockingjob_live_u
         mj.add_records("scale", jobs=[JOB])
     assert taken.value.status == 409
     assert taken.value.errors == ["jobs: record 1 (id 900): id: 900 is already taken"]
+    with pytest.raises(TypeError, match=r"jobs: expected a list of records, not dict \(one record goes in a list"):
+        mj.add_records("scale", jobs=JOB)
     mj.reset()
 
 
@@ -132,6 +137,12 @@ def test_loads_a_folder_a_sub_folder_and_a_file(mockingjob, mockingjob_seed):
 
 def test_a_refusal_fails_the_test_with_every_line(mockingjob_seed):
     mockingjob_seed("scale", jobs=[{"id": 930, "job_type": 1, "event": 1, "attempts": [{"queud": "-PT1M"}]}])
+
+def test_a_missing_folder_is_one_line(mockingjob_seed):
+    mockingjob_seed.load("nowhere")
+
+def test_a_broken_file_is_one_line_naming_it(mockingjob_seed):
+    mockingjob_seed.load("broken")
 '''
 
 
@@ -152,9 +163,17 @@ def test_the_plugin_seeds_from_a_test_and_resets_after_it(pytester: pytest.Pytes
     (pytester.path / "one" / "scale" / "errors.yaml").write_text(
         (pytester.path / "more" / "scale" / "errors.yaml").read_text().replace("id: 90, name: our-error",
                                                                               "id: 91, name: our-other-error"))
+    (pytester.path / "broken" / "scale").mkdir(parents=True)
+    (pytester.path / "broken" / "scale" / "jobs.yaml").write_text("- {id: 940\n")
     result = pytester.runpytest_subprocess("-q", "-p", "no:randomly")
-    result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines(["*attempts[[]0[]].queud: unknown field*"])
+    result.assert_outcomes(passed=3, failed=3)
+    result.stdout.fnmatch_lines([
+        "*mockingjob_seed('scale') was refused:",
+        "*jobs: record 1 (id 930): attempts[[]0[]].queud: unknown field (did you mean 'queued'?)",
+        f"*mockingjob_seed.load: {pytester.path / 'nowhere'}: no such file or folder",
+        f"*mockingjob_seed.load: {pytester.path / 'broken' / 'scale' / 'jobs.yaml'}: not valid YAML:*(line 2, *",
+    ])
+    assert "Traceback" not in result.stdout.str() and "site-packages" not in result.stdout.str()
 
 
 def test_the_readme_seeding_example_passes(pytester: pytest.Pytester) -> None:

@@ -48,7 +48,7 @@ def test_an_unknown_api_is_refused_by_name() -> None:
     with pytest.raises(PackError, match="unknown API 'nope'"):
         MockApp(Config(apis=["nope"]))
     result = CliRunner().invoke(main, ["serve", "nope"])
-    assert result.exit_code == 2 and "unknown API(s) nope" in result.output
+    assert result.exit_code == 2 and "unknown API 'nope'" in result.output
 
 
 def test_check_command_prints_each_problem_and_fails(monkeypatch: pytest.MonkeyPatch) -> None:

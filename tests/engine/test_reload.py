@@ -75,7 +75,7 @@ def test_an_edited_fixture_file_reloads_that_api_as_a_reset_would(project: Path,
 
     _write(project / "fixtures" / "marquez" / "namespaces.yaml", OURS + THEIRS)
     _wait_for(lambda: _namespaces(server) == ["ours", "theirs"], "the reload", server)
-    assert "Reloaded the fixtures of marquez" in server.output
+    assert "Reloaded the fixtures of marquez (marquez/namespaces.yaml changed)" in server.output
 
 
 def test_a_broken_edit_keeps_the_data_and_says_what_is_wrong(project: Path, server: Server) -> None:

@@ -7,7 +7,7 @@ import logging.config
 
 import pytest
 
-from mockingjob.http.server import RedactedAccessLog, RepeatsDropped, uvicorn_options
+from mockingjob.http.server import AdminReadsDropped, RedactedAccessLog, RepeatsDropped, uvicorn_options
 
 
 def _access_record(path: str) -> logging.LogRecord:
@@ -55,8 +55,8 @@ def test_a_message_repeated_in_a_storm_is_written_once_per_interval(monkeypatch:
 def test_the_servers_log_configuration_installs_both() -> None:
     config = uvicorn_options()["log_config"]
     made = {name: logging.config.DictConfigurator({}).resolve(spec["()"]) for name, spec in config["filters"].items()}
-    assert made == {"redacted": RedactedAccessLog, "repeats": RepeatsDropped}
-    assert config["loggers"]["uvicorn.access"]["filters"] == ["redacted"]
+    assert made == {"admin-reads": AdminReadsDropped, "redacted": RedactedAccessLog, "repeats": RepeatsDropped}
+    assert config["loggers"]["uvicorn.access"]["filters"] == ["admin-reads", "redacted"]
     assert config["loggers"]["uvicorn.error"]["filters"] == ["repeats"]
     assert config["loggers"]["asyncio"]["filters"] == ["repeats"]
 
@@ -72,3 +72,18 @@ def test_a_worker_whose_parent_is_gone_before_it_looks_is_orphaned_at_once() -> 
     orphaned: list[bool] = []
     die_with_parent(int(gone.stdout), on_orphaned=lambda: orphaned.append(True))
     assert orphaned == [True]
+
+
+@pytest.mark.parametrize(("method", "path", "status", "logged"), [
+    ("GET", "/_mockingjob/runs?limit=20", 200, False),   # what an open dashboard polls
+    ("GET", "/_mockingjob/journal", 304, False),
+    ("GET", "/_mockingjob/journal", 403, True),           # a refusal is worth a line
+    ("POST", "/_mockingjob/clock/advance", 200, True),    # a write too
+    ("GET", "/scale/v6/jobs/", 200, True),                # and every API request
+    ("GET", "/_mockingjobs/x", 200, True),
+])
+def test_the_admin_apis_successful_reads_stay_out_of_the_access_log(method: str, path: str, status: int,
+                                                                     logged: bool) -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", method, path, "1.1", status), None)
+    assert AdminReadsDropped().filter(record) is logged

@@ -104,9 +104,10 @@ def test_config_names_the_file(served: list[Config], project: Path, tmp_path_fac
     ("speed = -1\n", "speed:"),
     ('mount = "sideways"\n', "mount:"),
     ("port = \n", "not valid TOML"),
-    ('apis = ["scale", "nope"]\n', "unknown API(s) nope"),
     ("port = 1\nport-x = 2\n", "port-x: not a setting"),
     ("error_rate = 0.1\nerror-rate = 0.2\n", "set twice"),
+    ('latency = "abc"\n', "latency: expected milliseconds (150) or a range (100..300), not 'abc'"),
+    ('apis = ["scale", "airflow"]\n', "apis: unknown API 'airflow'; choose from"),
 ])
 def test_a_broken_settings_file_is_refused_in_one_line(served: list[Config], tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch, text: str,
@@ -163,3 +164,35 @@ def test_check_reads_the_apis_and_fixtures_of_the_settings_file(tmp_path: Path,
     (tmp_path / "fixtures" / "scale" / "nodes.yaml").write_text("- {id: 70}\n")
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 1 and "hostname" in result.output
+
+
+def test_the_apis_can_come_from_the_environment(served: list[Config], project: Path) -> None:
+    result = CliRunner().invoke(main, ["serve"], env={"MOCKINGJOB_APIS": "marquez trifacta"})
+    assert result.exit_code == 0, result.output
+    assert served[0].apis == ["marquez", "trifacta"]
+
+
+def test_print_config_says_what_an_unset_setting_means(served: list[Config], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = CliRunner().invoke(main, ["serve", "--print-config"]).output
+    assert "# default: not set (1, or the speed of the clock a state file kept)" in text
+    assert "# default: not set (in memory)" in text and "no settings file" in text
+
+
+def test_check_prints_each_problem_of_a_folder_on_its_own_line(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "fixtures" / "scale").mkdir(parents=True)
+    (tmp_path / "fixtures" / "scale" / "jobs.yaml").write_text(
+        "- {id: 900, job_type: 999, event: 1, attempts: [{queued: -P1D}]}\n"
+        "- {id: 901, job_type: 998, event: 1, attempts: [{queued: -P1D}]}\n")
+    (tmp_path / "fixtures" / "scale" / "jobs.yaml~").write_text("an editor's backup: not a fixture file\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "scale", "--fixtures", "fixtures"])
+    assert result.exit_code == 1
+    jobs = Path("fixtures") / "scale" / "jobs.yaml"
+    assert result.output.splitlines() == [
+        f"FAIL scale: {jobs}: record 1 (id 900): job_type: no job type 999 among the fixtures",
+        f"FAIL scale: {jobs}: record 2 (id 901): job_type: no job type 998 among the fixtures",
+        "2 problem(s) found",
+    ]

@@ -152,6 +152,12 @@ def test_an_unknown_field_is_refused_naming_scale_s_fields(client):
     assert detail.startswith("colour is not a valid field. Valid fields are: set([u'icon_code', ")
 
 
+def test_an_empty_field_name_is_refused_as_scale_words_it(client):
+    response = client.patch("/v6/job-types/scale-ingest/1.0.0/", json={"auto_update": True, "": 1}, headers=TOKEN)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(" is not a valid field. Valid fields are: set([u'icon_code', ")
+
+
 def test_registering_needs_a_token(client):
     response = client.post("/v6/job-types/", json={"docker_image": "x:1", "manifest": MANIFEST})
     assert response.status_code == 403

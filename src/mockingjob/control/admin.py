@@ -8,19 +8,21 @@ through `Served`, and the control plane it steers.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from starlette.requests import Request
 
 from ..core.auth import TokenAuth
 from ..core.errors import ApiError, FixtureConflict, FixtureError, RequestInvalid, clip
-from ..core.pack import Call, Handler, Operations, Pack, Reply
+from ..core.pack import Call, Handler, Operations, Pack, Reply, RunTimeline
 from ..core.served import Served
 from ..core.timeutil import format_iso, parse_duration, parse_iso
+from . import dashboard as dashboard_files
 from . import journal
 from .plane import ControlPlane
 from .rules import SPEC_NAME, fault_json, scenario_json
@@ -30,6 +32,7 @@ __all__ = ["ADMIN_PREFIX", "OPERATIONS", "AdminApi"]
 ADMIN_PREFIX = "/" + SPEC_NAME
 
 OPERATIONS = frozenset({
+    "dashboard", "dashboard_asset", "list_runs",
     "list_apis", "reset", "add_records", "get_clock", "set_clock", "advance_clock",
     "list_scenarios", "add_scenario", "get_scenario", "delete_scenario", "clear_scenarios",
     "list_faults", "add_fault", "get_fault", "delete_fault", "clear_faults",
@@ -61,15 +64,19 @@ def _is_loopback_name(host: str, bound: str) -> bool:
         return False
 
 
-def _cross_site_problem(request: Request, bound: str, token_required: bool) -> ApiError | None:
+def _cross_site_problem(request: Request, bound: str, token_required: bool,
+                        cors: Sequence[str] = ()) -> ApiError | None:
     """Why a request may have come from a web page the user opened rather than from their tools, if it may.
 
     A page can make the browser send a simple request anywhere (a form's POST, say) but cannot read the answer,
     set a JSON content type, or present a token without the server agreeing first (CORS, which the admin API
-    never agrees to): such requests carry a foreign Origin, or, through DNS rebinding, a foreign Host.
+    agrees to only with an admin token, for the origins of --cors): such requests carry a foreign Origin, or,
+    through DNS rebinding, a foreign Host.
     """
     origin = request.headers.get("origin")
     host = request.headers.get("host", "")
+    if origin is not None and token_required and ("*" in cors or origin in cors):
+        origin = None  # a page of an origin the server was told to trust; the token still has to be right
     if origin is not None:
         scheme, _, authority = origin.partition("://")
         if origin == "null" or authority.lower() != host.lower() or scheme not in ("http", "https"):
@@ -99,6 +106,20 @@ def _is_local(request: Request) -> bool:
         return False
 
 
+def _vet_dashboard_request(request: Request, served: Served) -> None:
+    """The dashboard's page and files declare no security: they hold no data, and a browser opening a page cannot
+    send a token (the page asks for it, and sends it with its own requests). Without an admin token they answer
+    only where the rest of the admin API does."""
+    if served.config.admin_token:
+        return
+    if not _is_local(request):
+        raise ApiError(403, "The admin API answers only on loopback; start the server with an admin token to use "
+                            "it from elsewhere.")
+    refusal = _cross_site_problem(request, served.config.host, False)
+    if refusal is not None:
+        raise refusal
+
+
 _ADMIN_AUTH = TokenAuth("Bearer", 401, {"default": "The admin API needs 'Authorization: Bearer <admin token>'."},
                         headers={"WWW-Authenticate": 'Bearer realm="mockingjob admin"'})
 
@@ -120,7 +141,7 @@ class AdminApi(Pack):
         elif not _is_local(request):
             raise ApiError(403, "The admin API answers only on loopback; start the server with an admin token "
                                 "to use it from elsewhere.")
-        refusal = _cross_site_problem(request, self.served.config.host, bool(token))
+        refusal = _cross_site_problem(request, self.served.config.host, bool(token), self.served.config.cors)
         if refusal is not None:
             raise refusal
 
@@ -145,6 +166,12 @@ def _clock_json(served: Served, call: Call) -> dict[str, Any]:
             "manual": state.speed == 0}
 
 
+def _run_json(run: RunTimeline) -> dict[str, Any]:
+    return {"api": run.api, "id": run.id, "label": run.label, "state": run.state, "final": run.final,
+            "segments": [{"state": segment.state, "start": format_iso(segment.start, digits=3),
+                          "end": format_iso(segment.end, digits=3)} for segment in run.segments]}
+
+
 def _status_filter(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
@@ -164,6 +191,29 @@ def _handlers(served: Served, plane: ControlPlane) -> Operations:
         if api is not None and api not in served.packs:
             raise ApiError(404, f"no API {api!r} is served here; served: {', '.join(served.packs)}")
         return api
+
+    # --- the dashboard -----------------------------------------------------------------------------------
+    @handler
+    async def dashboard(call: Call) -> Reply:
+        _vet_dashboard_request(call.request, served)
+        page = dashboard_files.page(urlsplit(call.api_root).path)
+        return Reply(page, headers=dict(dashboard_files.HEADERS), media_type="text/html; charset=utf-8")
+
+    @handler
+    async def dashboard_asset(call: Call) -> Reply:
+        _vet_dashboard_request(call.request, served)
+        content, media_type = dashboard_files.asset(call.params["name"])
+        return Reply(content, headers=dict(dashboard_files.HEADERS), media_type=media_type)
+
+    @handler
+    async def list_runs(call: Call) -> Reply:
+        api = known_api(call.params.get("api"))
+        limit = call.params.get("limit", 20)
+        apis = []
+        for name in [api] if api else served.packs:
+            runs = served.packs[name].run_timelines(call.conn, call.now, limit)
+            apis.append({"api": name, "supported": runs is not None, "runs": [_run_json(run) for run in runs or ()]})
+        return Reply({"now": format_iso(call.now, digits=3), "apis": apis})
 
     @handler
     async def list_apis(call: Call) -> Reply:

@@ -20,6 +20,7 @@ from jsonschema import Draft4Validator
 from sqlalchemy.engine import Connection
 
 from ..core.errors import ApiError, UsageError
+from ..core.fixtures import yaml_problem
 from ..core.pack import Pack
 from ..core.resources import load_spec, specs_dir
 from ..core.store import inserted_id
@@ -244,7 +245,7 @@ def startup_documents(latency: str | None, error_rate: float | None, error_statu
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise UsageError(f"--scenarios {scenarios_file}: {exc}") from exc
+            raise UsageError(f"--scenarios {scenarios_file}: {yaml_problem(exc)}") from exc
         if not isinstance(loaded, dict) or set(loaded) - {"scenarios", "faults"}:
             raise UsageError(f"--scenarios {scenarios_file}: expected a mapping with 'scenarios' and/or 'faults'")
         for kind, target, schema in (("scenarios", scenarios, "ScenarioInput"), ("faults", faults, "FaultInput")):

@@ -24,7 +24,8 @@ class Config:
     """Accepted API tokens; empty means any non-empty token is accepted."""
     validate_responses: bool = False
     mount: str = "auto"
-    """"prefix": every API under /<name>; "root": the single API at its real paths; "auto": root if one API."""
+    """"prefix": every API under /<name>; "root": the single API at its real paths (several would collide: refused);
+    "auto": root if one API is named."""
     latency: str | None = None
     """Added to every API request: milliseconds ("150") or a uniform range ("100..300")."""
     error_rate: float | None = None
@@ -48,3 +49,6 @@ class Config:
     """Seconds a connection has to send a request's headers; 0: no limit."""
     keep_alive: float = 20.0
     """Seconds an idle connection is kept open for the client's next request."""
+    cors: list[str] = field(default_factory=list)
+    """Origins (``http://localhost:3000``, or ``*``: any) whose web pages may call the mocked APIs; empty: none.
+    The admin API takes part only with an `admin_token`."""

@@ -66,7 +66,31 @@ def record_errors(api: str, kind: str, records: Any, file_label: str) -> list[st
 @lru_cache(maxsize=64)
 def _validator(path: str) -> Draft202012Validator:
     schema = json.loads(Path(path).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(_bounded(schema))
+
+
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
+"""What an integer field holds unless its schema says otherwise: the stores' INTEGER columns (PostgreSQL's are 32
+bits); a larger number would be refused by the database, not by a line naming the field."""
+NUMBER_RANGE = (-(2**63), 2**63 - 1)
+"""What a number field holds unless its schema says otherwise: beyond it SQLite cannot even bind the value."""
+
+
+def _bounded(schema: Any) -> Any:
+    """`schema` with the stores' ranges on every integer and number it leaves unbounded."""
+    if isinstance(schema, list):
+        return [_bounded(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: _bounded(value) for key, value in schema.items()}
+    types = schema.get("type")  # a type's name, or names; under "properties", a field may be called "type"
+    names = {types} if isinstance(types, str) else {t for t in types if isinstance(t, str)} \
+        if isinstance(types, list) else set()
+    low, high = INTEGER_RANGE if "integer" in names and "number" not in names else NUMBER_RANGE
+    if names & {"integer", "number"}:
+        bounded.setdefault("minimum", low)
+        bounded.setdefault("maximum", high)
+    return bounded
 
 
 def _order(error: ValidationError) -> tuple[Any, ...]:

@@ -37,8 +37,9 @@ from .fixture_schemas import record_errors, record_label
 from .resources import read_yaml
 from .timeutil import parse_duration, parse_iso
 
-__all__ = ["SETTINGS_FILE", "FixtureProblem", "Layer", "RelativeTimes", "UserFixtures",
-           "did_you_mean", "fixture_names", "insert_rows", "load_fixtures", "read_user_fixtures", "seeding"]
+__all__ = ["SETTINGS_FILE", "FixtureProblem", "Layer", "RelativeTimes", "UserFixtures", "did_you_mean",
+           "fixture_names", "insert_rows", "is_editor_leftover", "load_fixtures", "read_user_fixtures", "seeding",
+           "yaml_problem"]
 
 Records = dict[str, list[dict[str, Any]]]
 
@@ -171,7 +172,7 @@ def _read_layer(api: str, folder: Path, kinds: Sequence[str], problems: list[Fix
     files: dict[str, bytes] = {}
     known = [f"{kind}.yaml" for kind in kinds]
     for path in sorted(folder.iterdir()):
-        if path.name == SETTINGS_FILE or path.name.startswith("."):
+        if path.name == SETTINGS_FILE or path.name.startswith(".") or is_editor_leftover(path.name):
             continue
         where = str(folder / path.name)
         if path.is_dir() or path.name not in known:
@@ -195,7 +196,7 @@ def _read_settings(api: str, path: Path, problems: list[FixtureProblem]) -> bool
     try:
         settings = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
-        problems.append(FixtureProblem(api, where, _yaml_problem(exc)))
+        problems.append(FixtureProblem(api, where, yaml_problem(exc)))
         return None
     if not isinstance(settings, dict):
         problems.append(FixtureProblem(api, where, f"expected a mapping such as 'mode: replace', not "
@@ -217,7 +218,7 @@ def _read_user_file(api: str, kind: str, path: Path, where: str, problems: list[
     try:
         records = read_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
-        problems.append(FixtureProblem(api, where, _yaml_problem(exc)))
+        problems.append(FixtureProblem(api, where, yaml_problem(exc)))
         return None
     if records is None:
         return []
@@ -263,6 +264,15 @@ def _hashable(value: Any) -> Hashable:
     return value if isinstance(value, Hashable) else repr(value)
 
 
+_LEFTOVER_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig")
+
+
+def is_editor_leftover(name: str) -> bool:
+    """Whether a file is what an editor or a merge leaves beside the files it edits (``jobs.yaml~``,
+    ``#jobs.yaml#``, ``jobs.yaml.bak``): not a fixture file, nor a probable typo of one."""
+    return name.endswith(_LEFTOVER_SUFFIXES) or name.startswith("#")
+
+
 def did_you_mean(name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -273,7 +283,7 @@ def _kind_of(value: Any) -> str:
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _yaml_problem(exc: Exception) -> str:
+def yaml_problem(exc: Exception) -> str:
     """A YAML or reading error in one line, with its line and column."""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark

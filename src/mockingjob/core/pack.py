@@ -10,7 +10,7 @@ works on the store through ``call.conn`` (one transaction per request) and retur
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +23,10 @@ from starlette.requests import Request
 
 from .effect import Effect, flatten
 from .errors import ApiError
+from .lifecycle import Timeline
 from .resources import fixtures_dir, specs_dir
 
-__all__ = ["Call", "Handler", "Operations", "Pack", "Reply", "Sample"]
+__all__ = ["Call", "Handler", "Operations", "Pack", "Reply", "RunSegment", "RunTimeline", "Sample"]
 
 
 @dataclass
@@ -119,6 +120,54 @@ class Sample:
     label: str
 
 
+@dataclass(frozen=True)
+class RunSegment:
+    """A stretch of a run's life spent in one state: from `start` until `end` (None: it is in it still)."""
+
+    state: str
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunTimeline:
+    """One run as the dashboard draws it (`Pack.run_timelines`): which it is, the state it is in at the clock's
+    now, and the states it went through until then, oldest first (the last one is `state`)."""
+
+    api: str
+    id: str
+    label: str
+    """What a person knows the run by (its job, environment or dataset)."""
+    state: str
+    segments: tuple[RunSegment, ...]
+    final: bool = False
+    """Whether `state` is one the run ends in."""
+
+    @classmethod
+    def derived(cls, api: str, run_id: object, label: str, timeline: Timeline, now: datetime,
+                final_states: Collection[str]) -> RunTimeline:
+        """A run's timeline by the rule its status is derived by (`Timeline.state_at`): the steps reached by `now`,
+        in order, each lasting until the next (a step left at the instant it was reached is not shown). A run
+        whose first step lies ahead is shown in that state."""
+        reached = [(state, at) for state, at in timeline.steps if at is not None and at <= now]
+        if not reached:
+            first_state, first_at = timeline.steps[0]
+            reached = [(first_state, first_at or now)]
+        starts: list[tuple[str, datetime]] = []
+        latest = reached[0][1]
+        for state, at in reached:
+            latest = at = max(at, latest)  # a step given an earlier instant than the one before comes after it
+            if starts and at == starts[-1][1]:
+                starts.pop()
+            if starts and starts[-1][0] == state:
+                continue  # entering the state it is in changes nothing
+            starts.append((state, at))
+        ends: list[datetime | None] = [at for _, at in starts[1:]]
+        segments = tuple(RunSegment(state, at, end) for (state, at), end in zip(starts, [*ends, None], strict=True))
+        state = segments[-1].state
+        return cls(api, str(run_id), label, state, segments, state in final_states)
+
+
 class Pack:
     """Base class of an API pack. Subclasses set the class attributes and override the hooks they need."""
 
@@ -208,6 +257,13 @@ class Pack:
         """The fields a scenario's ``match`` can name: dotted paths into the parameters and body. Packs add
         friendly names (``job_type``, ``environment``, ``dataset``)."""
         return {**flatten(call.params), **flatten(call.body)}
+
+    # --- the dashboard -----------------------------------------------------------------------------
+    def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline] | None:
+        """The `limit` runs started last (newest first), each with the states it went through by `now`, derived
+        from the stored instants as its status is (`RunTimeline.derived`), for the dashboard's timelines
+        (``GET /_mockingjob/runs``). None: this pack does not tell (the default)."""
+        return None
 
     # --- checks ------------------------------------------------------------------------------------
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 import connexion
@@ -26,19 +27,65 @@ from ..core import registry
 from ..core.clock import Clock
 from ..core.config import Config
 from ..core.engine import Engine
-from ..core.errors import PackError
+from ..core.errors import PackError, UsageError
 from ..core.pack import Pack
 from ..core.resources import load_spec
 from ..core.store import Store
 from . import dispatch
 from .connexion_adaptations import connexion_app, trusted_specs
+from .cors import Cors
 from .leniency import documented_view
 from .pipeline import RequestPipeline
 from .routing import Router
 from .server import die_with_parent
 from .validation import VALIDATORS
 
-__all__ = ["MockApp", "WorkerApp"]
+__all__ = ["MockApp", "MountCollision", "WorkerApp", "root_collisions"]
+
+
+class MountCollision(UsageError):
+    """``--mount root`` with several APIs: their paths would collide, and only one of them could answer."""
+
+
+_DOCUMENTATION_PATHS = ("/ui/", "/openapi.json", "/openapi.yaml")
+"""What connexion serves beside every API's own paths."""
+
+
+def root_collisions(packs: Mapping[str, Pack], specs: Mapping[str, Mapping[str, Any]]) -> str:
+    """What these APIs would all serve at the root: ``scale and marquez both serve /ui/, ...`` (the APIs' own
+    paths that one request could match in two of them, then the paths connexion serves for every API)."""
+    phrases = []
+    for first, second in combinations(packs, 2):
+        fold = packs[first].path_case_note is not None or packs[second].path_case_note is not None
+        paths = [one if one == other else f"{one} ({first}) and {other} ({second})"
+                 for one in specs[first].get("paths", {}) for other in specs[second].get("paths", {})
+                 if _may_match_alike(one, other, fold)]
+        if paths:
+            phrases.append(f"{first} and {second} both serve {_listed(paths, 3)}")
+    if len(packs) > 1:
+        phrases.append(f"{_listed(list(packs))} {'both' if len(packs) == 2 else 'all'} serve "
+                       f"{_listed(list(_DOCUMENTATION_PATHS))}")
+    return "; ".join(phrases)
+
+
+def _may_match_alike(one: str, other: str, fold: bool) -> bool:
+    """Whether some path matches both path templates (a ``{parameter}`` matches any one segment)."""
+    first, second = one.strip("/").split("/"), other.strip("/").split("/")
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second, strict=True):
+        if "{" in a or "{" in b:
+            continue
+        if (a.lower() != b.lower()) if fold else (a != b):
+            return False
+    return True
+
+
+def _listed(items: list[str], most: int | None = None) -> str:
+    """``a, b and c`` (with ``and N more`` past `most`)."""
+    if most is not None and len(items) > most:
+        items = [*items[:most - 1], f"{len(items) - most + 1} more"]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 class _PackResolver(Resolver):
@@ -75,13 +122,18 @@ class MockApp:
         if ADMIN_PREFIX.strip("/") in packs:
             raise PackError(f"{ADMIN_PREFIX.strip('/')!r} is reserved for the admin API")
         self.engine = Engine(self.config, packs)
-        self.plane = ControlPlane(self.config, self.engine.store, self.engine.packs, self.engine.specs,
-                                  self.engine.operations)
-        self.admin = AdminApi(self, self.plane)
         mount = self.config.mount
         # One API named explicitly is served at its real paths; "all APIs" always get their prefixes.
         self.at_root = mount == "root" or (mount == "auto" and len(self.config.apis) == 1)
+        if self.at_root and len(packs) > 1:
+            self.engine.close()
+            raise MountCollision(f"--mount root: {root_collisions(packs, self.engine.specs)}; serve one API at its "
+                                 f"real paths (mockingjob serve {next(iter(packs))} --mount root), or several under "
+                                 "their prefixes (--mount prefix)")
         self.prefixes = {name: ("" if self.at_root else f"/{name}") for name in packs}
+        self.plane = ControlPlane(self.config, self.engine.store, self.engine.packs, self.engine.specs,
+                                  self.engine.operations)
+        self.admin = AdminApi(self, self.plane)
         self.prepare()
         self.asgi = self._build()
 
@@ -195,8 +247,12 @@ class MockApp:
         router = Router()
 
         def outermost(app: ASGIApp) -> ASGIApp:
-            return RequestPipeline(app, router, self.plane, max_body=self.config.max_body,
-                                   strict=self.config.strict)
+            pipeline = RequestPipeline(app, router, self.plane, max_body=self.config.max_body,
+                                       strict=self.config.strict)
+            if not self.config.cors:
+                return pipeline
+            # The admin API answers web pages only when it asks for a token: otherwise it trusts loopback clients.
+            return Cors(pipeline, self.config.cors, closed=() if self.config.admin_token else (ADMIN_PREFIX,))
 
         app = connexion_app(outermost=outermost, authenticate=dispatch.Authenticate(frozenset(self.config.tokens)),
                             render=dispatch.render_raised,
@@ -249,7 +305,8 @@ class MockApp:
             "<!doctype html><html><head><meta charset='utf-8'><title>mockingjob</title></head><body>"
             "<h1>mockingjob</h1><p>Stateful stand-ins for job-run APIs. Mounted APIs:</p>"
             f"<ul>{''.join(rows)}</ul>"
-            f"<p>Control plane (reset, clock, scenarios, faults, journal): <a href=\"{ADMIN_PREFIX}/ui/\">Swagger UI"
+            f"<p>Control plane (reset, clock, scenarios, faults, journal): <a href=\"{ADMIN_PREFIX}/\">Dashboard</a>"
+            f" · <a href=\"{ADMIN_PREFIX}/ui/\">Swagger UI"
             f"</a> · <a href=\"{ADMIN_PREFIX}/openapi.json\">OpenAPI spec</a></p></body></html>"
         )
         return HTMLResponse(page)

@@ -11,9 +11,12 @@ Nothing outside the HTTP layer imports this module. `connexion_app` builds the a
 - `RejectControlCharacters` (after the exceptions layer): a path with control characters (a decoded %0A, say)
   matches no real route, but Starlette's mounts match it without its trailing slash, so its routers redirect
   between the two forms forever.
-- `SwaggerUIMiddleware`: an API mounted at the root is served with ``servers: [{url: "/"}]`` rather than an
-  empty URL, which OpenAPI tools would resolve against the spec document's own URL; requests that are not for
-  the UI or a spec skip its router.
+- `SwaggerUIMiddleware`: ``openapi.json``, ``openapi.yaml`` and Swagger UI serve the spec as written, with its
+  ``components`` and references (connexion serves it with every reference inlined, which code generators turn
+  into duplicate and misnamed models), in the file's key order (connexion's YAML sorts them), and an API
+  mounted at the root with ``servers: [{url: "/"}]`` rather than an empty URL, which OpenAPI tools would
+  resolve against the spec document's own URL (`served_specs`); requests that are not for the UI or a spec
+  skip its router.
 - `RequestValidationMiddleware` and `OperationCallingApi`: connexion builds, for every request, the URI parser,
   the parameter and body validators and the decorated handler (with a signature inspection) of the operation
   it routed to. All of them depend only on the operation (and the body's media type and charset), so these
@@ -64,6 +67,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..core.errors import RequestInvalid, Violation
 from ..core.lint import Finding
 from .routing import ENCODED_SLASH, EXCHANGE
+from .served_specs import JSON_MEDIA_TYPE, YAML_MEDIA_TYPE, ServedSpec
 from .validation import PARSED_BODY, UNKNOWN_QUERY_PARAMETERS
 
 __all__ = ["connexion_app", "connexion_spec_problem", "trusted_specs"]
@@ -219,25 +223,27 @@ class RejectControlCharacters:
 class _SwaggerUIAPI(swagger_ui.SwaggerUIAPI):
     shown: Callable[[dict[str, Any]], dict[str, Any]] = staticmethod(lambda spec: spec)
 
-    def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
-        # The spec as written, with its references (connexion serves it with every reference inlined, which
-        # code generators turn into duplicate and mistyped models), and its server where it is mounted. Made
-        # once per mount path: connexion would clone and resolve the whole spec again for every request.
+    def _served(self, request: Any) -> ServedSpec:
+        # Made once per mount path: connexion would clone and resolve the whole spec again for every request.
         base_path = self._base_path_for_prefix(request)
-        made: dict[str, dict[str, Any]] = self.__dict__.setdefault("_shown_specs", {})
+        made: dict[str, ServedSpec] = self.__dict__.setdefault("_served_specs", {})
         if base_path not in made:
-            with trusted_specs():
-                spec: dict[str, Any] = self.shown(self.specification.with_base_path(base_path).raw)
-            for server in spec.get("servers", []):
-                if server.get("url") == "":
-                    server["url"] = "/"
-            made[base_path] = spec
+            made[base_path] = ServedSpec.made(self.specification.raw, base_path, self.shown)
         return made[base_path]
+
+    def _spec_for_prefix(self, request: Any) -> dict[str, Any]:
+        return self._served(request).spec
+
+    async def _get_openapi_json(self, request: Any) -> Response:
+        return Response(self._served(request).json, media_type=JSON_MEDIA_TYPE)
+
+    async def _get_openapi_yaml(self, request: Any) -> Response:
+        return Response(self._served(request).yaml, media_type=YAML_MEDIA_TYPE)
 
 
 class SwaggerUIMiddleware(swagger_ui.SwaggerUIMiddleware):
     shown: Callable[[dict[str, Any]], dict[str, Any]] = staticmethod(lambda spec: spec)
-    """What of each spec is served (at ``openapi.json`` and in Swagger UI)."""
+    """What of each spec is served (at ``openapi.json``, ``openapi.yaml`` and in Swagger UI)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Its router only serves the UI and the specs; every other request skips a pass through its mounts.

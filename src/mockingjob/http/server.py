@@ -35,9 +35,9 @@ try:  # httptools comes with uvicorn[standard]; h11 with any uvicorn
 except ImportError:  # pragma: no cover - only without httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _HttpProtocol  # type: ignore[assignment]
 
-__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "HttpProtocol", "NoDelayHttpProtocol", "RedactedAccessLog",
-           "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_watching", "serve_workers",
-           "stop_gracefully_on_hangup", "uvicorn_options"]
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE", "AdminReadsDropped", "HttpProtocol", "NoDelayHttpProtocol",
+           "RedactedAccessLog", "RepeatsDropped", "die_with_parent", "raise_open_files_limit", "serve_watching",
+           "serve_workers", "stop_gracefully_on_hangup", "uvicorn_options"]
 
 _HEADER_CALLBACKS = hasattr(_HttpProtocol, "on_headers_complete")
 
@@ -137,6 +137,22 @@ class RedactedAccessLog(logging.Filter):
         return True
 
 
+class AdminReadsDropped(logging.Filter):
+    """Leaves the admin API's successful reads out of the access log: an open dashboard polls several of them
+    every second or two, which would bury the requests of the clients being tested. Its writes (reset, clock,
+    scenarios) and refusals are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 5 and args[1] == "GET" and isinstance(args[2], str):
+            status = args[4]
+            return not (args[2].startswith(f"{_ADMIN_PREFIX}/") and isinstance(status, int) and status < 400)
+        return True
+
+
+_ADMIN_PREFIX = "/_mockingjob"
+
+
 class RepeatsDropped(logging.Filter):
     """Lets a message through once per `interval` seconds; the next one that passes says how many were dropped.
 
@@ -170,10 +186,11 @@ class RepeatsDropped(logging.Filter):
 def _log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {
+        "admin-reads": {"()": f"{__name__}.AdminReadsDropped"},
         "redacted": {"()": f"{__name__}.RedactedAccessLog"},
         "repeats": {"()": f"{__name__}.RepeatsDropped"},
     }
-    config["loggers"]["uvicorn.access"]["filters"] = ["redacted"]
+    config["loggers"]["uvicorn.access"]["filters"] = ["admin-reads", "redacted"]
     config["loggers"]["uvicorn.error"]["filters"] = ["repeats"]
     config["loggers"]["asyncio"] = {"filters": ["repeats"]}
     # The mock's own lines (lint findings, unhandled errors) go where uvicorn's go.

@@ -16,7 +16,7 @@ def leaf(name: str) -> str:
 
 def unknown_fields(violation: Violation) -> list[str]:
     """The field names an ``additionalProperties`` violation names (``'a', 'b' were unexpected``)."""
-    return re.findall(r"'([^']+)'", violation.message)
+    return re.findall(r"'([^']*)'", violation.message)  # '' too: a body may have an empty key
 
 
 def media_type_of(violation: Violation) -> str:

@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, Pack, Reply, Sample
+from mockingjob.kit import ApiError, Pack, Reply, RunTimeline, Sample
 
-from . import errors, samples, seed
+from . import errors, runs_view, samples, seed
 from .handlers import HANDLERS
 from .tables import TABLES
 
@@ -50,6 +50,9 @@ class MarquezPack(Pack):
 
     def error_reply(self, error: ApiError) -> Reply:
         return errors.error_reply(error)
+
+    def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline]:
+        return runs_view.run_timelines(self.name, conn, now, limit)
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
         return samples.samples(conn)

@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, Call, Pack, Reply, Sample
+from mockingjob.kit import ApiError, Call, Pack, Reply, RunTimeline, Sample
 
-from . import errors, samples, seed
+from . import errors, runs_view, samples, seed
 from .handlers import HANDLERS
 from .queries import job_type_name_version
 from .tables import TABLES
@@ -61,6 +61,9 @@ class ScalePack(Pack):
 
     def error_reply(self, error: ApiError) -> Reply:
         return errors.error_reply(error)
+
+    def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline]:
+        return runs_view.run_timelines(self.name, conn, now, limit)
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
         return samples.samples(conn, now)

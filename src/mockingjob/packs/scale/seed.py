@@ -62,6 +62,9 @@ _TIME_FIELDS = {
     "batches": ("created", "superseded", "last_modified"),
     "recipes": ("created", "superseded"),
 }
+# The kinds whose records may leave out when they were made and last changed, which Scale always shows: made at
+# the earliest of the record's times (the moment of seeding when it gives none), last changed at the latest.
+_DATED = frozenset({"errors", "nodes", "workspaces"})
 # Beyond its id, the field other records (and Scale's lookups) find a record by, so no two may share it.
 _NAMED_BY = {"errors": "name", "workspaces": "name", "recipe_types": "name"}
 # Fields naming another record by id: field → the kind it names.
@@ -446,10 +449,19 @@ def _rows(records: Records, stored: _Stored, reading: _Reading) -> _Rows:
 
 
 def _timed(records: Records, kind: str, fields: tuple[str, ...], reading: _Reading) -> list[dict[str, Any]]:
-    """The records of `kind` with their times read."""
-    return [{**place.record, **{name: reading.time(place.record[name], place, name)
+    """The records of `kind` with their times read (and, for a `_DATED` kind, those it leaves out made up)."""
+    rows = [{**place.record, **{name: reading.time(place.record[name], place, name)
                                 for name in fields if name in place.record}}
             for place in _places(records, kind)]
+    return [_dated(row, fields, reading.now) for row in rows] if kind in _DATED else rows
+
+
+def _dated(row: dict[str, Any], fields: tuple[str, ...], now: datetime) -> dict[str, Any]:
+    """A row with its ``created`` and ``last_modified``: those given, else the earliest and the latest of its
+    times, `now` when it has none."""
+    times = [row[name] for name in fields if row.get(name) is not None]
+    created = row.get("created") or min(times, default=now)
+    return {**row, "created": created, "last_modified": row.get("last_modified") or max([created, *times])}
 
 
 def _referenced(records: Records, types: list[dict[str, Any]], stored: _Stored) -> _Referenced:
