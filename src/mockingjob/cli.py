@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -18,72 +18,16 @@ from click.core import ParameterSource
 from .core import registry
 from .core.config import Config
 from .core.errors import FixtureError, LoadError, UsageError
+from .option_types import ApiName, ByteSize, Latency, Origin
 from .project import ProjectConfig
+
+if TYPE_CHECKING:
+    from .reloading import Watch
 
 __all__ = ["main", "read_settings"]
 
 # connexion imports Starlette's test client at start-up, which warns about its httpx backend: noise for users.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
-
-
-class ByteSize(click.ParamType):
-    """A size in bytes: 1048576, 512KB, 5MB or 5MiB (KB and MB are powers of 1,024, as in most servers)."""
-
-    name = "size"
-    _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
-              "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().lower()
-        digits = text.rstrip("bkmgi ")
-        unit = text[len(digits):].strip()
-        if not digits.isdigit() or unit not in self._UNITS or int(digits) * self._UNITS[unit] < 1:
-            self.fail(f"{value!r} is not a size such as 1048576, 512KB or 5MB", param, ctx)
-        return int(digits) * self._UNITS[unit]
-
-
-class Origin(click.ParamType):
-    """A web origin as browsers send it (``http://localhost:3000``: scheme, host, port; no path), or ``*``."""
-
-    name = "origin"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = str(value).strip().rstrip("/").lower()
-        scheme, separator, host = text.partition("://")
-        if text != "*" and (not separator or scheme not in ("http", "https") or not host
-                            or any(char in host for char in "/?#@ ")):
-            self.fail(f"{value!r} is not an origin such as http://localhost:3000 (or *, any origin)", param, ctx)
-        return text
-
-
-class ApiName(click.ParamType):
-    """The name of an API this installation serves (the packs are looked up when a name is checked)."""
-
-    name = "api"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        known = registry.available()
-        if value not in known:
-            self.fail(f"unknown API {value!r}; choose from {', '.join(known)}", param, ctx)
-        return str(value)
-
-
-class Latency(click.ParamType):
-    """Milliseconds (150) or a uniform range (100..300), checked as the start-up fault it becomes."""
-
-    name = "latency"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from .control.rules import startup_documents
-
-        text = str(value).strip()
-        try:
-            startup_documents(text, None, 503, None)
-        except UsageError as exc:
-            self.fail(str(exc).removeprefix("--latency: "), param, ctx)
-        return text
 
 
 # Tokens given this way stay out of `ps`; they are taken out of the environment once read, so that no process
@@ -325,7 +269,7 @@ def _serve_command() -> click.Command:
     return serve
 
 
-def _watch(ctx: click.Context, config: Config) -> Any:
+def _watch(ctx: click.Context, config: Config) -> Watch:
     """What ``--reload`` watches, and how it reads the settings file again: the command line and the environment
     still win over it, and a setting it no longer names returns to its default."""
     from .project import read_config_file
@@ -363,7 +307,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run(config: Config, watch: Any = None) -> None:
+def run(config: Config, watch: Watch | None = None) -> None:
     """Prepare the store and serve `config` with uvicorn until interrupted; with a `reloading.Watch`, reload
     the data as its files change."""
     if config.workers > 1 and not config.state:
