@@ -26,7 +26,7 @@ from .errors import ApiError
 from .lifecycle import Timeline
 from .resources import fixtures_dir, specs_dir
 
-__all__ = ["Call", "Handler", "Operations", "Pack", "Reply", "RunSegment", "RunTimeline", "Sample"]
+__all__ = ["Answer", "Call", "Handler", "Operations", "Pack", "Reply", "RunSegment", "RunTimeline", "Sample"]
 
 
 @dataclass
@@ -168,6 +168,26 @@ class RunTimeline:
         return cls(api, str(run_id), label, state, segments, state in final_states)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One exchange with the real service that ``mockingjob record`` saw: a request and its JSON answer."""
+
+    operation_id: str | None
+    """The spec's operation the request matched; None when it matched none."""
+    method: str
+    path: str
+    """The path of the real API (``/v6/jobs/3/``), without any mount prefix."""
+    path_params: Mapping[str, str]
+    query: Mapping[str, list[str]]
+    request_body: Any
+    """The request's JSON body, parsed; None when it had none (or not JSON)."""
+    status: int
+    body: Any
+    """The answer's JSON body, parsed."""
+    at: datetime
+    """When it was answered (UTC): the instants it tells become fixture times relative to this."""
+
+
 class Pack:
     """Base class of an API pack. Subclasses set the class attributes and override the hooks they need."""
 
@@ -257,6 +277,19 @@ class Pack:
         """The fields a scenario's ``match`` can name: dotted paths into the parameters and body. Packs add
         friendly names (``job_type``, ``environment``, ``dataset``)."""
         return {**flatten(call.params), **flatten(call.body)}
+
+    # --- recording the real service -------------------------------------------------------------------
+    def records_from_answer(self, answer: Answer) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """The fixture records that one answer of the real service describes, by fixture kind (``jobs``), in the
+        fixture files' format, with instants relative to `answer.at` (`relative_time`) and ids kept: the
+        records a fresh server needs to give the same answer. Records of the same kind and `record_key` from
+        several answers are merged, the later answer's fields winning. None (the default): the recorder keeps
+        only the raw exchanges."""
+        return {}
+
+    def record_key(self, kind: str, record: Mapping[str, Any]) -> Any:
+        """What identifies a recorded record among those of its kind: its ``id`` (else its ``name``) by default."""
+        return record.get("id", record.get("name"))
 
     # --- the dashboard -----------------------------------------------------------------------------
     def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["UTC", "format_iso", "parse_duration", "parse_iso", "to_utc"]
+__all__ = ["UTC", "format_duration", "format_iso", "parse_duration", "parse_iso", "relative_time", "to_utc"]
 
 # ISO-8601 durations as used by clients and by our admin/CLI options: days and time parts, optional sign,
 # fractional values allowed (PT0.5S). Years and months are left out on purpose: they have no fixed length.
@@ -62,3 +62,32 @@ def format_iso(value: datetime | None, *, digits: int | None = None) -> str | No
     text = value.isoformat(timespec="microseconds")
     head, frac = text.split(".")
     return f"{head}.{frac[:digits]}Z" if digits else f"{head}Z"
+
+
+def format_duration(delta: timedelta) -> str:
+    """Render `delta` as the ISO-8601 duration `parse_duration` reads back exactly (``-P1DT2H3M4.5S``, ``PT0S``)."""
+    sign = "-" if delta < timedelta(0) else ""
+    delta = abs(delta)
+    days, rest = delta.days, delta.seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = ""
+    if hours:
+        time += f"{hours}H"
+    if minutes:
+        time += f"{minutes}M"
+    if seconds or delta.microseconds:
+        time += f"{seconds}.{delta.microseconds:06d}".rstrip("0").rstrip(".") + "S"
+    if not days and not time:
+        return "PT0S"
+    return f"{sign}P{f'{days}D' if days else ''}{f'T{time}' if time else ''}"
+
+
+def relative_time(value: str | datetime | None, at: datetime) -> str | None:
+    """The fixture form of an instant the real service answered: a duration from `at` (``-PT5H``), which a
+    fixture file reads back relative to the moment it is seeded. None stays None; text that is no ISO-8601
+    instant raises `ValueError`."""
+    if value is None:
+        return None
+    instant = parse_iso(value) if isinstance(value, str) else to_utc(value)
+    return format_duration(instant - to_utc(at))

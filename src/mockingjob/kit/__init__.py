@@ -11,7 +11,7 @@ from ..core.errors import ApiError, FixtureConflict, FixtureError, RequestInvali
 from ..core.fixture_schemas import record_label
 from ..core.fixtures import RelativeTimes, insert_rows, load_fixtures
 from ..core.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
-from ..core.pack import Call, Handler, Operations, Reply, RunTimeline, Sample
+from ..core.pack import Answer, Call, Handler, Operations, Reply, RunTimeline, Sample
 from ..core.store import (
     JSONText,
     PortableString,
@@ -22,7 +22,7 @@ from ..core.store import (
     inserted_id,
     seconds_between,
 )
-from ..core.timeutil import UTC, format_iso, parse_duration, parse_iso, to_utc
+from ..core.timeutil import UTC, format_duration, format_iso, parse_duration, parse_iso, relative_time, to_utc
 from .errors import leaf, media_type_of, unknown_fields
 from .pack import Pack
 from .tables import TableSet
@@ -30,6 +30,7 @@ from .tables import TableSet
 __all__ = [
     "NOW",
     "UTC",
+    "Answer",
     "ApiError",
     "Call",
     "Effect",
@@ -53,6 +54,7 @@ __all__ = [
     "TokenAuth",
     "UtcDateTime",
     "Violation",
+    "format_duration",
     "format_iso",
     "insert_all_returning_ids",
     "insert_racing",
@@ -64,6 +66,7 @@ __all__ = [
     "parse_duration",
     "parse_iso",
     "record_label",
+    "relative_time",
     "seconds_between",
     "sql_last_change",
     "sql_state",
