@@ -24,19 +24,32 @@ from starlette.routing import Route
 
 from mockingjob.http.server import uvicorn_options
 
+Answer = tuple[bytes, int, dict[str, str]]
 
-def _endpoint(by_method: dict[str, dict[str, Any]]) -> Any:
-    answers = {method: _response_parts(captured) for method, captured in by_method.items()}
+
+def _endpoint(by_method: dict[str, list[dict[str, Any]]]) -> Any:
+    """One route's handler. A route captured once answers that; one captured for several paths or queries (a
+    template's, in the workloads) looks the request up by its path and query, as a real handler reads them."""
+    single = {method: _response_parts(found[0]) for method, found in by_method.items() if len(found) == 1}
+    by_request = {method: {_request_key(c): _response_parts(c) for c in found}
+                  for method, found in by_method.items() if len(found) > 1}
 
     async def endpoint(request: Request) -> Response:
         await request.body()  # a real handler reads what it is sent
-        body, status, headers = answers[request.method]
+        answer = single.get(request.method)
+        if answer is None:
+            answer = by_request[request.method][(request.scope["path"], request.scope["query_string"])]
+        body, status, headers = answer
         return Response(body, status, headers)
 
     return endpoint
 
 
-def _response_parts(captured: dict[str, Any]) -> tuple[bytes, int, dict[str, str]]:
+def _request_key(captured: dict[str, Any]) -> tuple[str, bytes]:
+    return captured["path"], captured.get("query", "").encode()
+
+
+def _response_parts(captured: dict[str, Any]) -> Answer:
     headers = {"Content-Type": captured["content_type"]}
     if captured.get("location"):
         headers["Location"] = captured["location"]
@@ -44,12 +57,14 @@ def _response_parts(captured: dict[str, Any]) -> tuple[bytes, int, dict[str, str
 
 
 def build_app(responses: list[dict[str, Any]]) -> Starlette:
-    """One route per captured path, answering each captured method with its captured response."""
-    by_path: dict[str, dict[str, dict[str, Any]]] = {}
+    """One route per captured path template (the path itself when none was captured), answering each captured
+    method with its captured response. Literal routes come before those with parameters, as a router needs."""
+    by_route: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for captured in responses:
-        by_path.setdefault(captured["path"], {})[captured["method"]] = captured
-    return Starlette(routes=[Route(path, _endpoint(methods), methods=list(methods))
-                             for path, methods in by_path.items()])
+        route = captured.get("template") or captured["path"]
+        by_route.setdefault(route, {}).setdefault(captured["method"], []).append(captured)
+    ordered = sorted(by_route.items(), key=lambda item: item[0].count("{"))
+    return Starlette(routes=[Route(route, _endpoint(methods), methods=list(methods)) for route, methods in ordered])
 
 
 def main() -> None:

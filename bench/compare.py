@@ -1,11 +1,13 @@
 """Compare mockingjob with Prism 5 (mocking the same specs) and a bare Starlette ceiling, on loopback.
 
-    .venv/bin/python bench/compare.py            # full run, about 10 minutes on 2 cores
-    .venv/bin/python bench/compare.py --quick    # smoke run, about 3 minutes
+    .venv/bin/python bench/compare.py                          # full run, about 25 minutes on 2 cores
+    .venv/bin/python bench/compare.py --quick                  # smoke run, about 9 minutes
+    .venv/bin/python bench/compare.py --only polling,varied    # some parts only
 
 Measures, in one run: throughput and latency of a list, a detail and a create per API under wrk on every
-server; mockingjob's cold start with all four APIs; its idle memory; and Scale list latency in stores of 1k,
-100k and 1M jobs. Prints Markdown tables and the targets they are judged against; saves the raw figures as
+server; the polling and varied workloads (bench/workloads.py) on the same servers, and mockingjob with its
+access log on; mockingjob's cold start with all four APIs; its idle memory; and Scale list latency in stores of
+1k, 100k and 1M jobs. Prints Markdown tables and the targets they are judged against; saves the raw figures as
 JSON under bench/.cache/. See bench/README.md.
 """
 
@@ -25,8 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +35,23 @@ from typing import Any
 
 import load
 import report
-from operations import APIS, OPERATIONS, Operation, detail_of
-from report import CEILING, FLOOR1, FLOOR2, FLOOR_OF, MJ1, MJ2, PRISM, Target, Throughput
+from contenders import (
+    BENCH,
+    CACHE,
+    PRISM_BIN,
+    PRISM_DIR,
+    REPO,
+    RunningServer,
+    mockingjob_command,
+    prefixed_bases,
+    quiet_serve_options,
+    running,
+    start_mockingjob,
+    start_prism,
+    start_replaying,
+)
+from operations import APIS, OPERATIONS, detail_of
+from report import CEILING, FLOOR1, FLOOR2, FLOOR_OF, MJ1, MJ2, Target, Throughput
 from servers import (
     LOAD_CPU,
     LOOPBACK,
@@ -49,15 +65,14 @@ from servers import (
     serving_pids,
     wait_ready,
 )
+from workload_report import labels_of, merged, print_workload_results, workload_document
+from workload_runs import WorkloadRun, run_workloads
+from workloads import WORKLOADS, workloads
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-CACHE = BENCH / ".cache"
-PRISM_DIR = CACHE / "prism"
-PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 SERVE_VENV = CACHE / "serve-venv"
-PARTS = ("throughput", "coldstart", "rss", "scaling")
+PARTS = ("throughput", *WORKLOADS, "coldstart", "rss", "scaling")
+LOADED_PARTS = ("throughput", *WORKLOADS)  # the parts that load Prism too
 SCALING_LIST = "/v6/jobs/?status=COMPLETED&job_type_id=2&order=-last_modified&page_size=25"
 
 
@@ -115,27 +130,6 @@ def parse_options(argv: list[str] | None = None) -> Options:
 
 
 # --- environment ----------------------------------------------------------------------------------------
-
-def mockingjob_command(python: str = sys.executable) -> list[str]:
-    """The ``mockingjob`` console script next to `python` (by default this one: the project's venv), else on
-    PATH."""
-    beside = Path(python).parent / "mockingjob"
-    found = str(beside) if beside.exists() else shutil.which("mockingjob")
-    if found is None:
-        raise SystemExit("mockingjob is not installed: pip install -e . first")
-    return [found]
-
-
-def quiet_serve_options() -> tuple[list[str], str]:
-    """Options that turn off uvicorn's per-request access log, if ``mockingjob serve`` has any."""
-    help_text = subprocess.run([*mockingjob_command(), "serve", "--help"], capture_output=True, text=True,
-                               check=False).stdout
-    if "--no-access-log" in help_text:
-        return ["--no-access-log"], "access log off (--no-access-log)"
-    if "--log-level" in help_text:
-        return ["--log-level", "warning"], "access log off (--log-level warning)"
-    return [], "access log ON: `mockingjob serve` has no option to turn it off (its stdout goes to /dev/null)"
-
 
 def install_prism() -> str:
     """Install Prism 5 under bench/.cache once; return its version."""
@@ -195,89 +189,6 @@ def print_header(options: Options, found: dict[str, str], pin: bool, log_note: s
     print()
 
 
-# --- servers under test ---------------------------------------------------------------------------------
-
-@dataclass
-class RunningServer:
-    """A server under test: where each API is served and by which process, and its log names."""
-
-    name: str
-    bases: dict[str, str]
-    by_api: dict[str, subprocess.Popen[bytes]]
-    pinned: bool
-    logs: list[str] = field(default_factory=list)
-
-    def url(self, op: Operation) -> str:
-        return self.bases[op.api] + op.path
-
-    @property
-    def processes(self) -> list[subprocess.Popen[bytes]]:
-        return list({id(p): p for p in self.by_api.values()}.values())
-
-
-def prefixed_bases(port: int) -> dict[str, str]:
-    """mockingjob with all APIs (and the ceiling) serve each under /<api>."""
-    return {api: f"http://{LOOPBACK}:{port}/{api}" for api in APIS}
-
-
-def wait_all_apis(server: RunningServer, timeout: float = 90.0) -> float:
-    """Wait until every API answers its detail GET; return the seconds waited."""
-    waited = 0.0
-    for api in APIS:
-        op = detail_of(api)
-        waited += wait_ready(server.by_api[api], server.url(op), op.headers, timeout=timeout,
-                             name=f"{server.name} ({api})")
-    return waited
-
-
-def start_mockingjob(processes: Processes, extra: list[str], quiet: list[str], name: str,
-                     pin: bool) -> RunningServer:
-    port = free_port()
-    argv = [*mockingjob_command(), "serve", "--port", str(port), *quiet, *extra]
-    log = name.replace(" ", "-")
-    process = processes.start(log, argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
-    return RunningServer(name, prefixed_bases(port), dict.fromkeys(APIS, process), pin, [log])
-
-
-def start_prism(processes: Processes, pin: bool) -> RunningServer:
-    """One Prism per spec (Prism serves one document per process), all started together, loaded one by one."""
-    bases, started = {}, {}
-    for api in APIS:
-        port = free_port()
-        # -v silent: no line per request (Prism logs every request at its default level "info").
-        argv = [str(PRISM_BIN), "mock", "-h", LOOPBACK, "-p", str(port), "-v", "silent", f"specs/{api}.yaml"]
-        started[api] = processes.start(f"prism-{api}", argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
-        bases[api] = f"http://{LOOPBACK}:{port}"
-    return RunningServer(PRISM, bases, started, pin, [f"prism-{api}" for api in APIS])
-
-
-def start_replaying(processes: Processes, name: str, script: str, responses: Path, quiet: bool, loop: str,
-                    pin: bool, *extra: str) -> RunningServer:
-    """The ceiling or the connexion floor, replaying the answers in `responses`."""
-    port = free_port()
-    argv = [sys.executable, str(BENCH / script), "--port", str(port), "--responses", str(responses), "--loop", loop,
-            *extra, *(["--no-access-log"] if quiet else [])]
-    log = name.replace(" ", "-")
-    process = processes.start(log, argv, cpu=SERVER_CPU if pin else None, cwd=REPO)
-    return RunningServer(name, prefixed_bases(port), dict.fromkeys(APIS, process), pin, [log])
-
-
-@contextmanager
-def running(processes: Processes, start: Callable[[], RunningServer]) -> Iterator[RunningServer]:
-    target = start()
-    try:
-        try:
-            print(f"\n{target.name}: ready after {wait_all_apis(target):.1f} s")
-        except ServerFailed:
-            for log in target.logs:
-                print(processes.log_tail(log))
-            raise
-        yield target
-    finally:
-        for process in target.processes:
-            processes.stop(process)
-
-
 # --- checks before loading ------------------------------------------------------------------------------
 
 def precheck(target: RunningServer) -> list[dict[str, Any]]:
@@ -293,10 +204,15 @@ def precheck(target: RunningServer) -> list[dict[str, Any]]:
 
 # --- throughput -----------------------------------------------------------------------------------------
 
+def load_settings(options: Options, pin: bool) -> load.LoadSettings:
+    """wrk's settings, on the load CPU when `pin` (and the server on the other)."""
+    return load.LoadSettings(options.duration_s, options.warmup_s, options.connections, timeout_s=5.0,
+                             wrk_cpu=LOAD_CPU if pin else None)
+
+
 def load_target(target: RunningServer, scripts: dict[str, Path], options: Options,
                 pin: bool) -> dict[str, load.LoadResult]:
-    settings = load.LoadSettings(options.duration_s, options.warmup_s, options.connections, timeout_s=5.0,
-                                 wrk_cpu=LOAD_CPU if pin and target.pinned else None)
+    settings = load_settings(options, pin and target.pinned)
     results = {}
     for op in OPERATIONS:
         result = load.measure(target.url(op), scripts[op.label], settings)
@@ -738,7 +654,7 @@ def print_results(run: ThroughputRun | None, cold: ColdStarts | None, floors: St
 
 def save_json(path: Path, options: Options, found: dict[str, str], run: ThroughputRun | None,
               cold: ColdStarts | None, floors: StartFloors | None, idle: IdleMemory | None,
-              sizes: list[SizeResult] | None) -> None:
+              sizes: list[SizeResult] | None, workload_part: dict[str, Any]) -> None:
     document = {
         "command": sys.orig_argv, "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "versions": found, "options": asdict(options),
@@ -752,6 +668,7 @@ def save_json(path: Path, options: Options, found: dict[str, str], run: Throughp
         "scaling": [{**asdict(s), "p50_ms": s.p50_ms, "p99_ms": s.p99_ms} for s in sizes or []],
         "targets": [asdict(t) for t in all_targets(run, cold, idle, sizes, options.connections)],
         "floor_targets": [asdict(t) for t in floor_targets(run, floors, options.connections)],
+        **workload_part,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2))
@@ -775,12 +692,14 @@ def main() -> int:
     _stop_on_signals()
     started = time.monotonic()
     quiet, log_note = quiet_serve_options()
-    prism_version = install_prism() if "throughput" in options.parts else None
+    prism_version = install_prism() if set(LOADED_PARTS) & set(options.parts) else None
     found = versions(prism_version)
     pin = options.pin and can_pin()
     print_header(options, found, pin, log_note)
     run: ThroughputRun | None = None
+    loaded: WorkloadRun | None = None
     cold = floors = idle = sizes = None
+    chosen = workloads(part for part in WORKLOADS if part in options.parts)
     with tempfile.TemporaryDirectory(prefix="mockingjob-bench-") as tmp:
         work = Path(tmp)
         processes = Processes(work)
@@ -788,6 +707,9 @@ def main() -> int:
             if "throughput" in options.parts:
                 print("## Throughput")
                 run = run_throughput(processes, options, work, quiet, pin, with_prism=True)
+            if chosen:
+                print("\n## Polling and varied workloads")
+                loaded = run_workloads(processes, chosen, load_settings(options, pin), work, quiet, options.loop, pin)
             if "coldstart" in options.parts:
                 print("\n## Cold start")
                 cold, floors = run_cold_starts(processes, options.coldstart_runs, quiet)
@@ -799,8 +721,12 @@ def main() -> int:
         finally:
             processes.stop_all()
     print_results(run, cold, floors, idle, sizes, options.connections)
+    if run or loaded:
+        print_workload_results(merged(run.results if run else {}, loaded.results if loaded else {}),
+                               labels_of(chosen), {w.label: len(w.requests) for w in chosen})
     out = CACHE / "results" / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
-    save_json(out, options, found, run, cold, floors, idle, sizes)
+    save_json(out, options, found, run, cold, floors, idle, sizes,
+              workload_document(run.results if run else {}, loaded, chosen))
     print(f"\nRaw figures: {out.relative_to(REPO)}")
     print(f"Took {time.monotonic() - started:.0f} s; load average at end: "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))

@@ -11,8 +11,9 @@ serves connexion as shipped. It is served by uvicorn as ``mockingjob serve`` ser
     python bench/connexion_floor.py --port 8000 --responses captured.json [--workers 2] [--stock]
 
 Each API is mounted under ``/<api>`` like ``mockingjob serve`` mounts them. The responses file is the one the
-ceiling serves (what mockingjob answered to each benchmarked request); other operations, and every one when
-no file is given (to time its start), answer 200 with ``{}``. Security schemes get a check that accepts any
+ceiling serves (what mockingjob answered to each benchmarked request; an operation captured for several paths or
+queries answers each request with its own); other operations, and every one when no file is given (to time its
+start), answer 200 with ``{}``. Security schemes get a check that accepts any
 credentials of the right form (connexion calls it for every secured request, as it would call an
 application's own).
 """
@@ -38,6 +39,7 @@ import uvicorn
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import connexion  # noqa: E402
+from connexion.context import _scope  # noqa: E402
 from connexion.resolver import Resolution, Resolver  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import compile_path  # noqa: E402
@@ -66,7 +68,7 @@ def _with_security_checks(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class _CannedResolver(Resolver):
-    """Every operationId resolves to a handler returning what mockingjob answered to a request it routes."""
+    """Every operationId resolves to a handler returning what mockingjob answered to the requests it routes."""
 
     def __init__(self, api: str, responses: list[dict[str, Any]]) -> None:
         super().__init__()
@@ -75,26 +77,42 @@ class _CannedResolver(Resolver):
 
     def resolve(self, operation: Any) -> Resolution:
         pattern = compile_path(f"/{self._api}{operation.path}")[0]
-        captured = next((c for c in self._responses if c["method"].upper() == operation.method.upper()
-                         and pattern.match(c["path"])), None)
+        captured = [c for c in self._responses if c["method"].upper() == operation.method.upper()
+                    and pattern.match(c["path"])]
         return Resolution(_handler(captured), operation.operation_id)
 
 
-def _handler(captured: dict[str, Any] | None) -> Any:
-    if captured is None:
+def _handler(captured: list[dict[str, Any]]) -> Any:
+    if not captured:
         async def not_benchmarked(*args: Any, **kwargs: Any) -> Response:
             return Response(b"{}", 200, media_type="application/json")
 
         return not_benchmarked
+    answers = {(c["path"], c.get("query", "").encode()): _response_parts(c) for c in captured}
+    if len(answers) == 1:
+        body, status, headers = _response_parts(captured[0])
+
+        async def canned(*args: Any, **kwargs: Any) -> Response:
+            return Response(body, status, headers)
+
+        return canned
+    fallback = _response_parts(captured[0])
+
+    async def canned_by_request(*args: Any, **kwargs: Any) -> Response:
+        # Several paths or queries of this operation were captured (the varied workload): answer each with
+        # its own, looked up as a real handler reads its request. connexion keeps the request's scope here.
+        scope = _scope.get()
+        body, status, headers = answers.get((scope["path"], scope["query_string"]), fallback)
+        return Response(body, status, headers)
+
+    return canned_by_request
+
+
+def _response_parts(captured: dict[str, Any]) -> tuple[bytes, int, dict[str, str]]:
     headers = {"Content-Type": captured["content_type"]}
     if captured.get("location"):
         headers["Location"] = captured["location"]
-    body, status = base64.b64decode(captured["body_b64"]), int(captured["status"])
-
-    async def canned(*args: Any, **kwargs: Any) -> Response:
-        return Response(body, status, headers)
-
-    return canned
+    return base64.b64decode(captured["body_b64"]), int(captured["status"]), headers
 
 
 def _as_is(app: ASGIApp) -> ASGIApp:

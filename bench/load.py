@@ -80,7 +80,7 @@ class LoadResult:
         return {**asdict(self), "rps": round(self.rps, 1)}
 
 
-def _lua_string(text: str) -> str:
+def lua_string(text: str) -> str:
     """A Lua long-bracket literal, which needs no escaping."""
     level = "=" * 4
     assert f"]{level}]" not in text
@@ -88,11 +88,11 @@ def _lua_string(text: str) -> str:
 
 
 def lua_script(op: Operation) -> str:
-    lines = [f"wrk.method = {_lua_string(op.method)}"]
+    lines = [f"wrk.method = {lua_string(op.method)}"]
     if op.body is not None:
-        lines.append(f"wrk.body = {_lua_string(op.body)}")
+        lines.append(f"wrk.body = {lua_string(op.body)}")
     # The spaces keep "[[" from opening a long string.
-    lines += [f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in op.headers.items()]
+    lines += [f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}" for k, v in op.headers.items()]
     return "\n".join(lines) + "\n" + REPORTING
 
 

@@ -10,6 +10,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 APIS = ("scale", "coalesce", "marquez", "trifacta")
 
@@ -28,6 +29,8 @@ class Operation:
     """The spec's path with its query string."""
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    template: str | None = None
+    """The spec's path template it is routed by (the workloads set it: the ceiling routes by it)."""
 
     @property
     def label(self) -> str:
@@ -38,9 +41,15 @@ class Operation:
         """The path without its query string."""
         return self.path.split("?", 1)[0]
 
+    @property
+    def query(self) -> str:
+        return self.path.partition("?")[2]
+
     def captured(self, status: int, content_type: str, location: str | None, body: bytes) -> dict[str, Any]:
-        """What a server answered to this operation, as the ceiling and the connexion floor replay it."""
-        return {"method": self.method, "path": f"/{self.api}{self.route}", "status": status,
+        """What a server answered to this operation, as the ceiling and the connexion floor replay it. The path
+        is decoded, as ASGI servers give it to applications; the query is as sent."""
+        return {"method": self.method, "path": f"/{self.api}{unquote(self.route)}", "query": self.query,
+                "template": f"/{self.api}{self.template or self.route}", "status": status,
                 "content_type": content_type, "location": location, "body_b64": base64.b64encode(body).decode()}
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from load import LoadResult
 
 MJ1, MJ2, PRISM, CEILING = "mockingjob 1 worker", "mockingjob 2 workers", "Prism 5", "Starlette ceiling"
+MJ1_LOG = "mockingjob 1 worker, access log on"
+"""The 1-worker server as `mockingjob serve` runs by default, logging every request (the workloads only)."""
 FLOOR1, FLOOR2 = "connexion floor 1 worker", "connexion floor 2 workers"
-SERVERS = (MJ1, MJ2, PRISM, FLOOR1, FLOOR2, CEILING)
+SERVERS = (MJ1, MJ1_LOG, MJ2, PRISM, FLOOR1, FLOOR2, CEILING)
 MOCKINGJOB_SERVERS = (MJ1, MJ2)
 # Each mockingjob server and the connexion floor served the same way (the floor's limits bound it).
 FLOOR_OF = {MJ1: FLOOR1, MJ2: FLOOR2}

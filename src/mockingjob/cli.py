@@ -190,6 +190,9 @@ def main() -> None:
               help="How many recent API requests the journal keeps.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log a line for every request (uvicorn's access log).")
+@click.option("--answer-memo/--no-answer-memo", default=True, show_default=True,
+              help="Answer a GET asked again with the bytes of last time while nothing it depends on changed (no "
+              "write, no clock move, no run due to change state); faults, lint and the journal still see it.")
 @click.option("--loop", type=click.Choice(["asyncio", "uvloop", "auto"]), default="asyncio", show_default=True,
               help="Event loop. Under load, uvloop kept some requests waiting ten times longer than the rest.")
 @click.option("--strict", is_flag=True, help="Refuse, with each API's own 400, what the real service accepts only "
@@ -216,8 +219,8 @@ def main() -> None:
 def serve(ctx: click.Context, apis: tuple[str, ...], host: str, port: int, fixtures: tuple[str, ...],
           state: str | None, workers: int, speed: float | None, tokens: tuple[str, ...], validate_responses: bool,
           mount: str, latency: str | None, error_rate: float | None, error_status: int, scenarios_file: str | None,
-          admin_token: str | None, admin_loopback: bool, journal_size: int, access_log: bool, loop: str,
-          strict: bool, max_body: int, header_timeout: float, keep_alive: float, cors: tuple[str, ...],
+          admin_token: str | None, admin_loopback: bool, journal_size: int, access_log: bool,
+          answer_memo: bool, loop: str, strict: bool, max_body: int, header_timeout: float, keep_alive: float, cors: tuple[str, ...],
           reload: bool, print_config: bool) -> None:
     """Serve the named APIs (all of them when none is named).
 
@@ -433,3 +436,11 @@ def _environment_variables(command: click.Command) -> None:
 
 for _command in (serve, check):
     _environment_variables(_command)
+
+from .verify.command import verify as _verify  # noqa: E402  (a module of its own, cheap to import)
+
+main.add_command(_verify)
+
+from .recorder.command import record as _record  # noqa: E402  (its heavy imports wait until it runs)
+
+main.add_command(_record)

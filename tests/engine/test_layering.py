@@ -24,7 +24,9 @@ ALLOWED = {
     "packs": {"kit"},
     "control": {"core", "control"},
     "http": {"core", "control", "http"},
-    "entry": {"core", "control", "http", "kit", "entry"},
+    "recorder": {"core", "control", "recorder"},  # `mockingjob record`: a proxy of its own, not the mock's app
+    "verify": {"core", "control", "verify"},  # `mockingjob verify`: our specs against another server
+    "entry": {"core", "control", "http", "kit", "recorder", "verify", "entry"},
 }
 
 

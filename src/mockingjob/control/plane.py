@@ -17,12 +17,12 @@ from ..core.config import Config
 from ..core.effect import Effect
 from ..core.errors import ApiError, UsageError
 from ..core.pack import Call, Pack
-from ..core.store import Store
+from ..core.store import EVERYTHING, Store
 from . import faults
 from .journal import JournalWriter
 from .recording import Recorder
 from .rules import Rules, startup_documents
-from .scenarios import normalise, parse_prefer, pick
+from .scenarios import has_scenarios, normalise, parse_prefer, pick
 from .tables import ControlTables
 
 __all__ = ["ControlPlane"]
@@ -33,6 +33,8 @@ class ControlPlane:
                  operations: Mapping[str, frozenset[str]]) -> None:
         self.store = store
         self.tables = ControlTables.define(store.metadata)
+        # A scenario may answer any request: one added or used up changes what every API answers.
+        store.watch(EVERYTHING, [self.tables.scenarios])
         self.rules = Rules(self.tables, packs, specs, operations)
         self.journal = JournalWriter(store, self.tables, config.journal_size)
         self.recorder = Recorder(self.journal, self.tables.secrets)
@@ -85,6 +87,10 @@ class ControlPlane:
     def fault(self, api: str, operation: str | None, rng: random.Random) -> faults.FaultOutcome:
         """The faults rolled for one request (in a transaction of their own)."""
         return faults.roll(self.store, self.tables, api, operation, rng)
+
+    def has_scenarios(self, conn: Connection, pack: Pack) -> bool:
+        """Whether `pack` has stored scenarios (which may answer a request otherwise than the one before)."""
+        return has_scenarios(self.store, conn, self.tables, pack.name)
 
     def effect(self, pack: Pack, call: Call) -> Effect:
         """What the request's Prefer header, or else the first matching scenario, asks of this request."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets as secrets_module
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,8 @@ log = logging.getLogger("mockingjob")
 
 _STORED_CHARS = 64 * 1024
 _REMEMBERED = 64
+_REDACTED_ANSWERS = 256
+"""Answers whose journal text is kept, the most recently journaled: polls repeat a few answers many times."""
 """How many secret values this process saw, the newest, are looked for in later exchanges."""
 _SHARED = 4096
 """How many digests of secret values, the newest, every process redacts."""
@@ -86,6 +89,8 @@ class Recorder:
         self._known = sa.select(table.c.id).where(table.c.digest == sa.bindparam("digest"))
         self._insert = table.insert()
         self._prune = table.delete().where(table.c.id <= sa.bindparam("oldest_kept") - 1)
+        self._redacted: OrderedDict[tuple[bytes, str | None, frozenset[str], frozenset[str], frozenset[str]],
+                                    str | None] = OrderedDict()
 
     def secrets(self, pack: Pack, headers: list[tuple[str, str]], query: str, body: bytes,
                 document: Any = NOT_PARSED) -> Secrets:
@@ -130,7 +135,7 @@ class Recorder:
                 latency_ms=exchanged.latency_ms,
                 request_headers=scrub.redact_headers(exchanged.headers),
                 request_body=_clip(scrub.redact_body(exchanged.request_body, request_type)),
-                response_body=_clip(scrub.redact_body(exchanged.response_body, exchanged.response_type)),
+                response_body=self._redacted_answer(scrub, exchanged.response_body, exchanged.response_type),
                 fault=exchanged.fault,
                 scenario=exchanged.scenario,
                 effect=exchanged.effect,
@@ -138,6 +143,20 @@ class Recorder:
             )
         except Exception:
             log.exception("could not journal a request")
+
+    def _redacted_answer(self, scrub: Secrets, body: bytes, media_type: str | None) -> str | None:
+        """The answer's body as the journal keeps it. A poll's answer is the same bytes again and again (the same
+        object, when answered from memory): redacted once for the same secrets."""
+        if len(body) > _STORED_CHARS:
+            return _clip(scrub.redact_body(body, media_type))
+        key = (body, media_type, frozenset(scrub.values), scrub.digests, scrub.extra_names)
+        if key in self._redacted:
+            self._redacted.move_to_end(key)
+            return self._redacted[key]
+        redacted = self._redacted[key] = _clip(scrub.redact_body(body, media_type))
+        if len(self._redacted) > _REDACTED_ANSWERS:
+            self._redacted.popitem(last=False)
+        return redacted
 
     def _with_recent(self, secrets: Secrets, body: bytes) -> Secrets:
         """`secrets` and those recent requests carried, which a later answer may repeat: the journal hides

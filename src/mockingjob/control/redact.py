@@ -296,24 +296,27 @@ class Secrets:
     def scrub_text(self, text: str) -> str:
         return self._searching().scrub(text)
 
-    def redact_document(self, document: Any) -> Any:
-        """`document` with secret-named fields replaced and known secrets scrubbed from every string."""
-        return self._redact(document, self._searching(), _field_names(self.extra_names))
+    def redact_document(self, document: Any, *, into_objects: bool = False) -> Any:
+        """`document` with secret-named fields replaced and known secrets scrubbed from every string. With
+        `into_objects`, a secret-named field holding an object or a list keeps its shape (a record's public
+        ``credentials``): what is inside is redacted by the same rules."""
+        return self._redact(document, self._searching(), _field_names(self.extra_names), into_objects)
 
-    def _redact(self, document: Any, search: _Search, names: _FieldNames) -> Any:
+    def _redact(self, document: Any, search: _Search, names: _FieldNames, into_objects: bool = False) -> Any:
         if isinstance(document, Mapping):
             label = document.get("key", document.get("name"))
             if "value" in document and isinstance(label, str) and names.is_secret(label):
-                return {**{k: self._redact(v, search, names) for k, v in document.items() if k != "value"},
-                        "value": REDACTED}
+                return {**{k: self._redact(v, search, names, into_objects) for k, v in document.items()
+                           if k != "value"}, "value": REDACTED}
             return {
                 (search.scrub(key) if isinstance(key, str) else key):
                     (REDACTED if isinstance(key, str) and names.is_secret(key) and value not in (None, "", [], {})
-                     else self._redact(value, search, names))
+                     and not (into_objects and isinstance(value, (Mapping, list)))
+                     else self._redact(value, search, names, into_objects))
                 for key, value in document.items()
             }
         if isinstance(document, list):
-            return [self._redact(item, search, names) for item in document]
+            return [self._redact(item, search, names, into_objects) for item in document]
         if isinstance(document, str):
             if self.digests and secret_digest(document, self.salt) in self.digests:
                 return REDACTED

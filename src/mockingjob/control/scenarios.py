@@ -71,6 +71,14 @@ def pick(store: Store, conn: Connection, tables: ControlTables, api: str, operat
     return None
 
 
+def has_scenarios(store: Store, conn: Connection, tables: ControlTables, api: str) -> bool:
+    """Whether `api` has stored scenarios (used up or not: the table keeps only those with uses left)."""
+    table = tables.scenarios
+    rows = store.cached(conn, "scenarios", (table,),
+                        lambda c: c.execute(sa.select(table).order_by(table.c.id.desc())).all())
+    return any(row.api == api for row in rows)
+
+
 # --- the Prefer header --------------------------------------------------------------------------------
 
 # One preference: a token, optionally "=" and a token or quoted string (which may hold "," and ";"),

@@ -52,3 +52,5 @@ class Config:
     cors: list[str] = field(default_factory=list)
     """Origins (``http://localhost:3000``, or ``*``: any) whose web pages may call the mocked APIs; empty: none.
     The admin API takes part only with an `admin_token`."""
+    answer_memo: bool = True
+    """Answer a GET asked again, while nothing it depends on changed, with the bytes of last time."""

@@ -43,6 +43,8 @@ class Engine:
         self.clock = Clock(self.store)
         self.tables: dict[str, list[sa.Table]] = {
             name: self.store.add_tables(pack.tables()) for name, pack in self.packs.items()}
+        for name, tables in self.tables.items():
+            self.store.watch(name, tables)
         self.specs: dict[str, dict[str, Any]] = {name: load_spec(pack.spec_path) for name, pack in self.packs.items()}
         self.operations: dict[str, frozenset[str]] = {name: operation_ids(spec) for name, spec in self.specs.items()}
         self.fixture_layers: dict[str, tuple[Layer, ...]] = self.read_fixture_layers(config.fixtures)

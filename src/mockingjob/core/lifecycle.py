@@ -10,18 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from .store import UtcDateTime
+from .timeutil import to_utc
 
 NOW = sa.bindparam("now", type_=UtcDateTime())
 """The clock's instant as a bind parameter (execute with ``{"now": call.now}``): statements over it are built
 once and served from SQLAlchemy's compiled cache on every request."""
 
-__all__ = ["NOW", "Phase", "Plan", "Timeline", "sql_last_change", "sql_state"]
+__all__ = ["NEVER", "NOW", "Phase", "Plan", "Timeline", "instant_columns", "next_instant", "sql_last_change",
+           "sql_state"]
+
+NEVER = datetime.max.replace(tzinfo=UTC)
+"""What `Pack.steady_until` answers when no run will change state by itself."""
 
 
 @dataclass(frozen=True)
@@ -101,3 +107,16 @@ def sql_last_change(
     """The latest of `instants` (ordered, each later than the previous) that is not after `now`."""
     whens = [(sa.and_(at.is_not(None), at <= now), at) for at in reversed(instants[1:])]
     return sa.case(*whens, else_=instants[0])
+
+
+def next_instant(conn: Connection, now: datetime, instants: Sequence[ColumnElement[datetime]]) -> datetime:
+    """The earliest of the stored `instants` (columns of run tables) after `now`, or `NEVER`: when the next run
+    enters its next state. One indexed-or-scanned MIN per column."""
+    found = [conn.execute(sa.select(sa.func.min(at)).where(at > now)).scalar() for at in instants]
+    return min((to_utc(at) for at in found if at is not None), default=NEVER)
+
+
+def instant_columns(tables: Sequence[sa.Table]) -> list[sa.Column[datetime]]:
+    """Every column of `tables` that stores an instant: all that `next_instant` needs to watch, where a pack's
+    state at any instant is derived from the instants it stored."""
+    return [column for table in tables for column in table.columns if isinstance(column.type, UtcDateTime)]

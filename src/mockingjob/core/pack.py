@@ -26,7 +26,8 @@ from .errors import ApiError
 from .lifecycle import Timeline
 from .resources import fixtures_dir, specs_dir
 
-__all__ = ["Answer", "Call", "Handler", "Operations", "Pack", "Reply", "RunSegment", "RunTimeline", "Sample"]
+__all__ = ["Answer", "Call", "Handler", "Mentioned", "Operations", "Pack", "Reply", "RunSegment", "RunTimeline",
+           "Sample"]
 
 
 @dataclass
@@ -188,6 +189,12 @@ class Answer:
     """When it was answered (UTC): the instants it tells become fixture times relative to this."""
 
 
+class Mentioned(dict[str, Any]):
+    """A record that an answer only names (the job type a job shows), with neutral values where the answer tells
+    nothing: the recorder puts it under what it already holds of that record, so that every field some answer
+    told wins over it, whichever answer came first."""
+
+
 class Pack:
     """Base class of an API pack. Subclasses set the class attributes and override the hooks they need."""
 
@@ -283,13 +290,31 @@ class Pack:
         """The fixture records that one answer of the real service describes, by fixture kind (``jobs``), in the
         fixture files' format, with instants relative to `answer.at` (`relative_time`) and ids kept: the
         records a fresh server needs to give the same answer. Records of the same kind and `record_key` from
-        several answers are merged, the later answer's fields winning. None (the default): the recorder keeps
-        only the raw exchanges."""
+        several answers are merged, the later answer's fields winning, except over a `Mentioned` record's, which
+        give way to every told one. None (the default): the recorder keeps only the raw exchanges."""
         return {}
+
+    def recorded_files(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """The records merged so far, by kind, as they are to be written: in the order they must be seeded (events
+        in time order), without the stand-ins nothing refers to any more. As they are, by default."""
+        return records
 
     def record_key(self, kind: str, record: Mapping[str, Any]) -> Any:
         """What identifies a recorded record among those of its kind: its ``id`` (else its ``name``) by default."""
         return record.get("id", record.get("name"))
+
+    # --- answering polls from memory ---------------------------------------------------------------------
+    def clock_bound(self, operation_id: str, query: bytes) -> bool:
+        """Whether the answer to this request (its operation, its raw query string) may move with every instant
+        while the clock runs: a log that grows, a percentage, a window counted back from now. Such an answer is
+        given again from memory only while the clock is stopped. None by default."""
+        return False
+
+    def steady_until(self, conn: Connection, now: datetime) -> datetime:
+        """The next instant after `now` at which some answer of this API may change though nothing is written:
+        when a run enters its next state (`next_instant` over the runs' stored instants), or `NEVER`. Until then,
+        a GET asked again is answered with the bytes of last time. The default, `now`, answers every GET anew."""
+        return now
 
     # --- the dashboard -----------------------------------------------------------------------------
     def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline] | None:

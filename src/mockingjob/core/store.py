@@ -22,13 +22,16 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["JSONText", "PortableString", "PortableText", "Store", "UtcDateTime", "database_url",
+__all__ = ["EVERYTHING", "JSONText", "PortableString", "PortableText", "Store", "UtcDateTime", "database_url",
            "insert_all_returning_ids", "insert_ignoring_duplicate", "insert_racing", "inserted_id",
            "seconds_between"]
 
 T = TypeVar("T")
 _SETUP_LOCK = 0x6D6F636B  # PostgreSQL advisory lock key ("mock") held while tables are created and seeded
 _NOT_KEPT: Any = object()  # what `Store.kept` answers when `cached` must read
+_CHANGED = "mockingjob.changed"  # the groups of tables a transaction wrote to, in its connection's info
+EVERYTHING = "*"
+"""The generation every other one depends on: the settings (the clock) and whatever else is watched under it."""
 
 
 class PortableString(sa.types.TypeDecorator[str]):
@@ -186,6 +189,18 @@ class Store:
             sa.Column("value", sa.Text, nullable=False),
         )
         self._setting_query = sa.select(self.settings.c.value).where(self.settings.c.key == sa.bindparam("key"))
+        # How many committed transactions changed each watched group of tables (`watch`, `generations`).
+        self.generation_table = sa.Table(
+            "mockingjob_generations",
+            self.metadata,
+            sa.Column("name", sa.String(100), primary_key=True),
+            sa.Column("n", sa.BigInteger, nullable=False),
+        )
+        self._watched: dict[str, str] = {self.settings.name: EVERYTHING}
+        self._generations: Counter[str] = Counter()
+        sa.event.listen(self.engine, "after_execute", self._note_change)
+        self._generation_query = sa.select(self.generation_table.c.name, self.generation_table.c.n).where(
+            self.generation_table.c.name.in_(sa.bindparam("names", expanding=True)))
 
     def add_tables(self, tables: Iterable[sa.Table]) -> list[sa.Table]:
         """Keep `tables` in this store as well as its own: `create_tables` creates them, `clear` orders them.
@@ -196,6 +211,48 @@ class Store:
         tables = list(tables)
         self._added.extend(t for t in tables if t not in self._added)
         return tables
+
+    def watch(self, name: str, tables: Iterable[sa.Table]) -> None:
+        """Count the transactions that write to `tables` as generations of `name` (see `generations`). A write
+        to the settings (the clock among them) counts for `EVERYTHING`."""
+        for table in tables:
+            self._watched[table.name] = name
+
+    def generations(self, names: tuple[str, ...]) -> tuple[int, ...]:
+        """How many committed transactions, of any process sharing this store, have written to each group of
+        tables `names` (and `EVERYTHING`) so far: equal answers mean nothing they hold has changed between.
+        A private store counts in memory; a shared one reads one row per name."""
+        keys = (EVERYTHING, *names)
+        if self.private:
+            return tuple(self._generations[key] for key in keys)
+        with self.engine.connect() as conn:
+            found = {name: n for name, n in conn.execute(self._generation_query, {"names": list(keys)})}
+        return tuple(int(found.get(key, 0)) for key in keys)
+
+    def _note_change(self, conn: Connection, statement: Any, *_args: Any) -> None:
+        table = getattr(statement, "table", None)
+        if isinstance(statement, sa.sql.dml.UpdateBase) and isinstance(table, sa.Table):
+            name = self._watched.get(table.name)
+            if name is not None:
+                conn.info.setdefault(_CHANGED, set()).add(name)
+        elif not isinstance(statement, sa.sql.Select) and table is not self.generation_table:
+            conn.info.setdefault(_CHANGED, set()).add(EVERYTHING)  # text or DDL: it may have changed anything
+
+    def _count_generations(self, conn: Connection) -> None:
+        """Count this transaction's writes as a generation of each group it wrote to, in the transaction itself
+        on a shared store (so that other processes see the count move exactly when they see the rows move)."""
+        changed = conn.info.pop(_CHANGED, None)
+        if not changed:
+            return
+        if self.private:
+            self._generations.update(changed)
+            return
+        generation = self.generation_table
+        for name in sorted(changed):  # always in one order: two writers never wait on each other's rows
+            counted = conn.execute(generation.update().where(generation.c.name == name)
+                                   .values(n=generation.c.n + 1)).rowcount
+            if not counted and not insert_ignoring_duplicate(conn, generation.insert(), {"name": name, "n": 1}):
+                conn.execute(generation.update().where(generation.c.name == name).values(n=generation.c.n + 1))
 
     @property
     def tables(self) -> list[sa.Table]:
@@ -234,7 +291,12 @@ class Store:
         with self.engine.begin() as conn:
             if write and self._file_sqlite:
                 conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                conn.info.pop(_CHANGED, None)  # the pooled connection keeps its info: nothing of this is kept
+                raise
+            self._count_generations(conn)
 
     @contextmanager
     def begin_setup(self) -> Iterator[Connection]:
@@ -245,7 +307,12 @@ class Store:
                 conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
             elif conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK})
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                conn.info.pop(_CHANGED, None)
+                raise
+            self._count_generations(conn)
 
     @staticmethod
     def conflicted(exc: BaseException) -> bool:

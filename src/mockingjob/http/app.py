@@ -32,6 +32,7 @@ from ..core.pack import Pack
 from ..core.resources import load_spec
 from ..core.store import Store
 from . import dispatch
+from .answer_memo import AnswerMemo
 from .connexion_adaptations import connexion_app, trusted_specs
 from .cors import Cors
 from .leniency import documented_view
@@ -245,10 +246,11 @@ class MockApp:
     # --- assembly ----------------------------------------------------------------------------------
     def _build(self) -> connexion.AsyncApp:
         router = Router()
+        self.memo = AnswerMemo(self.store, self.clock, self.plane.has_scenarios) if self.config.answer_memo else None
 
         def outermost(app: ASGIApp) -> ASGIApp:
             pipeline = RequestPipeline(app, router, self.plane, max_body=self.config.max_body,
-                                       strict=self.config.strict)
+                                       strict=self.config.strict, memo=self.memo)
             if not self.config.cors:
                 return pipeline
             # The admin API answers web pages only when it asks for a token: otherwise it trusts loopback clients.

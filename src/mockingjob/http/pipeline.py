@@ -25,6 +25,7 @@ from ..control.recording import NOT_PARSED, Exchanged
 from ..control.redact import Secrets
 from ..core.errors import ApiError
 from ..core.lint import HEADER, Finding, bounded, scrubbed
+from .answer_memo import AnswerMemo
 from .rendering import error_reply, respond
 from .routing import ENCODED_SLASH, EXCHANGE, Exchange, Route, Router
 from .validation import PARSED_BODY
@@ -130,8 +131,9 @@ def _declared_length(scope: Scope) -> int | None:
 
 class RequestPipeline:
     def __init__(self, app: ASGIApp, router: Router, plane: ControlPlane, rng: random.Random | None = None,
-                 max_body: int | None = None, strict: bool = False) -> None:
+                 max_body: int | None = None, strict: bool = False, memo: AnswerMemo | None = None) -> None:
         self.app = app
+        self.memo = memo
         self.router = router
         self.plane = plane
         self.rng = rng or random.Random()
@@ -231,8 +233,22 @@ class RequestPipeline:
                                      headers=fault.error_headers)
                     await respond(error_reply(route, error, scope["method"]))(scope, capturing_receive,
                                                                               buffering_send)
-                else:
+                elif (memo_key := self.memo.key(pack, scope) if self.memo and route.operation else None) is None:
                     await self.app(scope, capturing_receive, buffering_send)
+                else:
+                    assert self.memo is not None and route.operation is not None
+                    generations = self.memo.generations(pack)
+                    kept = self.memo.get(memo_key, generations)
+                    if kept is not None:
+                        exchange.findings.extend(kept.findings)
+                        await buffering_send(kept.start)
+                        await buffering_send({"type": "http.response.body", "body": kept.body})
+                    else:
+                        already = len(exchange.findings)
+                        await self.app(scope, capturing_receive, buffering_send)
+                        if start_message is not None and exchange.effect is None and exchange.scenario is None:
+                            self.memo.keep(pack, route.operation, memo_key, generations, start_message,
+                                           b"".join(body_parts), exchange.findings[already:])
             except UnreadableBody as exc:  # raised where nothing renders it, once a body has been read too far
                 if start_message is not None:
                     raise

@@ -11,7 +11,7 @@ from ..core.errors import ApiError, FixtureConflict, FixtureError, RequestInvali
 from ..core.fixture_schemas import record_label
 from ..core.fixtures import RelativeTimes, insert_rows, load_fixtures
 from ..core.lifecycle import NOW, Phase, Plan, Timeline, sql_last_change, sql_state
-from ..core.pack import Answer, Call, Handler, Operations, Reply, RunTimeline, Sample
+from ..core.pack import Answer, Call, Handler, Mentioned, Operations, Reply, RunTimeline, Sample
 from ..core.store import (
     JSONText,
     PortableString,
@@ -38,6 +38,7 @@ __all__ = [
     "FixtureError",
     "Handler",
     "JSONText",
+    "Mentioned",
     "Operations",
     "Pack",
     "Phase",

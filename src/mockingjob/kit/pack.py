@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from starlette.requests import Request
 
 from ..core.auth import TokenAuth
 from ..core.errors import ASKED_FOR, ApiError
+from ..core.lifecycle import instant_columns, next_instant
 from ..core.pack import Pack as PackContract
 from ..core.pack import Reply
 
@@ -21,6 +26,8 @@ class Pack(PackContract):
     - `error_document(status, message)`: the API's plain error body. An error a test asked for (a fault or a
       scenario) is answered with it, with exactly the status asked for: no pack has to remember that rule.
     - `error_reply(error)`: the API's answer to every other error (validation, routing, the handlers' own).
+    - `clock_bound(operation_id, query)`: the requests whose answers move with every instant while the clock runs
+      (the others are answered again from memory until a write, or until the next instant the pack stored).
     """
 
     auth: TokenAuth | None = None
@@ -34,6 +41,16 @@ class Pack(PackContract):
 
     def error_reply(self, error: ApiError) -> Reply:
         return Reply(self.error_document(error.status, error.detail), error.status, error.headers)
+
+    def steady_until(self, conn: Connection, now: datetime) -> datetime:
+        # A kit pack derives every state from the instants it stored: the next stored instant after now is the
+        # next moment anything can change by itself (a pack with answers that move in between says so in
+        # `clock_bound`).
+        return next_instant(conn, now, self._instants)
+
+    @cached_property
+    def _instants(self) -> list[sa.Column[datetime]]:
+        return instant_columns(self.tables())
 
     def render_error(self, error: ApiError) -> Reply:
         if error.code in ASKED_FOR:

@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, Call, Pack, Reply, RunTimeline, Sample
+from mockingjob.kit import Answer, ApiError, Call, Pack, Reply, RunTimeline, Sample
 
-from . import errors, runs_view, samples, seed
+from . import errors, recorded, recorded_files, runs_view, samples, seed
 from .handlers import HANDLERS
 from .model import COMPLETED, FAILED, INITIALIZING, RENDERING, RUNNING, WAITING
 from .queries import job_name, run_number, run_scope
@@ -75,6 +75,16 @@ class CoalescePack(Pack):
 
     def error_reply(self, error: ApiError) -> Reply:
         return errors.error_reply(error)
+
+    def records_from_answer(self, answer: Answer) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """Users, workspaces, environments, nodes, jobs and runs, as the catalog and runs answers tell them, and
+        the run a startRun made; a run is planned to be, at the answer's instant, as it was answered."""
+        return recorded.records_from_answer(answer)
+
+    def recorded_files(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """Without the stand-ins no record refers to any more, each kind in ID order (the order nodes are
+        processed in): the same files whatever order the client asked in."""
+        return recorded_files.recorded_files(records)
 
     def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline]:
         return runs_view.run_timelines(self.name, conn, now, limit)

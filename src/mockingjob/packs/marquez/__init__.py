@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, Pack, Reply, RunTimeline, Sample
+from mockingjob.kit import Answer, ApiError, Pack, Reply, RunTimeline, Sample
 
-from . import errors, runs_view, samples, seed
+from . import errors, recorded, runs_view, samples, seed
 from .handlers import HANDLERS
 from .tables import TABLES
 
@@ -51,8 +51,23 @@ class MarquezPack(Pack):
     def error_reply(self, error: ApiError) -> Reply:
         return errors.error_reply(error)
 
+    def records_from_answer(self, answer: Answer) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        return recorded.records_from_answer(answer)
+
+    def recorded_files(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        # Events are applied in the files' order, and a job's runs are gathered by id while recording.
+        return recorded.recorded_files(records)
+
+    def record_key(self, kind: str, record: Mapping[str, Any]) -> Any:
+        # Marquez names datasets and jobs by namespace and name, events by the run and step they tell.
+        return recorded.record_key(kind, record)
+
     def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline]:
         return runs_view.run_timelines(self.name, conn, now, limit)
+
+    def clock_bound(self, operation_id: str, query: bytes) -> bool:
+        # The stats count in periods that end now.
+        return operation_id.endswith("_stats")
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
         return samples.samples(conn)

@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, Call, Pack, Reply, RunTimeline, Sample
+from mockingjob.kit import Answer, ApiError, Call, Pack, Reply, RunTimeline, Sample
 
-from . import errors, runs_view, samples, seed
+from . import errors, recorded, recorded_folder, runs_view, samples, seed
 from .handlers import HANDLERS
 from .queries import job_type_name_version
 from .tables import TABLES
@@ -46,6 +46,13 @@ class ScalePack(Pack):
         """Every kind is addressed by its integer id: the answer lists the ids added."""
         return seed.add_records(conn, records, now)
 
+    def records_from_answer(self, answer: Answer) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """Every kind is identified by its integer id, the default `record_key`."""
+        return recorded.records_from_answer(answer)
+
+    def recorded_files(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        return recorded_folder.recorded_files(records)
+
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``job_type`` (name) and ``job_type_version`` to the request's own fields."""
         fields = dict(super().scenario_fields(call))
@@ -64,6 +71,11 @@ class ScalePack(Pack):
 
     def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline]:
         return runs_view.run_timelines(self.name, conn, now, limit)
+
+    def clock_bound(self, operation_id: str, query: bytes) -> bool:
+        # A log grows while its execution runs; job type status counts back from now (three hours by default);
+        # any time filter may be a duration counted back from now (`started=PT1H`).
+        return operation_id in ("get_job_execution_log", "list_job_type_status") or b"=P" in query
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
         return samples.samples(conn, now)

@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mockingjob.kit import ApiError, Call, Pack, Reply, RunTimeline, Sample
+from mockingjob.kit import Answer, ApiError, Call, Pack, Reply, RunTimeline, Sample
 
-from . import errors, runs_view, samples, seed
+from . import errors, recorded, recorded_files, runs_view, samples, seed
 from .handlers import HANDLERS
 from .queries import DATASET_AND_FLOW
 from .tables import TABLES
@@ -50,6 +50,14 @@ class TrifactaPack(Pack):
         and written exactly as seeding does (`seed.add`); an added job group is planned like a fixture run."""
         return dict(seed.add_records(conn, records, now))
 
+    def records_from_answer(self, answer: Answer) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """Flows, datasets, output objects and job groups, as the fixture files give them (`recorded`)."""
+        return recorded.records_from_answer(answer)
+
+    def recorded_files(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """In seeding order, job groups completed, the stand-in flow left out once no recipe is in it."""
+        return recorded_files.recorded_files(records)
+
     def scenario_fields(self, call: Call) -> Mapping[str, Any]:
         """Adds ``dataset`` (the recipe's id), ``dataset_name`` and ``flow`` (its flow's name)."""
         fields = dict(super().scenario_fields(call))
@@ -70,6 +78,11 @@ class TrifactaPack(Pack):
 
     def run_timelines(self, conn: Connection, now: datetime, limit: int) -> Sequence[RunTimeline]:
         return runs_view.run_timelines(self.name, conn, now, limit)
+
+    def clock_bound(self, operation_id: str, query: bytes) -> bool:
+        # A running job's percentComplete and lastHeartbeatAt move with every instant: its documents, and those
+        # of job groups embedding their jobs, do too.
+        return operation_id == "get_job_group_jobs" or b"jobs" in query
 
     def samples(self, conn: Connection, now: datetime) -> Iterable[Sample]:
         return samples.samples(conn, now)
