@@ -220,8 +220,8 @@ def serve(ctx: click.Context, apis: tuple[str, ...], host: str, port: int, fixtu
           state: str | None, workers: int, speed: float | None, tokens: tuple[str, ...], validate_responses: bool,
           mount: str, latency: str | None, error_rate: float | None, error_status: int, scenarios_file: str | None,
           admin_token: str | None, admin_loopback: bool, journal_size: int, access_log: bool,
-          answer_memo: bool, loop: str, strict: bool, max_body: int, header_timeout: float, keep_alive: float, cors: tuple[str, ...],
-          reload: bool, print_config: bool) -> None:
+          answer_memo: bool, loop: str, strict: bool, max_body: int, header_timeout: float, keep_alive: float,
+          cors: tuple[str, ...], reload: bool, print_config: bool) -> None:
     """Serve the named APIs (all of them when none is named).
 
     One API is served at its real paths (/v6/jobs/ for scale); several are mounted under /<api>/.

@@ -6,6 +6,7 @@ newest `size` entries; older ones are pruned now and then, and never returned.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,8 @@ __all__ = ["JournalFilter", "JournalWriter", "count", "entries", "to_json"]
 
 _PRUNE_EVERY = 64
 _BATCH = 256
+SHARED_DELAY = 0.02
+"""Seconds an entry waits, at most, before a worker sharing the store writes it (with those that came meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -63,27 +66,47 @@ class JournalWriter:
     In a private store (one process, in memory) entries wait in memory and are written in batches: when a batch
     fills, and always before anything reads the journal (`flush`). Never from a timer: the store's one
     connection must not be used by a callback while another thread (a test's reset, say) holds it. With a
-    shared store each entry is written at once, so that any worker reading the journal sees it.
+    shared store (a pool of connections) they wait `SHARED_DELAY` at most, on the event loop's timer, so that one
+    transaction writes what several requests journaled; a worker about to read the journal waits as long
+    (`settled`), so that it sees what every worker had journaled before.
     """
 
     def __init__(self, store: Store, tables: ControlTables, size: int) -> None:
         self.store, self.table, self.size = store, tables.journal, size
         self.pending: list[dict[str, Any]] = []
         self.closed = False
+        self._due: asyncio.TimerHandle | None = None
         self._insert = self.table.insert()
         self._newest = sa.select(sa.func.max(self.table.c.id))
         self._prune = self.table.delete().where(self.table.c.id <= sa.bindparam("oldest_kept") - 1)
 
     def add(self, **entry: Any) -> None:
         self.pending.append(entry)
-        if not self.store.private or len(self.pending) >= _BATCH:
+        if len(self.pending) >= _BATCH:
             self.flush()
+        elif not self.store.private and self._due is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # journaled outside a server (a test calling the app directly): at once
+                self.flush()
+                return
+            self._due = loop.call_later(SHARED_DELAY, self.flush)
+
+    async def settled(self) -> None:
+        """Write what waits here; with a shared store, also wait until every other worker has written what it
+        had journaled by now."""
+        self.flush()
+        if not self.store.private:
+            await asyncio.sleep(2 * SHARED_DELAY)
 
     def close(self) -> None:
         self.flush()
         self.closed = True
 
     def flush(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
         if not self.pending or self.closed:
             return
         entries, self.pending = self.pending, []

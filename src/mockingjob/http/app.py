@@ -271,7 +271,7 @@ class MockApp:
                 def make_endpoint(operation_id: str, handler: Any, pack: Pack = pack, prefix: str = prefix,
                                   plane: ControlPlane | None = plane) -> Any:
                     # The admin API may read the journal: what waits in memory is written first.
-                    before = self.plane.journal.flush if plane is None else None
+                    before = self.plane.journal.settled if plane is None else None
                     return dispatch.endpoint(pack, operation_id, handler, self.store, self.clock, plane, prefix,
                                              before)
 

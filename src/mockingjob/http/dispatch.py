@@ -6,7 +6,7 @@ in connexion's stack, where its security and exception middlewares would (see `c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,7 +32,7 @@ _ATTEMPTS = 3
 
 
 def endpoint(pack: Pack, operation_id: str, handler: Handler, store: Store, clock: Clock,
-             plane: ControlPlane | None, prefix: str, before: Callable[[], None] | None = None) -> Any:
+             plane: ControlPlane | None, prefix: str, before: Callable[[], Awaitable[None]] | None = None) -> Any:
     """The function connexion calls for one operation.
 
     It opens the request's transaction, reads the clock once, applies the request's Prefer header or a
@@ -49,7 +49,7 @@ def endpoint(pack: Pack, operation_id: str, handler: Handler, store: Store, cloc
         body = params.pop("body", None)
         api_root = external_base(request) + prefix
         if before is not None:
-            before()
+            await before()
         reply: Reply
         writes = request.method not in _SAFE_METHODS
         for attempt in range(1, _ATTEMPTS + 1):

@@ -282,8 +282,8 @@ class RequestPipeline:
                 lint_log.info("%s %s %s: %s %s %s", pack.name, scope["method"], shown_path, finding.rule,
                               json.dumps(finding.where), json.dumps(finding.message))
             if not self.plane.store.private:
-                # Other workers serve the journal too: the entry is written before the client has its answer,
-                # so that whatever the client asks next, of any worker, sees it.
+                # Other workers serve the journal too: the entry is handed to the journal before the client has its
+                # answer, so that whatever the client asks next, of any worker, sees it (`JournalWriter.settled`).
                 record()
             await send({**start_message, "headers": answer_headers})
             await send({"type": "http.response.body", "body": response_body})
