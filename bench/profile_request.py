@@ -92,9 +92,9 @@ async def floor_app(stock: bool) -> Any:
     return build_floor(captured, tuned=not stock)
 
 
-async def measure(op: Operation, requests: int, floor: Any | None) -> None:
-    """Profile `op` on a new mockingjob, or on `floor` when given."""
-    mock = MockApp(Config(speed=1.0)) if floor is None else None
+async def measure(op: Operation, requests: int, floor: Any | None, state: str | None = None, top: int = 0) -> None:
+    """Profile `op` on a new mockingjob (on the shared store `state`, if given), or on `floor` when given."""
+    mock = MockApp(Config(speed=1.0, state=state)) if floor is None else None
     app = mock.asgi if mock else floor
     status = await send_request(app, op)
     for _ in range(20):  # warm caches (SQL statements, validators, decorators)
@@ -117,6 +117,8 @@ async def measure(op: Operation, requests: int, floor: Any | None) -> None:
     shares = ", ".join(f"{name} {100 * t / total:.0f}%" for name, t in
                        sorted(by_layer.items(), key=lambda item: -item[1]) if t / total >= 0.02)
     print(f"| {op.label} | {status} | {cpu_us:,.0f} µs | {shares} |")
+    if top:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(top)
     if mock:
         mock.close()
 
@@ -127,18 +129,21 @@ def main() -> None:
     parser.add_argument("--only", help="one operation, e.g. 'scale detail'")
     parser.add_argument("--server", choices=("mockingjob", "floor", "stock-floor"), default="mockingjob",
                         help="what to profile (default mockingjob)")
+    parser.add_argument("--state", metavar="FILE", help="serve from this SQLite file (a shared store, as workers "
+                        "use) rather than memory")
+    parser.add_argument("--top", type=int, default=0, help="also print the N functions that took the most time")
     args = parser.parse_args()
     print(f"# {' '.join(sys.argv)}")
     print("| operation | status | CPU per request | where it goes (profiled) |")
     print("|---|---|---|---|")
-    asyncio.run(measure_all(args.requests, args.only, args.server))
+    asyncio.run(measure_all(args.requests, args.only, args.server, args.state, args.top))
 
 
-async def measure_all(requests: int, only: str | None, server: str) -> None:
+async def measure_all(requests: int, only: str | None, server: str, state: str | None = None, top: int = 0) -> None:
     floor = None if server == "mockingjob" else await floor_app(stock=server == "stock-floor")
     for op in OPERATIONS:
         if not only or op.label == only:
-            await measure(op, requests, floor)
+            await measure(op, requests, floor, state, top)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,16 @@ class Run:
     err: str
 
 
+SEED = "20261206"
+
+
 def _verify(*args: str, token: str | None = TOKEN) -> Run:
     env = {key: value for key, value in os.environ.items() if key != "MOCKINGJOB_VERIFY_TOKEN"}
     if token is not None:
         env["MOCKINGJOB_VERIFY_TOKEN"] = token
-    done = subprocess.run([sys.executable, "-m", "mockingjob", "verify", *args], env=env, capture_output=True,
+    # One seed: the same requests every run, so that what a test expects of them does not depend on chance.
+    seeded = args if "--seed" in args else (*args, "--seed", SEED)
+    done = subprocess.run([sys.executable, "-m", "mockingjob", "verify", *seeded], env=env, capture_output=True,
                           text=True, timeout=300)
     return Run(done.returncode, done.stdout, done.stderr)
 
@@ -224,3 +229,15 @@ def test_verify_is_registered_on_the_command_line() -> None:
 
     result = CliRunner().invoke(main, ["verify", "--help"])
     assert result.exit_code == 0 and "--allow-writes" in result.output and "--junit-xml" in result.output
+
+
+@pytest.mark.subprocess
+def test_a_seed_told_sends_the_same_requests_again() -> None:
+    with LiveServer(Config(apis=["coalesce"], speed=0, access_log=False)) as url:
+        first = _verify("coalesce", "--base-url", url, "--max-examples", "3", "--seed", "7")
+        again = _verify("coalesce", "--base-url", url, "--max-examples", "3", "--seed", "7")
+        refused = _verify("coalesce", "--base-url", url, "--seed", "")
+    assert "Seed 7: --seed 7 sends the same requests again." in first.out
+    per_operation = [line for line in first.out.splitlines() if line.startswith("  ")]
+    assert per_operation == [line for line in again.out.splitlines() if line.startswith("  ")]
+    assert refused.status == 2

@@ -71,18 +71,35 @@ def _applies(row: Any, api: str, operation: str | None) -> bool:
     return (row.api is None or row.api == api) and (row.operation is None or row.operation == operation)
 
 
+FAULTS = "control:faults"
+"""The generation (`Store.generations`) the faults table's writes count in."""
+
+
+class NoFaultsSeen:
+    """The generation of the faults table at which this process last found it empty: while the store's count of
+    its writes stays there, a request needs no transaction to learn that it has no fault (a shared store)."""
+
+    generation: int | None = None
+
+
 def roll(store: Store, tables: ControlTables, api: str, operation: str | None,
-         rng: random.Random) -> FaultOutcome:
+         rng: random.Random, generation: int | None = None, seen: NoFaultsSeen | None = None) -> FaultOutcome:
     """Decide the faults of one request to `api` (`operation` None when no operation matched the path), in a
-    transaction of its own: none at all when a private store already knows that there are no faults."""
+    transaction of its own: none at all when a private store already knows that there are no faults, or when the
+    faults' `generation`, read for this request, is the one at which `seen` found none."""
     if store.kept(_CACHE_KEY, (tables.faults,), default=None) == []:
+        return FaultOutcome()
+    if seen is not None and generation is not None and seen.generation == generation:
         return FaultOutcome()
     for attempt in range(1, 4):
         try:
             # A fault's remaining uses are counted down: with another process doing the same, read and write
             # must not be split (see `Store.begin`), which a retry after a conflict makes sure of.
             with store.begin(write=attempt > 1) as conn:
-                return _roll(store, conn, tables, api, operation, rng)
+                outcome, none_stored = _roll(store, conn, tables, api, operation, rng)
+            if seen is not None and none_stored:
+                seen.generation = generation
+            return outcome
         except Exception as exc:
             if attempt == 3 or not store.conflicted(exc):
                 raise
@@ -93,10 +110,13 @@ _CACHE_KEY = "faults"
 
 
 def _roll(store: Store, conn: Connection, tables: ControlTables, api: str, operation: str | None,
-          rng: random.Random) -> FaultOutcome:
+          rng: random.Random) -> tuple[FaultOutcome, bool]:
+    """The request's faults, and whether the store held none at all."""
     outcome = FaultOutcome()
     rows = store.cached(conn, _CACHE_KEY, (tables.faults,),
                         lambda c: c.execute(sa.select(tables.faults).order_by(tables.faults.c.id)).all())
+    if not rows:
+        return outcome, True
     for row in rows:
         if not _applies(row, api, operation):
             continue
@@ -126,4 +146,4 @@ def _roll(store: Store, conn: Connection, tables: ControlTables, api: str, opera
             outcome.error_status, outcome.error_message = found.error_status, found.error_message
             outcome.error_headers = found.error_headers
         outcome.labels += (f"fault {row.id}: {', '.join(labels)}",)
-    return outcome
+    return outcome, False

@@ -20,7 +20,7 @@ from ..core.pack import Call, Pack
 from ..core.store import EVERYTHING, Store
 from . import faults
 from .journal import JournalWriter
-from .recording import Recorder
+from .recording import SHARED_SECRETS, Recorder
 from .rules import Rules, startup_documents
 from .scenarios import has_scenarios, normalise, parse_prefer, pick
 from .tables import ControlTables
@@ -35,6 +35,9 @@ class ControlPlane:
         self.tables = ControlTables.define(store.metadata)
         # A scenario may answer any request: one added or used up changes what every API answers.
         store.watch(EVERYTHING, [self.tables.scenarios])
+        store.watch(faults.FAULTS, [self.tables.faults])
+        store.watch(SHARED_SECRETS, [self.tables.secrets])
+        self._no_faults = faults.NoFaultsSeen()
         self.rules = Rules(self.tables, packs, specs, operations)
         self.journal = JournalWriter(store, self.tables, config.journal_size)
         self.recorder = Recorder(self.journal, self.tables.secrets)
@@ -84,9 +87,18 @@ class ControlPlane:
         self.journal.close()
 
     # --- requests ---------------------------------------------------------------------------------------
-    def fault(self, api: str, operation: str | None, rng: random.Random) -> faults.FaultOutcome:
-        """The faults rolled for one request (in a transaction of their own)."""
-        return faults.roll(self.store, self.tables, api, operation, rng)
+    def generations(self, api: str) -> tuple[int, ...]:
+        """What a request to `api` depends on, as counts of the writes to it (`Store.generations`): every setting
+        and scenario, `api`'s state, the faults, and the secrets shared for the journal. Read once per request,
+        before anything else."""
+        return self.store.generations((api, faults.FAULTS, SHARED_SECRETS))
+
+    def fault(self, api: str, operation: str | None, rng: random.Random,
+              generations: tuple[int, ...] | None = None) -> faults.FaultOutcome:
+        """The faults rolled for one request (in a transaction of their own, unless `generations`, read for this
+        request, say that there is none)."""
+        return faults.roll(self.store, self.tables, api, operation, rng,
+                           None if generations is None else generations[2], self._no_faults)
 
     def has_scenarios(self, conn: Connection, pack: Pack) -> bool:
         """Whether `pack` has stored scenarios (which may answer a request otherwise than the one before)."""

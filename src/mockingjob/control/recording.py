@@ -19,7 +19,10 @@ from ..core.store import insert_ignoring_duplicate
 from .journal import JournalWriter
 from .redact import Secrets, decode, secret_digest
 
-__all__ = ["NOT_PARSED", "Exchanged", "Recorder"]
+__all__ = ["NOT_PARSED", "SHARED_SECRETS", "Exchanged", "Recorder"]
+
+SHARED_SECRETS = "control:secrets"
+"""The generation (`Store.generations`) the shared digests' writes count in."""
 
 log = logging.getLogger("mockingjob")
 
@@ -89,6 +92,7 @@ class Recorder:
         self._known = sa.select(table.c.id).where(table.c.digest == sa.bindparam("digest"))
         self._insert = table.insert()
         self._prune = table.delete().where(table.c.id <= sa.bindparam("oldest_kept") - 1)
+        self._shared_read_at: int | None = None  # the digests' generation when this process last read them
         self._redacted: OrderedDict[tuple[bytes, str | None, frozenset[str], frozenset[str], frozenset[str]],
                                     str | None] = OrderedDict()
 
@@ -117,12 +121,14 @@ class Recorder:
         scrubbed = secrets.redact_body(body, media_type, structural=True)
         return body if scrubbed is None else scrubbed.encode()
 
-    def record(self, pack: Pack, exchanged: Exchanged, secrets: Secrets | None = None) -> None:
-        """Journal the exchange, redacted; never raises (the client already has its answer)."""
+    def record(self, pack: Pack, exchanged: Exchanged, secrets: Secrets | None = None,
+               shared_generation: int | None = None) -> None:
+        """Journal the exchange, redacted; never raises (the client already has its answer). `shared_generation`,
+        read for this request, is the count of writes to the shared digests (`SHARED_SECRETS`)."""
         try:
             own = secrets or self.secrets(pack, exchanged.headers, exchanged.query, exchanged.request_body,
                                           exchanged.document)
-            scrub = self._with_recent(own, exchanged.request_body)
+            scrub = self._with_recent(own, exchanged.request_body, shared_generation)
             request_type = next((v for k, v in exchanged.headers if k.lower() == "content-type"), None)
             self.journal.add(
                 at=datetime.now(UTC),
@@ -158,7 +164,7 @@ class Recorder:
             self._redacted.popitem(last=False)
         return redacted
 
-    def _with_recent(self, secrets: Secrets, body: bytes) -> Secrets:
+    def _with_recent(self, secrets: Secrets, body: bytes, shared_generation: int | None = None) -> Secrets:
         """`secrets` and those recent requests carried, which a later answer may repeat: the journal hides
         them too. A credential sent only in a header is not remembered: no API stores one."""
         new = [v for v in secrets.values
@@ -170,7 +176,9 @@ class Recorder:
             self.remembered.pop(next(iter(self.remembered)))
         if self.store.private:  # one process, in memory: nothing outlives it, no one else writes
             return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.remembered))
-        self._share(new)
+        if new or shared_generation is None or shared_generation != self._shared_read_at:
+            self._share(new)
+            self._shared_read_at = shared_generation
         return Secrets(extra_names=secrets.extra_names, values=secrets.values | set(self.remembered),
                        digests=frozenset(self.digests), salt=self._salt or b"")
 

@@ -199,8 +199,9 @@ class Store:
         self._watched: dict[str, str] = {self.settings.name: EVERYTHING}
         self._generations: Counter[str] = Counter()
         sa.event.listen(self.engine, "after_execute", self._note_change)
-        self._generation_query = sa.select(self.generation_table.c.name, self.generation_table.c.n).where(
-            self.generation_table.c.name.in_(sa.bindparam("names", expanding=True)))
+        # Every row: a few groups, and no parameter, so that the statement is the same text in every dialect.
+        self._generation_sql = str(sa.select(self.generation_table.c.name, self.generation_table.c.n)
+                                   .compile(dialect=self.engine.dialect))
 
     def add_tables(self, tables: Iterable[sa.Table]) -> list[sa.Table]:
         """Keep `tables` in this store as well as its own: `create_tables` creates them, `clear` orders them.
@@ -225,8 +226,16 @@ class Store:
         keys = (EVERYTHING, *names)
         if self.private:
             return tuple(self._generations[key] for key in keys)
-        with self.engine.connect() as conn:
-            found = {name: n for name, n in conn.execute(self._generation_query, {"names": list(keys)})}
+        # Read on every request of a shared store: one plain statement on a pooled connection, without what a
+        # SQLAlchemy execution costs (several times the query itself). The pool ends its transaction on return.
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(self._generation_sql)
+            found = dict(cursor.fetchall())
+            cursor.close()
+        finally:
+            raw.close()
         return tuple(int(found.get(key, 0)) for key in keys)
 
     def _note_change(self, conn: Connection, statement: Any, *_args: Any) -> None:

@@ -96,11 +96,9 @@ class AnswerMemo:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         return pack.name, raw_path, scope.get("query_string", b""), tuple(sorted(headers))
 
-    def generations(self, pack: Pack) -> tuple[int, ...]:
-        """Read before the request is answered: a write meanwhile makes what is then computed stale, never kept."""
-        return self.store.generations((pack.name,))
-
     def get(self, key: Key, generations: tuple[int, ...]) -> Kept | None:
+        """The answer kept for `key`, if the `generations` read for this request (before it is answered: a write
+        meanwhile makes what is then computed stale, never kept) are those it was computed at."""
         kept = self._kept.get(key)
         if kept is None:
             return None

@@ -173,7 +173,10 @@ class RequestPipeline:
             return
         pack = route.pack
         started = time.perf_counter()
-        fault = self.plane.fault(pack.name, route.operation, self.rng)
+        # One read of what the answer depends on (no SQL on a private store): the faults and the memo use it.
+        generations = self.plane.generations(pack.name) if self.memo is not None or not self.plane.store.private \
+            else None
+        fault = self.plane.fault(pack.name, route.operation, self.rng, generations)
 
         chunks: list[bytes] = []
         size = 0
@@ -216,7 +219,8 @@ class RequestPipeline:
                 route.operation, scope["method"], shown_path, query, headers_text, b"".join(chunks), status,
                 response_body, response_type, (time.perf_counter() - started) * 1000, fault.label,
                 exchange.scenario, effect, scope.get(PARSED_BODY, NOT_PARSED),
-                [finding.to_json() for finding in exchange.findings]), secrets)
+                [finding.to_json() for finding in exchange.findings]), secrets,
+                None if generations is None else generations[3])
         try:
             if fault.drop and not fault.drop_after and too_large is None:
                 with contextlib.suppress(BodyTooLarge):  # the connection is dropped either way
@@ -236,8 +240,7 @@ class RequestPipeline:
                 elif (memo_key := self.memo.key(pack, scope) if self.memo and route.operation else None) is None:
                     await self.app(scope, capturing_receive, buffering_send)
                 else:
-                    assert self.memo is not None and route.operation is not None
-                    generations = self.memo.generations(pack)
+                    assert self.memo is not None and route.operation is not None and generations is not None
                     kept = self.memo.get(memo_key, generations)
                     if kept is not None:
                         exchange.findings.extend(kept.findings)

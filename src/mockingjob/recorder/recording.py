@@ -1,10 +1,13 @@
 """A recording: each exchange kept (redacted), its JSON answer turned into records by the pack, and the fixture
-folder rewritten after every exchange, so that a recorder killed at any moment leaves a folder that serves."""
+folder rewritten after an exchange, at most every `WRITE_INTERVAL` seconds (rewriting every file after each of a
+burst of requests would hold up the next ones) and when the recording stops: a recorder killed at any moment
+leaves a folder that serves."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +25,8 @@ from .secrets import RecordingSecrets, media_type_of
 __all__ = ["Recording", "Written"]
 
 log = logging.getLogger("mockingjob")
+
+WRITE_INTERVAL = 0.5
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Recording:
         self.records = RecordSet(pack)
         self.exchanges = ExchangeLog(folder / EXCHANGES_FOLDER / f"{pack.name}.jsonl")
         self.written = Written(exchanges=self.exchanges.path)
+        self._written_at = float("-inf")
+        self._unwritten = False
 
     def start(self) -> None:
         """Write the folder as it is before any exchange: the schemas, no records, an empty exchanges file."""
@@ -72,10 +79,20 @@ class Recording:
                     log.error("%s: the records of %s %s could not be read: %s: %s", self.pack.name,
                               exchange.method, self.secrets.text(exchange.path), type(exc).__name__,
                               self.secrets.text(str(exc)))
-            self._write_fixtures()
+            self._unwritten = True
+            if time.monotonic() - self._written_at >= WRITE_INTERVAL:
+                self._write_fixtures()
         except Exception:
             log.exception("%s: could not record %s %s", self.pack.name, exchange.method,
                           self.secrets.text(exchange.path))
+
+    def finish(self) -> None:
+        """Write what the last exchanges added (the recording stops)."""
+        if self._unwritten:
+            try:
+                self._write_fixtures()
+            except Exception:
+                log.exception("%s: could not write the fixture files", self.pack.name)
 
     def _answer(self, exchange: Exchange) -> Answer | None:
         """The exchange as the pack's hook sees it, if the real service answered JSON."""
@@ -93,6 +110,7 @@ class Recording:
                       body=body, at=self.answered_at or exchange.at)
 
     def _write_fixtures(self) -> None:
+        self._unwritten, self._written_at = False, time.monotonic()
         records = {kind: self.secrets.records(rows) for kind, rows in self.records.by_kind().items()}
         paths = write_fixture_folder(self.folder, self.pack.name, records, origin=self.origin)
         self.written.files = {path: len(records.get(path.stem, ())) for path in paths if path.stem in records}

@@ -32,6 +32,7 @@ def run_recorder(pack: Pack, folder: Path, upstream: str, origin: str, *, host: 
     recording.start()
 
     def said_on_stop() -> None:
+        recording.finish()
         for line in summary(pack.name, folder, origin, recording.written):
             click.echo(line)
         sys.stdout.flush()  # SIGTERM then ends the process by that signal, with no buffer flushed

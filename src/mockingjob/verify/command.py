@@ -51,12 +51,15 @@ def _api_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--timeout", "request_timeout", default=10.0, show_default=True,
               type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Give up on a request after this long.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), metavar="N",
+              help="Generate the requests of an earlier run again (the console tells each run's seed). Default: a "
+              "new one each run.")
 @click.option("--junit-xml", type=click.Path(dir_okay=False, writable=True, path_type=Path), metavar="FILE",
               help="Write a JUnit XML report: one test case per operation, one failure per drift.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path), metavar="FILE",
               help="Write one self-contained HTML page: each drift with the request and the answer that show it.")
 def verify(api: str, base_url: str, token: str | None, headers: tuple[str, ...], allow_writes: bool,
-           max_examples: int, max_time: int | None, rate: int | None, request_timeout: float,
+           max_examples: int, max_time: int | None, rate: int | None, request_timeout: float, seed: int | None,
            junit_xml: Path | None, html_file: Path | None) -> None:
     """Check a real API service against mockingjob's spec for API: every documented operation's answers (status,
     content type, headers, body schema, error shape). Read-only unless --allow-writes.
@@ -67,7 +70,8 @@ def verify(api: str, base_url: str, token: str | None, headers: tuple[str, ...],
 
     try:
         plan = prepare(api, base_url=base_url, token=token, headers=headers, allow_writes=allow_writes,
-                       max_examples=max_examples, max_time=max_time, rate=rate, request_timeout=request_timeout)
+                       max_examples=max_examples, max_time=max_time, rate=rate, request_timeout=request_timeout,
+                       seed=seed)
         drifted = run(plan, echo=click.echo, junit_xml=junit_xml, html_file=html_file)
     except CannotRun as exc:
         raise _CannotRun(str(exc)) from None

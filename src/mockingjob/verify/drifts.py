@@ -67,6 +67,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     """Things about the whole run: stopped by --max-time, credentials refused…"""
     seconds: float = 0.0
+    seed: int = 0
 
     def operation(self, label: str) -> OperationResult:
         return self.operations.setdefault(label, OperationResult(label))

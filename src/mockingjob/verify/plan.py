@@ -31,3 +31,5 @@ class Plan:
     rate: int | None = None
     """Requests per second at most; None: as fast as the service answers."""
     request_timeout: float = 10.0
+    seed: int = 0
+    """The generator's seed: the same seed sends the same requests (the console tells it)."""

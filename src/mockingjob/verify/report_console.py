@@ -25,6 +25,7 @@ def console_lines(report: Report) -> Iterator[str]:
     tried = sum(1 for result in operations if result.requests)
     summary = (f"{len(report.drifts)} drift(s) in {len(drifted)} operation(s)" if drifted else "No drift")
     yield f"{summary}; {tried} operation(s) tried with {report.requests} request(s) in {report.seconds:.1f} s."
+    yield f"Seed {report.seed}: --seed {report.seed} sends the same requests again."
 
 
 def _count(result: OperationResult) -> str:

@@ -56,6 +56,7 @@ def settings(plan: Plan) -> dict[str, Any]:
     if plan.rate is not None:
         project["rate-limit"] = f"{plan.rate}/s"
     config: dict[str, Any] = {"color": False, "cache": {"enabled": False}, "suppress-health-check": ["all"],
+                              "seed": plan.seed,
                               "output": {"sanitization": {"enabled": False}}, **project}
     if plan.max_time is not None:
         config["max-time"] = plan.max_time
@@ -65,7 +66,7 @@ def settings(plan: Plan) -> dict[str, Any]:
 def verify(plan: Plan) -> Report:
     spec = yaml.safe_load(plan.spec_path.read_text())
     redactor = Redactor(plan.headers, plan.secrets)
-    report = Report(api=plan.api, base_url=redactor.url(plan.base_url))
+    report = Report(api=plan.api, base_url=redactor.url(plan.base_url), seed=plan.seed)
     for label, method in _operations(spec):
         result = report.operation(label)
         if not plan.allow_writes and method not in READ_METHODS:

@@ -3,6 +3,7 @@ says), the service reached once before anything is generated, the run, and its r
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +20,8 @@ __all__ = ["prepare", "run"]
 
 
 def prepare(api: str, *, base_url: str, token: str | None, headers: Iterable[str], allow_writes: bool,
-            max_examples: int, max_time: int | None, rate: int | None, request_timeout: float) -> Plan:
+            max_examples: int, max_time: int | None, rate: int | None, request_timeout: float,
+            seed: int | None = None) -> Plan:
     """The plan of the run the options ask for; CannotRun says in one line what is wrong with them."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -46,7 +48,8 @@ def prepare(api: str, *, base_url: str, token: str | None, headers: Iterable[str
         sent[name] = value
     return Plan(api=api, spec_path=spec_path, base_url=base_url.rstrip("/"), headers=sent,
                 secrets=frozenset({token.strip()} if token else set()), allow_writes=allow_writes,
-                max_examples=max_examples, max_time=max_time, rate=rate, request_timeout=request_timeout)
+                max_examples=max_examples, max_time=max_time, rate=rate, request_timeout=request_timeout,
+                seed=random.randrange(2**32) if seed is None else seed)
 
 
 def reach(plan: Plan) -> None:
