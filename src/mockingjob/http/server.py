@@ -15,6 +15,8 @@ import asyncio
 import collections
 import contextlib
 import copy
+import functools
+import http
 import logging
 import os
 import signal
@@ -27,6 +29,7 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.logging import AccessFormatter
 from uvicorn.supervisors import Multiprocess
 
 from ..control.redact import Secrets
@@ -226,6 +229,30 @@ class BatchedStreamHandler(logging.StreamHandler):
             super().flush()
 
 
+class AccessLineFormatter(AccessFormatter):
+    """uvicorn's access line (``INFO:     127.0.0.1:50000 - "GET /v6/jobs/ HTTP/1.1" 200 OK``), made in one
+    f-string rather than through two record copies; in colour, for a terminal, as uvicorn makes it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        args = record.args
+        if self.use_colors or self._fmt != _ACCESS_FORMAT or not (isinstance(args, tuple) and len(args) == 5):
+            return super().format(record)
+        client_addr, method, full_path, http_version, status = args
+        return (f"{record.levelname}:{' ' * (8 - len(record.levelname))} {client_addr} - "
+                f"\"{method} {full_path} HTTP/{http_version}\" {_status_line(status)}")
+
+
+_ACCESS_FORMAT = LOGGING_CONFIG["formatters"]["access"]["fmt"]
+
+
+@functools.lru_cache(maxsize=128)
+def _status_line(status: object) -> str:
+    try:
+        return f"{status} {http.HTTPStatus(int(status)).phrase}"  # type: ignore[call-overload]
+    except ValueError:
+        return f"{status} "
+
+
 def _log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {
@@ -235,6 +262,7 @@ def _log_config() -> dict[str, Any]:
     }
     config["loggers"]["uvicorn.access"]["filters"] = ["admin-reads", "redacted"]
     config["handlers"]["access"]["class"] = f"{__name__}.BatchedStreamHandler"
+    config["formatters"]["access"]["()"] = f"{__name__}.AccessLineFormatter"
     config["loggers"]["uvicorn.error"]["filters"] = ["repeats"]
     config["loggers"]["asyncio"] = {"filters": ["repeats"]}
     # The mock's own lines (lint findings, unhandled errors) go where uvicorn's go.
@@ -243,9 +271,20 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _lean_log_records() -> None:
+    """No log line of the server names its caller's source line, thread or process: the logging module is told
+    not to look them up for every record (what its documentation suggests for speed), which halves what an
+    access-log line costs the event loop."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def uvicorn_options(loop: str = "asyncio", access_log: bool = True, *, header_timeout: float = HEADER_TIMEOUT,
                     keep_alive: float = KEEP_ALIVE) -> dict[str, Any]:
     """The options every uvicorn server of mockingjob (and of the benchmark's stand-ins for it) is given."""
+    _lean_log_records()
     return {
         "loop": loop,
         "http": HttpProtocol(header_timeout),

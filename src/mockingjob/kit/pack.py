@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -48,9 +49,15 @@ class Pack(PackContract):
         # `clock_bound`).
         return next_instant(conn, now, self._instants)
 
+    def state_instants(self) -> Sequence[sa.Column[datetime]]:
+        """The stored instants at which this pack's answers may change by themselves: every `UtcDateTime` column
+        of its tables by default. A pack with large tables names the (indexed) ones that suffice, so that
+        finding the next one stays a few index look-ups."""
+        return instant_columns(self.tables())
+
     @cached_property
     def _instants(self) -> list[sa.Column[datetime]]:
-        return instant_columns(self.tables())
+        return list(self.state_instants())
 
     def render_error(self, error: ApiError) -> Reply:
         if error.code in ASKED_FOR:

@@ -265,9 +265,10 @@ TABLES.table(
     sa.Column("exe_num", sa.Integer, nullable=False),
     sa.Column("node_id", sa.ForeignKey("scale_nodes.id"), nullable=False),
     sa.Column("error_id", sa.ForeignKey("scale_errors.id")),
-    sa.Column("queued", UtcDateTime, nullable=False),
-    sa.Column("run_at", UtcDateTime),
-    sa.Column("end_at", UtcDateTime),
+    # Indexed for the answer memo: the next instant an execution changes state is a look-up (Pack.state_instants).
+    sa.Column("queued", UtcDateTime, nullable=False, index=True),
+    sa.Column("run_at", UtcDateTime, index=True),
+    sa.Column("end_at", UtcDateTime, index=True),
     sa.Column("outcome", PortableString(50), nullable=False),
     sa.Column("timeout", sa.Integer, nullable=False),
     sa.Column("input_file_size", sa.Float),
