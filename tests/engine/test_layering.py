@@ -24,9 +24,10 @@ ALLOWED = {
     "packs": {"kit"},
     "control": {"core", "control"},
     "http": {"core", "control", "http"},
-    "recorder": {"core", "control", "recorder"},  # `mockingjob record`: a proxy of its own, not the mock's app
-    "verify": {"core", "control", "verify"},  # `mockingjob verify`: our specs against another server
-    "entry": {"core", "control", "http", "kit", "recorder", "verify", "entry"},
+    "option_types": {"core", "control", "option_types"},  # the command line's value types, for every command
+    "recorder": {"core", "control", "option_types", "recorder"},  # `mockingjob record`: a proxy of its own
+    "verify": {"core", "control", "option_types", "verify"},  # `mockingjob verify`: our specs against another server
+    "entry": {"core", "control", "http", "kit", "option_types", "recorder", "verify", "entry"},
 }
 
 

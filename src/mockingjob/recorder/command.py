@@ -15,6 +15,7 @@ import click
 from ..core import registry
 from ..core.errors import UsageError
 from ..core.timeutil import parse_iso
+from ..option_types import ApiName
 from . import EXCHANGES_FOLDER
 
 __all__ = ["HeaderLine", "Instant", "record"]
@@ -41,18 +42,6 @@ class HeaderLine(click.ParamType):
         return name.strip(), text.strip()
 
 
-class _ApiName(click.ParamType):
-    """The name of an API this installation has a pack for."""
-
-    name = "api"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        known = registry.available()
-        if value not in known:
-            self.fail(f"unknown API {value!r}; choose from {', '.join(known)}", param, ctx)
-        return str(value)
-
-
 class Instant(click.ParamType):
     """An ISO-8601 date-time with its timezone."""
 
@@ -68,7 +57,7 @@ class Instant(click.ParamType):
 
 
 @click.command()
-@click.argument("api", type=_ApiName())
+@click.argument("api", type=ApiName())
 @click.option("--upstream", required=True, metavar="URL",
               help="The real service's base URL (https://scale.example.com): each request goes to it, its path "
               "appended.")

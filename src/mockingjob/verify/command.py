@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..option_types import ApiName
 from .plan import CannotRun
 
 __all__ = ["verify"]
@@ -23,17 +24,8 @@ class _CannotRun(click.ClickException):
     exit_code = EXIT_CANNOT_RUN
 
 
-def _api_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from ..core import registry
-
-    known = registry.available()
-    if value not in known:
-        raise click.BadParameter(f"unknown API {value!r}; choose from {', '.join(known)}")
-    return value
-
-
 @click.command()
-@click.argument("api", callback=_api_name)
+@click.argument("api", type=ApiName())
 @click.option("--base-url", required=True, metavar="URL",
               help="The real service's API root: the spec's paths hang below it (URL/v6/jobs/ for scale).")
 @click.option("--token", envvar="MOCKINGJOB_VERIFY_TOKEN", metavar="TOKEN",
