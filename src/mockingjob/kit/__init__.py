@@ -23,6 +23,7 @@ from ..core.store import (
     seconds_between,
 )
 from ..core.timeutil import UTC, format_duration, format_iso, parse_duration, parse_iso, relative_time, to_utc
+from .answers import instant_of, integer_of, list_of, mapping_of, number_of, text_of
 from .errors import leaf, media_type_of, unknown_fields
 from .pack import Pack
 from .tables import TableSet
@@ -61,9 +62,14 @@ __all__ = [
     "insert_racing",
     "insert_rows",
     "inserted_id",
+    "instant_of",
+    "integer_of",
     "leaf",
+    "list_of",
     "load_fixtures",
+    "mapping_of",
     "media_type_of",
+    "number_of",
     "parse_duration",
     "parse_iso",
     "record_label",
@@ -71,6 +77,7 @@ __all__ = [
     "seconds_between",
     "sql_last_change",
     "sql_state",
+    "text_of",
     "to_utc",
     "unknown_fields",
 ]

@@ -29,7 +29,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockingjob.kit import Answer, Mentioned, parse_iso, relative_time
+from mockingjob.kit import Answer, Mentioned, relative_time
+from mockingjob.kit import instant_of as _instant
+from mockingjob.kit import mapping_of as _mapping
+from mockingjob.kit import text_of as _text
 
 __all__ = ["UNRECORDED", "records_from_answer"]
 
@@ -89,13 +92,6 @@ class _Found:
 
 # --- reading a body that may be anything ------------------------------------------------------------------------
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
 
 def _key(value: Any) -> str | None:
     """A text ID the fixtures can hold, or None."""
@@ -115,13 +111,6 @@ def _items(body: Any) -> list[Mapping[str, Any]]:
     """The objects of a list answer's ``data``."""
     data = _mapping(body).get("data")
     return [item for item in data if isinstance(item, Mapping)] if isinstance(data, list) else []
-
-
-def _instant(value: Any) -> datetime | None:
-    try:
-        return parse_iso(value) if isinstance(value, str) else None
-    except (ValueError, OverflowError):
-        return None
 
 
 def _when(value: Any, at: datetime) -> str | None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from mockingjob.kit import Answer, Mentioned
+from mockingjob.kit import text_of as text_or_none
 
 from .recorded_files import in_replay_order, recorded_files
 from .recorded_runs import (
@@ -37,7 +38,6 @@ from .recorded_runs import (
     run_events,
     run_of_record,
     text,
-    text_or_none,
     told_by_events,
 )
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from mockingjob.kit import parse_iso, relative_time
+from mockingjob.kit import instant_of, list_of, relative_time
 
 PRODUCER = "https://github.com/mockingjob/mockingjob/recorded"
 """The producer of the events made from a recorded run: the answer does not say which client sent them."""
@@ -24,28 +24,12 @@ def object_of(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def list_of(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def objects_of(value: Any) -> list[dict[str, Any]]:
     return [item for item in list_of(value) if isinstance(item, dict)]
 
 
 def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def text_or_none(value: Any) -> str | None:
-    """A nullable text field: text stays, anything else is none."""
-    return value if isinstance(value, str) else None
-
-
-def instant_of(value: Any) -> datetime | None:
-    try:
-        return parse_iso(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def relative(value: datetime | None, at: datetime) -> str | None:

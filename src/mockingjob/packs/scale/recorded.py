@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from mockingjob.kit import Answer, format_duration
+from mockingjob.kit import number_of as number
 
 from .recorded_records import (
     UNKNOWN_ID,
@@ -34,7 +35,6 @@ from .recorded_records import (
     job_type_summary,
     named_workspace,
     node,
-    number,
     obj,
     output_workspaces,
     recipe_type_summary,

@@ -12,7 +12,10 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from mockingjob.kit import Mentioned, parse_iso, relative_time
+from mockingjob.kit import Mentioned, relative_time
+from mockingjob.kit import instant_of as instant
+from mockingjob.kit import integer_of as integer
+from mockingjob.kit import text_of as text
 
 Record = dict[str, Any]
 
@@ -69,31 +72,8 @@ def items(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def integer(value: Any) -> int | None:
-    # bool is an int in Python, never an id in JSON.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def number(value: Any) -> float | int | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def flag(value: Any, default: bool) -> bool:
     return value if isinstance(value, bool) else default
-
-
-def instant(value: Any) -> datetime | None:
-    """An ISO-8601 instant Scale answered, or None when it is none."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        return None
 
 
 def output_workspaces(configuration: Any) -> list[str]:

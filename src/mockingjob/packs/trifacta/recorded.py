@@ -29,7 +29,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from mockingjob.kit import Answer, Mentioned, parse_iso, relative_time
+from mockingjob.kit import Answer, Mentioned, relative_time
+from mockingjob.kit import instant_of as _instant
+from mockingjob.kit import integer_of as _int
+from mockingjob.kit import text_of as _text
 
 from .model import ENVIRONMENTS, WRITE_OPTIONS
 from .recorded_runs import STATES, JobSeen, Replay, RunSeen, replay
@@ -59,24 +62,10 @@ _PUBLICATION_ACTIONS = ("create", "append", "overwrite", "dropAndLoad", "truncat
 
 # --- reading values -------------------------------------------------------------------------------------------
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
 
 def _ref(value: Any) -> int | None:
     """The id of ``{"id": 3}``."""
     return _int(value.get("id")) if isinstance(value, dict) else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _instant(value: Any) -> datetime | None:
-    try:
-        return parse_iso(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _listed(value: Any) -> list[dict[str, Any]]:
