@@ -14,6 +14,7 @@ JSON under bench/.cache/. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import math
@@ -50,7 +51,7 @@ from contenders import (
     start_prism,
     start_replaying,
 )
-from operations import APIS, OPERATIONS, detail_of
+from operations import APIS, OPERATIONS, Operation, detail_of
 from report import CEILING, FLOOR1, FLOOR2, FLOOR_OF, MJ1, MJ2, Target, Throughput
 from servers import (
     LOAD_CPU,
@@ -66,7 +67,7 @@ from servers import (
     wait_ready,
 )
 from workload_report import labels_of, merged, print_workload_results, workload_document
-from workload_runs import WorkloadRun, run_workloads
+from workload_runs import WorkloadRun, best_of, run_workloads
 from workloads import WORKLOADS, workloads
 
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
@@ -211,10 +212,10 @@ def load_settings(options: Options, pin: bool) -> load.LoadSettings:
 
 
 def load_target(target: RunningServer, scripts: dict[str, Path], options: Options,
-                pin: bool) -> dict[str, load.LoadResult]:
+                pin: bool, operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, load.LoadResult]:
     settings = load_settings(options, pin and target.pinned)
     results = {}
-    for op in OPERATIONS:
+    for op in operations:
         result = load.measure(target.url(op), scripts[op.label], settings)
         results[op.label] = result
         errors = f", non-2xx {report.non_2xx(result)}" if result.non_2xx else ""
@@ -245,11 +246,38 @@ def bench_one(run: ThroughputRun, processes: Processes, start: Callable[[], Runn
             run.prechecks[name] = precheck(target)
             print(f"{name}: load")
             run.results[name] = load_target(target, scripts, options, pin)
-            if name == MJ1:
-                run.rss_after_load_mb = sum(rss_mb(p) for p in serving_pids(target.processes[0].pid))
     except (ServerFailed, OSError, RuntimeError) as exc:
         print(f"  FAILED: {exc}")
         run.failures[name] = str(exc)
+
+
+def bench_side_by_side(run: ThroughputRun, processes: Processes,
+                       starts: list[tuple[str, Callable[[], RunningServer]]], scripts: dict[str, Path],
+                       options: Options, pin: bool) -> None:
+    """The servers started together and loaded in turn, operation by operation, in the order A B then B A, each
+    server's figure its better run (`workload_runs.bench_side_by_side` says why)."""
+    with contextlib.ExitStack() as stack:
+        targets: list[RunningServer] = []
+        for name, start in starts:
+            try:
+                target = stack.enter_context(running(processes, start))
+                print(f"{name}: one request per operation")
+                run.prechecks[name] = precheck(target)
+                targets.append(target)
+            except (ServerFailed, OSError, RuntimeError) as exc:
+                print(f"  FAILED: {exc}")
+                run.failures[name] = str(exc)
+        measured: dict[str, dict[str, list[load.LoadResult]]] = {target.name: {} for target in targets}
+        for op in OPERATIONS:
+            for target in [*targets, *reversed(targets)]:
+                print(f"{target.name}:")
+                for label, result in load_target(target, scripts, options, pin, (op,)).items():
+                    measured[target.name].setdefault(label, []).append(result)
+        for name, by_label in measured.items():
+            run.results[name] = {label: best_of(results) for label, results in by_label.items()}
+        if any(target.name == MJ1 for target in targets):
+            mj1 = next(target for target in targets if target.name == MJ1)
+            run.rss_after_load_mb = sum(rss_mb(p) for p in serving_pids(mj1.processes[0].pid))
 
 
 def run_throughput(processes: Processes, options: Options, work: Path, quiet: list[str], pin: bool,
@@ -257,10 +285,11 @@ def run_throughput(processes: Processes, options: Options, work: Path, quiet: li
     scripts = load.write_scripts(OPERATIONS, work)
     run = ThroughputRun()
     loop = ["--loop", options.loop]
-    bench_one(run, processes, lambda: start_mockingjob(processes, loop, quiet, MJ1, pin), scripts, options, pin)
     state = work / "two-workers.db"
-    bench_one(run, processes, lambda: start_mockingjob(processes, [*loop, "--workers", "2", "--state", str(state)],
-                                                        quiet, MJ2, False), scripts, options, pin)
+    bench_side_by_side(run, processes, [
+        (MJ1, lambda: start_mockingjob(processes, loop, quiet, MJ1, pin)),
+        (MJ2, lambda: start_mockingjob(processes, [*loop, "--workers", "2", "--state", str(state)], quiet, MJ2,
+                                       False))], scripts, options, pin)
     if with_prism:
         bench_one(run, processes, lambda: start_prism(processes, pin), scripts, options, pin)
     captured = run.prechecks.get(MJ1)

@@ -92,7 +92,8 @@ async def floor_app(stock: bool) -> Any:
     return build_floor(captured, tuned=not stock)
 
 
-async def measure(op: Operation, requests: int, floor: Any | None, state: str | None = None, top: int = 0) -> None:
+async def measure(op: Operation, requests: int, floor: Any | None, state: str | None = None, top: int = 0,
+                  sort: str = "tottime") -> None:
     """Profile `op` on a new mockingjob (on the shared store `state`, if given), or on `floor` when given."""
     mock = MockApp(Config(speed=1.0, state=state)) if floor is None else None
     app = mock.asgi if mock else floor
@@ -118,7 +119,7 @@ async def measure(op: Operation, requests: int, floor: Any | None, state: str | 
                        sorted(by_layer.items(), key=lambda item: -item[1]) if t / total >= 0.02)
     print(f"| {op.label} | {status} | {cpu_us:,.0f} µs | {shares} |")
     if top:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(top)
+        pstats.Stats(profile).sort_stats(sort).print_stats(top)
     if mock:
         mock.close()
 
@@ -132,18 +133,21 @@ def main() -> None:
     parser.add_argument("--state", metavar="FILE", help="serve from this SQLite file (a shared store, as workers "
                         "use) rather than memory")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions that took the most time")
+    parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"),
+                        help="how --top orders functions: by their own time (default) or with their callees'")
     args = parser.parse_args()
     print(f"# {' '.join(sys.argv)}")
     print("| operation | status | CPU per request | where it goes (profiled) |")
     print("|---|---|---|---|")
-    asyncio.run(measure_all(args.requests, args.only, args.server, args.state, args.top))
+    asyncio.run(measure_all(args.requests, args.only, args.server, args.state, args.top, args.sort))
 
 
-async def measure_all(requests: int, only: str | None, server: str, state: str | None = None, top: int = 0) -> None:
+async def measure_all(requests: int, only: str | None, server: str, state: str | None = None, top: int = 0,
+                      sort: str = "tottime") -> None:
     floor = None if server == "mockingjob" else await floor_app(stock=server == "stock-floor")
     for op in OPERATIONS:
         if not only or op.label == only:
-            await measure(op, requests, floor, state, top)
+            await measure(op, requests, floor, state, top, sort)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ does not exist measures error answers, not the server. The ceiling and the conne
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +127,50 @@ def bench_server(run: WorkloadRun, processes: Processes, start: Callable[[], Run
         run.failures[name] = str(exc)
 
 
+def best_of(results: list[load.LoadResult]) -> load.LoadResult:
+    """The run that served the most, with every run's errors: this machine's drifts only ever slow a server."""
+    best = max(results, key=lambda result: result.rps)
+    statuses = dict(best.statuses)
+    for other in results:
+        if other is not best:
+            for status, count in other.statuses.items():
+                if not status.startswith("2"):
+                    statuses[status] = statuses.get(status, 0) + count
+    return dataclasses.replace(
+        best, non_2xx=sum(r.non_2xx for r in results), connect_errors=sum(r.connect_errors for r in results),
+        read_errors=sum(r.read_errors for r in results), write_errors=sum(r.write_errors for r in results),
+        timeouts=sum(r.timeouts for r in results), statuses=statuses)
+
+
+def bench_side_by_side(run: WorkloadRun, processes: Processes,
+                       starts: list[tuple[str, Callable[[], RunningServer]]], plan: LoadPlan) -> None:
+    """Start the servers together and load them in turn, workload by workload, twice, in the order A B C then
+    C B A; each server's figure is its better run. The ratios between them (the access log's cost, what a second
+    worker brings) then compare runs seconds apart, not minutes, so that this machine's drifts in speed fall on
+    all of them alike. (An idle server costs the loaded one nothing.) A server that fails is reported and left
+    out."""
+    with contextlib.ExitStack() as stack:
+        targets: list[RunningServer] = []
+        for name, start in starts:
+            try:
+                target = stack.enter_context(running(processes, start))
+                print(f"{target.name}: one request of each workload's list")
+                check_requests(run, target, plan.chosen)
+                targets.append(target)
+            except (ServerFailed, OSError, RuntimeError) as exc:
+                print(f"  FAILED: {exc}")
+                run.failures[name] = str(exc)
+        measured: dict[str, dict[str, list[load.LoadResult]]] = {target.name: {} for target in targets}
+        for workload in plan.chosen:
+            single = dataclasses.replace(plan, chosen=(workload,))
+            for target in [*targets, *reversed(targets)]:
+                print(f"{target.name}:")
+                for label, result in load_workloads(target, single).items():
+                    measured[target.name].setdefault(label, []).append(result)
+        for name, by_label in measured.items():
+            run.results[name] = {label: best_of(results) for label, results in by_label.items()}
+
+
 def replay_file(run: WorkloadRun, work: Path) -> Path:
     path = work / "workload-responses.json"
     path.write_text(json.dumps(run.captured))
@@ -133,18 +179,19 @@ def replay_file(run: WorkloadRun, work: Path) -> Path:
 
 def run_workloads(processes: Processes, chosen: tuple[Workload, ...], settings: load.LoadSettings, work: Path,
                   quiet: list[str], loop: str, pin: bool) -> WorkloadRun:
-    """Every server in turn: mockingjob with its access log off and on (one after the other, so that the machine's
-    drifts in speed fall on both alike), mockingjob with 2 workers, Prism, then the ceiling and the floor
-    replaying what the first one answered."""
+    """Every server: mockingjob with its access log off and on and with 2 workers side by side (each workload
+    loaded on each in turn, see `bench_side_by_side`), then Prism, then the ceiling and the floor replaying what
+    the first one answered."""
     plan = LoadPlan(chosen, write_walk_scripts(chosen, work), settings, pin)
     run = WorkloadRun()
     loop_options = ["--loop", loop]
-    bench_server(run, processes, lambda: start_mockingjob(processes, loop_options, quiet, MJ1, pin), plan)
-    if quiet:  # without an option to turn the log off, both would be the same server
-        bench_server(run, processes, lambda: start_mockingjob(processes, loop_options, [], MJ1_LOG, pin), plan)
     state = work / "workloads-two-workers.db"  # a new file: the 2 workers seed it on their start
-    bench_server(run, processes, lambda: start_mockingjob(
-        processes, [*loop_options, "--workers", "2", "--state", str(state)], quiet, MJ2, False), plan)
+    bench_side_by_side(run, processes, [
+        (MJ1, lambda: start_mockingjob(processes, loop_options, quiet, MJ1, pin)),
+        # Without an option to turn the log off, the second would be the same server as the first.
+        *([(MJ1_LOG, lambda: start_mockingjob(processes, loop_options, [], MJ1_LOG, pin))] if quiet else []),
+        (MJ2, lambda: start_mockingjob(processes, [*loop_options, "--workers", "2", "--state", str(state)], quiet,
+                                       MJ2, False))], plan)
     bench_server(run, processes, lambda: start_prism(processes, pin), plan)
     if run.captured:
         replay = (replay_file(run, work), bool(quiet), loop)

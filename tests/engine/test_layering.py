@@ -126,9 +126,14 @@ def test_only_the_http_layer_uses_the_connexion_adaptations() -> None:
     assert users and all(_layer(m) == "http" for m in users), users
 
 
+# The statements the store runs from their compiled form ask the dialect only what SQLAlchemy asks it (the SQL it
+# compiled, whether the driver gives an inserted row's id): the store's own machinery, with no SQL of its own.
+STORE_MODULES = {"mockingjob.core.store", "mockingjob.core.compiled_statements"}
+
+
 def test_no_module_but_the_store_writes_dialect_specific_sql() -> None:
     offenders = sorted(_module(p) for p in SOURCES
-                       if _module(p) != "mockingjob.core.store" and ("dialect" in p.read_text()
+                       if _module(p) not in STORE_MODULES and ("dialect" in p.read_text()
                                                                       or "sa.text(" in p.read_text()))
     assert offenders == []
 

@@ -7,6 +7,7 @@ expressions only. Dialect-specific tuning stays in this module, at connection se
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -21,6 +22,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from .compiled_statements import PlannedConnection
 
 __all__ = ["EVERYTHING", "JSONText", "PortableString", "PortableText", "Store", "UtcDateTime", "database_url",
            "insert_all_returning_ids", "insert_ignoring_duplicate", "insert_racing", "inserted_id",
@@ -169,9 +172,11 @@ class Store:
     >>> with store.begin() as conn: ...
     """
 
-    def __init__(self, state: str | None = None) -> None:
+    def __init__(self, state: str | None = None, *, plan_statements: bool = True) -> None:
         self.url = database_url(state)
         self.engine = _engine(self.url)
+        if plan_statements:  # statements run again from their compiled form (`compiled_statements`)
+            self.engine._connection_cls = PlannedConnection.for_engine()
         # A database in this process's memory has no other writer, so what it read it can keep (`cached`).
         self.private = self.url == "sqlite://"
         self._file_sqlite = not self.private and self.engine.dialect.name == "sqlite"
@@ -465,12 +470,18 @@ def insert_all_returning_ids(conn: Connection, table: sa.Table, rows: list[dict[
     if not rows:
         return []
     if conn.dialect.insert_executemany_returning:
-        id_column = table.autoincrement_column
-        assert id_column is not None
-        returned = conn.execute(table.insert().returning(table.c[key], id_column), rows)
+        returned = conn.execute(_returning_ids(table, key), rows)
         numbered = {row[0]: row[1] for row in returned}
         return [numbered[row[key]] for row in rows]
     return [inserted_id(conn.execute(table.insert(), row)) for row in rows]
+
+
+@functools.cache
+def _returning_ids(table: sa.Table, key: str) -> sa.Insert:
+    """One statement object per table and key, so that it is run from its plan (`compiled_statements`)."""
+    id_column = table.autoincrement_column
+    assert id_column is not None
+    return table.insert().returning(table.c[key], id_column)
 
 
 def insert_racing(conn: Connection, statement: sa.Insert, values: Mapping[str, Any], *,
