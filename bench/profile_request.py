@@ -7,7 +7,9 @@ For each operation it prints the CPU time per request, then the share of it spen
 package whose code was running): connexion, starlette, sqlalchemy, mockingjob itself, the standard library.
 With ``--server floor`` (or ``stock-floor``) it profiles the connexion floor instead (connexion_floor.py:
 connexion as mockingjob tunes it, or as shipped, on the same specs, each operation answering mockingjob's
-body): connexion's own cost per request, which no handler can take back.
+body): connexion's own cost per request, which no handler can take back. ``--no-memo`` answers every GET anew
+(a poll answered from memory costs a fraction of one computed); ``--no-plans`` runs every statement through
+SQLAlchemy, as before the store ran statements from their plans (run both ways to see what plans save).
 """
 
 from __future__ import annotations
@@ -93,9 +95,14 @@ async def floor_app(stock: bool) -> Any:
 
 
 async def measure(op: Operation, requests: int, floor: Any | None, state: str | None = None, top: int = 0,
-                  sort: str = "tottime") -> None:
-    """Profile `op` on a new mockingjob (on the shared store `state`, if given), or on `floor` when given."""
-    mock = MockApp(Config(speed=1.0, state=state)) if floor is None else None
+                  sort: str = "tottime", memo: bool = True, plans: bool = True) -> None:
+    """Profile `op` on a new mockingjob (on the shared store `state`, if given), or on `floor` when given.
+    Without `memo`, every GET is answered anew; without `plans`, every statement goes through SQLAlchemy."""
+    mock = MockApp(Config(speed=1.0, state=state, answer_memo=memo)) if floor is None else None
+    if mock is not None and not plans:
+        from sqlalchemy.engine import Connection
+
+        mock.store.engine._connection_cls = Connection  # what Store(plan_statements=False) makes
     app = mock.asgi if mock else floor
     status = await send_request(app, op)
     for _ in range(20):  # warm caches (SQL statements, validators, decorators)
@@ -133,21 +140,25 @@ def main() -> None:
     parser.add_argument("--state", metavar="FILE", help="serve from this SQLite file (a shared store, as workers "
                         "use) rather than memory")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions that took the most time")
+    parser.add_argument("--no-memo", action="store_true", help="answer every GET anew (no answer memo)")
+    parser.add_argument("--no-plans", action="store_true", help="run every statement through SQLAlchemy "
+                        "(no statements run from their plans)")
     parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"),
                         help="how --top orders functions: by their own time (default) or with their callees'")
     args = parser.parse_args()
     print(f"# {' '.join(sys.argv)}")
     print("| operation | status | CPU per request | where it goes (profiled) |")
     print("|---|---|---|---|")
-    asyncio.run(measure_all(args.requests, args.only, args.server, args.state, args.top, args.sort))
+    asyncio.run(measure_all(args.requests, args.only, args.server, args.state, args.top, args.sort,
+                            not args.no_memo, not args.no_plans))
 
 
 async def measure_all(requests: int, only: str | None, server: str, state: str | None = None, top: int = 0,
-                      sort: str = "tottime") -> None:
+                      sort: str = "tottime", memo: bool = True, plans: bool = True) -> None:
     floor = None if server == "mockingjob" else await floor_app(stock=server == "stock-floor")
     for op in OPERATIONS:
         if not only or op.label == only:
-            await measure(op, requests, floor, state, top, sort)
+            await measure(op, requests, floor, state, top, sort, memo, plans)
 
 
 if __name__ == "__main__":

@@ -258,3 +258,56 @@ def test_a_listener_on_the_cursor_sees_every_statement(stores: tuple[Store, Stor
         assert not isinstance(conn.execute(by_id, {"id": 1}), PlannedResult)
     assert any(sql.lstrip().upper().startswith("SELECT") for sql in statements)
     tables.metadata.drop_all(store.engine)
+
+
+def _outcome(action: Callable[[], Any]) -> Any:
+    """What a caller sees: the value, or the exception's type and first line."""
+    try:
+        return action()
+    except Exception as exc:  # what is compared is which exception, worded how
+        return type(exc).__name__, str(exc).splitlines()[0]
+
+
+def test_edge_cases_come_out_as_sqlalchemy_makes_them(stores: tuple[Store, Store]) -> None:
+    seen = []
+    for store in stores:
+        tables = Tables(store)
+        c = tables.items.c
+        insert = tables.items.insert()
+        before = sa.select(c.id).where(c.at < sa.bindparam("before"))
+        by_id = sa.select(c.id, c.name).where(c.id == sa.bindparam("id"))
+        among = sa.select(c.id).where(c.id.in_(sa.bindparam("ids", expanding=True))).order_by(c.id)
+        rename = tables.items.update().where(c.id == sa.bindparam("item")).values(name=sa.bindparam("new"))
+        outcomes = []
+        for n in range(3):
+            with store.begin() as conn:
+                # SQLite numbers a row whose key is given as None; PostgreSQL refuses it (both ways alike).
+                keyless = {"id": None} if conn.dialect.name == "sqlite" else {}
+                key = conn.execute(insert, {**keyless, "name": f"keyless {n}"}).inserted_primary_key
+                outcomes.append(("a key given as None is the database's", tuple(key), key.id))
+                outcomes.append(("a value its type cannot take", _outcome(
+                    lambda conn=conn, before=before: conn.execute(before, {"before": "yesterday"}).all())))
+                row = conn.execute(by_id, {"id": key.id}).one()
+                outcomes.append(("a row read by its column", row._mapping[c.name], row.name, row[1]))
+                outcomes.append(("a set for an IN list", conn.execute(among, {"ids": {key.id}}).scalars().all()))
+                outcomes.append(("an IN list", conn.execute(among, {"ids": [key.id]}).scalars().all()))
+                updated = conn.execute(rename, {"item": key.id, "new": f"renamed {n}"})
+                outcomes.append(("an UPDATE's rows", _outcome(updated.all), updated.rowcount))
+                outcomes.append(("a SELECT's key", _outcome(
+                    lambda conn=conn, by_id=by_id: conn.execute(by_id, {"id": 0}).inserted_primary_key)))
+        seen.append(outcomes)
+        tables.metadata.drop_all(store.engine)
+    assert seen[0] == seen[1]
+
+
+def test_a_listener_before_execution_sees_every_statement(stores: tuple[Store, Store]) -> None:
+    store = stores[0]
+    tables = Tables(store)
+    by_id = sa.select(tables.items.c.name).where(tables.items.c.id == sa.bindparam("id"))
+    seen: list[Any] = []
+    sa.event.listen(store.engine, "before_execute", lambda _conn, statement, *_: seen.append(statement))
+    for _ in range(3):
+        with store.begin() as conn:
+            conn.execute(by_id, {"id": 1}).all()
+    assert seen.count(by_id) == 3
+    tables.metadata.drop_all(store.engine)
