@@ -87,3 +87,75 @@ def test_the_admin_apis_successful_reads_stay_out_of_the_access_log(method: str,
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
                                ("127.0.0.1:5000", method, path, "1.1", status), None)
     assert AdminReadsDropped().filter(record) is logged
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/scale/v6/jobs/", 200), ("GET", "/x?password=pa55word&page=2", 404), ("POST", "/coalesce/x", 201),
+    ("GET", "/_mockingjob/runs?limit=20", 200), ("GET", "/_mockingjob/journal", 403), ("GET", "/y", 599),
+])
+def test_a_quick_access_line_is_the_line_logging_would_write(method: str, path: str, status: int) -> None:
+    import io
+
+    from mockingjob.http.server import BatchedStreamHandler, QuickAccessLog
+
+    logger = logging.getLogger("uvicorn.access")
+    logger.filters.clear()  # configuring logging again adds its filters again: as a server starts, once
+    logging.config.dictConfig(uvicorn_options()["log_config"])
+    (handler,) = logger.handlers
+    assert isinstance(handler, BatchedStreamHandler)
+    args = ("127.0.0.1:5000", method, path, "1.1", status)
+    written = []
+    for quick in (True, False):
+        handler.stream = io.StringIO()
+        if quick:
+            log = QuickAccessLog(logger)
+            assert log.handler is handler  # the server's own configuration: lines made without logging
+            log.info('%s - "%s %s HTTP/%s" %d', *args)
+        else:
+            logger.info('%s - "%s %s HTTP/%s" %d', *args)
+        handler.flush()
+        written.append(handler.stream.getvalue())
+    assert written[0] == written[1]
+    assert ("pa55word" not in written[0]) and (written[0] == "") == path.startswith("/_mockingjob/runs")
+
+
+def test_an_access_log_configured_otherwise_goes_through_logging() -> None:
+    import io
+
+    from mockingjob.http.server import QuickAccessLog
+
+    logger = logging.getLogger("test.access")
+    logger.setLevel(logging.INFO)
+    stream = io.StringIO()
+    logger.addHandler(logging.StreamHandler(stream))
+    log = QuickAccessLog(logger)
+    assert log.handler is None
+    log.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/x", "1.1", 200)
+    assert stream.getvalue() == '127.0.0.1:5000 - "GET /x HTTP/1.1" 200\n'
+
+
+@pytest.mark.parametrize("access_log", [True, False])
+def test_the_servers_protocol_writes_its_access_lines_the_quick_way(access_log: bool) -> None:
+    import asyncio
+
+    import uvicorn
+
+    from mockingjob.http.server import QuickAccessLog
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("not called")
+
+    logging.getLogger("uvicorn.access").filters.clear()
+    options = uvicorn_options(access_log=access_log)
+    config = uvicorn.Config(app, **options)
+    config.load()  # configures logging as the server does
+
+    async def protocol() -> object:
+        return options["http"](config=config, server_state=uvicorn.server.ServerState(), app_state={})
+
+    made = asyncio.run(protocol())
+    if access_log:
+        assert isinstance(made.access_logger, QuickAccessLog)  # type: ignore[attr-defined]
+        assert made.access_logger.handler is not None  # type: ignore[attr-defined]
+    else:
+        assert not made.access_log  # type: ignore[attr-defined]
