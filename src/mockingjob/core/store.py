@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -201,6 +202,11 @@ class Store:
             sa.Column("name", sa.String(100), primary_key=True),
             sa.Column("n", sa.BigInteger, nullable=False),
         )
+        # A SQLite file's counts, as last read, and the file's data version then (`_file_generations`).
+        self._version_lock = threading.Lock()
+        self._version_connection: Any = None
+        self._version_read: int | None = None
+        self._version_counts: dict[str, int] = {}
         self._watched: dict[str, str] = {self.settings.name: EVERYTHING}
         self._generations: Counter[str] = Counter()
         sa.event.listen(self.engine, "after_execute", self._note_change)
@@ -231,6 +237,10 @@ class Store:
         keys = (EVERYTHING, *names)
         if self.private:
             return tuple(self._generations[key] for key in keys)
+        found = self._file_generations() if self._file_sqlite else self._read_generations()
+        return tuple(int(found.get(key, 0)) for key in keys)
+
+    def _read_generations(self) -> dict[str, int]:
         # Read on every request of a shared store: one plain statement on a pooled connection, without what a
         # SQLAlchemy execution costs (several times the query itself). The pool ends its transaction on return.
         raw = self.engine.raw_connection()
@@ -241,7 +251,23 @@ class Store:
             cursor.close()
         finally:
             raw.close()
-        return tuple(int(found.get(key, 0)) for key in keys)
+        return found
+
+    def _file_generations(self) -> dict[str, int]:
+        """The counts in a SQLite file, read again only when a commit has been made since they were last read:
+        SQLite tells a connection so (``PRAGMA data_version`` changes when any other connection, of this process
+        or another, commits), for a fraction of what reading them costs. One connection of the pool is kept for
+        this, and asked in autocommit reads."""
+        with self._version_lock:
+            if self._version_connection is None:
+                self._version_connection = self.engine.raw_connection()
+            driver = self._version_connection.driver_connection
+            assert driver is not None
+            version = driver.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._version_read:
+                self._version_counts = dict(driver.execute(self._generation_sql).fetchall())
+                self._version_read = version
+            return self._version_counts
 
     def _note_change(self, conn: Connection, statement: Any, *_args: Any) -> None:
         table = getattr(statement, "table", None)
@@ -419,6 +445,10 @@ class Store:
             ))
 
     def dispose(self) -> None:
+        with self._version_lock:
+            if self._version_connection is not None:
+                self._version_connection.close()
+                self._version_connection = None
         self.engine.dispose()
 
 
