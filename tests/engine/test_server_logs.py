@@ -159,3 +159,28 @@ def test_the_servers_protocol_writes_its_access_lines_the_quick_way(access_log: 
         assert made.access_logger.handler is not None  # type: ignore[attr-defined]
     else:
         assert not made.access_log  # type: ignore[attr-defined]
+
+
+def test_a_closed_access_log_writes_what_waits_and_stops_its_thread() -> None:
+    # logging closes a handler when it is configured anew and when the process ends: no thread may outlive it
+    # (one left writing as the interpreter ends fills the output with tracebacks).
+    import io
+    import threading
+    import time
+
+    from mockingjob.http.server import BatchedStreamHandler
+
+    def threads() -> int:
+        return sum(thread.name == "access-log" for thread in threading.enumerate())
+
+    before = threads()
+    stream = io.StringIO()
+    handler = BatchedStreamHandler(stream)
+    assert threads() == before + 1
+    handler.emit("INFO:     a line\n")
+    handler.close()
+    deadline = time.monotonic() + 5
+    while threads() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.getvalue() == "INFO:     a line\n"
+    assert threads() == before

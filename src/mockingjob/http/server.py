@@ -226,6 +226,7 @@ class BatchedStreamHandler(logging.StreamHandler):
         super().__init__(stream)
         self._waiting: collections.deque[logging.LogRecord | str] = collections.deque()
         self._wake = threading.Event()
+        self._closed = False
         threading.Thread(target=self._write_on, name="access-log", daemon=True).start()
 
     def emit(self, record: logging.LogRecord | str) -> None:
@@ -234,10 +235,22 @@ class BatchedStreamHandler(logging.StreamHandler):
             self._wake.set()
 
     def _write_on(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait(self.interval)
             self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the stream is gone, or the interpreter is ending: nothing left to write to
+                return
+
+    def close(self) -> None:
+        """Write what is waiting and stop the thread (logging closes a handler when it is configured anew, and
+        when the process ends)."""
+        self._closed = True
+        self._wake.set()
+        with contextlib.suppress(OSError, ValueError):
             self.flush()
+        super().close()
 
     def flush(self) -> None:
         with self.lock or contextlib.nullcontext():
